@@ -1,0 +1,240 @@
+//! Findings and the report they make up: what the engine produces, what the
+//! suppression stage edits, and all the report formats read. Nothing here
+//! knows about inputs or rules beyond their ids.
+
+use serde::{Deserialize, Serialize};
+
+use crate::inventory::InputKind;
+
+/// Rule severity, ordered: `low < medium < high < critical`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Severity> {
+        match s.to_ascii_lowercase().as_str() {
+            "info" => Some(Severity::Info),
+            "low" => Some(Severity::Low),
+            "medium" => Some(Severity::Medium),
+            "high" => Some(Severity::High),
+            "critical" => Some(Severity::Critical),
+            _ => None,
+        }
+    }
+}
+
+/// What a finding says about its resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// The rule's condition holds: the resource is non-compliant.
+    Fail,
+    /// The verdict depends on a value not known before apply (or not readable).
+    Unknown,
+    /// A failure hidden by an inline ignore, a config `ignore` or a baseline.
+    Suppressed,
+}
+
+/// The resource a finding is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceRef {
+    /// Terraform address for Terraform input, the ARM id for ARM input.
+    pub address: String,
+    /// Terraform type (`azurerm_container_group`) or, for ARM input, the ARM type.
+    #[serde(rename = "type")]
+    pub tf_type: String,
+    pub arm_type: String,
+    pub id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Location {
+    pub file: String,
+    pub line: Option<u32>,
+}
+
+/// One value that decided a verdict. Sensitive values are replaced by
+/// `"<redacted>"` before a finding is built.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
+    pub path: String,
+    pub value: serde_json::Value,
+}
+
+/// Why a failure is not counted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suppression {
+    /// `inline`, `config` or `baseline`.
+    pub kind: String,
+    pub reason: Option<String>,
+    pub expires: Option<String>,
+    /// Where the suppression was written (`main.tf:12`, `.mcpguard.hcl:7`).
+    pub source: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    pub rule_id: String,
+    pub severity: Severity,
+    pub status: Status,
+    pub message: String,
+    pub resource: ResourceRef,
+    pub location: Option<Location>,
+    pub evidence: Vec<Evidence>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub suppression: Option<Suppression>,
+    /// Stable across runs and line moves: rule, address and the deciding paths.
+    pub fingerprint: String,
+}
+
+/// A (rule, resource) pair that was evaluated and passed. Kept for formats that
+/// list passing checks (JUnit); not part of the JSON report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pass {
+    pub rule_id: String,
+    pub resource: ResourceRef,
+    pub location: Option<Location>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputInfo {
+    pub path: String,
+    /// `plan`, `terraform` or `arm`.
+    pub kind: String,
+}
+
+impl InputInfo {
+    pub fn new(path: impl Into<String>, kind: InputKind) -> Self {
+        InputInfo {
+            path: path.into(),
+            kind: kind.as_str().to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub resources: usize,
+    pub rules: usize,
+    pub fail: usize,
+    pub unknown: usize,
+    pub suppressed: usize,
+}
+
+/// An input, rule or config problem: something was not read or not evaluated.
+/// Any error makes the exit code 2.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportError {
+    /// The file, resource or subscription the problem is about.
+    pub source: String,
+    pub message: String,
+}
+
+/// A non-fatal remark (an ignore without a reason, an expired ignore, a stale
+/// baseline entry, an unset parameter).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Warning {
+    pub source: String,
+    pub message: String,
+}
+
+/// A rule file that was loaded but cannot be evaluated here, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedRule {
+    pub rule: String,
+    pub file: String,
+    pub reason: String,
+}
+
+/// The whole result of a scan; `report::json` documents its wire format.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub schema: String,
+    pub tool: Tool,
+    pub inputs: Vec<InputInfo>,
+    pub summary: Summary,
+    pub findings: Vec<Finding>,
+    pub errors: Vec<ReportError>,
+    #[serde(default)]
+    pub warnings: Vec<Warning>,
+    #[serde(default)]
+    pub notes: Vec<String>,
+    #[serde(default)]
+    pub rules_skipped: Vec<SkippedRule>,
+    #[serde(skip)]
+    pub passes: Vec<Pass>,
+}
+
+pub const REPORT_SCHEMA: &str = "mcpguard/report/v1";
+
+impl Report {
+    pub fn new() -> Self {
+        Report {
+            schema: REPORT_SCHEMA.to_string(),
+            tool: Tool {
+                name: "mcpguard".to_string(),
+                version: env!("CARGO_PKG_VERSION").to_string(),
+            },
+            inputs: Vec::new(),
+            summary: Summary::default(),
+            findings: Vec::new(),
+            errors: Vec::new(),
+            warnings: Vec::new(),
+            notes: Vec::new(),
+            rules_skipped: Vec::new(),
+            passes: Vec::new(),
+        }
+    }
+
+    /// Sorts findings by (rule_id, address) and recounts the summary.
+    pub fn finish(&mut self) {
+        self.findings.sort_by(|a, b| {
+            (a.rule_id.as_str(), a.resource.address.as_str(), &a.fingerprint).cmp(&(
+                b.rule_id.as_str(),
+                b.resource.address.as_str(),
+                &b.fingerprint,
+            ))
+        });
+        self.passes.sort_by(|a, b| {
+            (a.rule_id.as_str(), a.resource.address.as_str())
+                .cmp(&(b.rule_id.as_str(), b.resource.address.as_str()))
+        });
+        self.summary.fail = self.count(Status::Fail);
+        self.summary.unknown = self.count(Status::Unknown);
+        self.summary.suppressed = self.count(Status::Suppressed);
+    }
+
+    fn count(&self, s: Status) -> usize {
+        self.findings.iter().filter(|f| f.status == s).count()
+    }
+}
+
+impl Default for Report {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,3 @@
+//! Computed facts (placeholder).
+use super::Inventory;
+pub fn compute(_inv: &mut Inventory) {}

@@ -1,0 +1,300 @@
+//! The Inventory: the one model every input becomes.
+//!
+//! A resource is an ARM-shaped JSON document (`id`, `name`, `type`, `location`,
+//! `tags`, `identity`, `sku`, `properties`) exactly as ARM's GET would return it,
+//! plus side data rules never read directly: the Terraform address, where it came
+//! from, which values are unknown until apply, which are sensitive, and the
+//! computed facts (`mcpguard.*` fields) that need real code.
+
+pub mod facts;
+pub mod nsg;
+pub mod path;
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+use serde_json::Value;
+
+pub use path::{Path, PathSet, Seg};
+
+/// Which of the three kinds of input a resource was read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InputKind {
+    /// `terraform show -json` output.
+    Plan,
+    /// `.tf` / `.tf.json` source.
+    Terraform,
+    /// ARM documents: a snapshot file or a live sweep.
+    Arm,
+}
+
+impl InputKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InputKind::Plan => "plan",
+            InputKind::Terraform => "terraform",
+            InputKind::Arm => "arm",
+        }
+    }
+}
+
+/// Where a resource was read: a file and line for HCL, a JSON path in a plan, a
+/// request for a live sweep.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Origin {
+    /// File relative to the scanned root (or as given on the command line).
+    pub file: Option<String>,
+    /// 1-based line of the resource block, where known.
+    pub line: Option<u32>,
+    /// Free-form detail: the plan JSON path, or the ARM request.
+    pub detail: Option<String>,
+    /// 1-based lines of individual attributes, keyed by ARM path, where known
+    /// (HCL input), so a finding can point at the attribute that decided it.
+    #[serde(skip)]
+    pub attribute_lines: BTreeMap<String, u32>,
+}
+
+/// One resource of the Inventory.
+#[derive(Debug, Clone)]
+pub struct Resource {
+    /// Terraform address for Terraform input, the ARM id for ARM input.
+    pub address: String,
+    /// The Terraform resource type (`azurerm_subnet`), when the input was Terraform.
+    pub tf_type: Option<String>,
+    /// The ARM document rules see.
+    pub doc: Value,
+    pub kind: InputKind,
+    pub origin: Origin,
+    /// ARM paths whose value is not known before apply.
+    pub unknown: PathSet,
+    /// ARM paths whose value is secret; never printed.
+    pub sensitive: PathSet,
+    /// Where an attribute's value is (or will be) another resource's attribute:
+    /// ARM path → id of the resource it came from. Lets joins work through values
+    /// that are unknown at plan time (`principal_id = azurerm_user_assigned_identity.x.principal_id`).
+    pub links: BTreeMap<String, String>,
+    /// Computed facts, an object exposed to rules as the read-only `mcpguard.*` fields.
+    pub facts: Value,
+}
+
+impl Resource {
+    /// A resource with an empty fact object and no side data.
+    pub fn new(address: impl Into<String>, kind: InputKind, doc: Value) -> Self {
+        Resource {
+            address: address.into(),
+            tf_type: None,
+            doc,
+            kind,
+            origin: Origin::default(),
+            unknown: PathSet::new(),
+            sensitive: PathSet::new(),
+            links: BTreeMap::new(),
+            facts: Value::Object(Default::default()),
+        }
+    }
+
+    pub fn id(&self) -> &str {
+        self.doc.get("id").and_then(Value::as_str).unwrap_or("")
+    }
+
+    pub fn arm_type(&self) -> &str {
+        self.doc.get("type").and_then(Value::as_str).unwrap_or("")
+    }
+
+    pub fn name(&self) -> &str {
+        self.doc.get("name").and_then(Value::as_str).unwrap_or("")
+    }
+
+    /// A tag value, matching the key case-insensitively as ARM does.
+    pub fn tag(&self, key: &str) -> Option<&Value> {
+        self.doc
+            .get("tags")?
+            .as_object()?
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v)
+    }
+
+    /// Sets a computed fact (`mcpguard.<name>`).
+    pub fn set_fact(&mut self, name: &str, value: Value) {
+        if !self.facts.is_object() {
+            self.facts = Value::Object(Default::default());
+        }
+        if let Value::Object(m) = &mut self.facts {
+            m.insert(name.to_string(), value);
+        }
+    }
+
+    pub fn fact(&self, name: &str) -> Option<&Value> {
+        self.facts.get(name)
+    }
+
+    /// The line a finding on `path` should point at: the attribute's own line
+    /// where the input knows it, else the resource block's.
+    pub fn line_for(&self, path: Option<&str>) -> Option<u32> {
+        path.and_then(|p| {
+            self.origin
+                .attribute_lines
+                .iter()
+                .filter(|(k, _)| p.starts_with(k.as_str()))
+                .max_by_key(|(k, _)| k.len())
+                .map(|(_, l)| *l)
+        })
+        .or(self.origin.line)
+    }
+}
+
+/// ARM ids and types compare case-insensitively.
+pub fn id_key(id: &str) -> String {
+    id.trim_end_matches('/').to_ascii_lowercase()
+}
+
+/// All resources of a scan, indexed by id, address and ARM type so that joins
+/// are hash look-ups (no scanning: cost stays linear in the inventory).
+#[derive(Debug, Default)]
+pub struct Inventory {
+    resources: Vec<Resource>,
+    by_id: HashMap<String, usize>,
+    by_address: HashMap<String, usize>,
+    by_type: HashMap<String, Vec<usize>>,
+    by_principal: HashMap<String, usize>,
+    /// Things the scan could not see but that are not errors (e.g. registry
+    /// modules that were not fetched). Printed under a note in every report.
+    pub notes: Vec<String>,
+}
+
+impl Inventory {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Builds an inventory and computes every fact.
+    pub fn from_resources(resources: Vec<Resource>) -> Self {
+        let mut inv = Inventory::new();
+        for r in resources {
+            inv.push(r);
+        }
+        inv.compute_facts();
+        inv
+    }
+
+    /// Adds a resource. A later resource with the same id replaces the earlier
+    /// one's index entry (the same resource read twice).
+    pub fn push(&mut self, r: Resource) {
+        let n = self.resources.len();
+        let id = id_key(r.id());
+        if !id.is_empty() {
+            self.by_id.insert(id, n);
+        }
+        self.by_address.insert(r.address.clone(), n);
+        self.by_type
+            .entry(r.arm_type().to_ascii_lowercase())
+            .or_default()
+            .push(n);
+        if let Some(p) = r
+            .doc
+            .pointer("/properties/principalId")
+            .and_then(Value::as_str)
+        {
+            self.by_principal.insert(p.to_ascii_lowercase(), n);
+        }
+        self.resources.push(r);
+    }
+
+    /// Appends another inventory (several inputs in one scan).
+    pub fn extend(&mut self, other: Inventory) {
+        self.notes.extend(other.notes);
+        for r in other.resources {
+            self.push(r);
+        }
+    }
+
+    /// (Re)computes the `mcpguard.*` facts of every resource. Call after the
+    /// last resource was added.
+    pub fn compute_facts(&mut self) {
+        facts::compute(self);
+    }
+
+    pub fn len(&self) -> usize {
+        self.resources.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.resources.is_empty()
+    }
+    pub fn resources(&self) -> &[Resource] {
+        &self.resources
+    }
+    pub fn resources_mut(&mut self) -> &mut [Resource] {
+        &mut self.resources
+    }
+    pub fn get(&self, n: usize) -> &Resource {
+        &self.resources[n]
+    }
+    pub fn index_of_id(&self, id: &str) -> Option<usize> {
+        self.by_id.get(&id_key(id)).copied()
+    }
+    pub fn by_id(&self, id: &str) -> Option<&Resource> {
+        self.index_of_id(id).map(|n| &self.resources[n])
+    }
+    pub fn by_address(&self, address: &str) -> Option<&Resource> {
+        self.by_address.get(address).map(|&n| &self.resources[n])
+    }
+    /// The resource whose `properties.principalId` is `principal` (an identity).
+    pub fn by_principal_id(&self, principal: &str) -> Option<&Resource> {
+        self.by_principal
+            .get(&principal.to_ascii_lowercase())
+            .map(|&n| &self.resources[n])
+    }
+    /// Indices of the resources of one ARM type (case-insensitive), in input order.
+    pub fn indices_of_type(&self, arm_type: &str) -> &[usize] {
+        self.by_type
+            .get(&arm_type.to_ascii_lowercase())
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+    pub fn of_type<'a>(&'a self, arm_type: &str) -> impl Iterator<Item = &'a Resource> + 'a {
+        self.indices_of_type(arm_type)
+            .iter()
+            .map(move |&n| &self.resources[n])
+    }
+
+    /// The resource a value of `from` at `path` points to: the id it holds if that
+    /// id is in the inventory, else the resource the value is linked to (a plan
+    /// reference whose value is unknown), else an identity whose principal id it is.
+    pub fn deref(&self, from: &Resource, path: &str, value: Option<&Value>) -> Option<&Resource> {
+        if let Some(s) = value.and_then(Value::as_str) {
+            if let Some(r) = self.by_id(s) {
+                return Some(r);
+            }
+        }
+        if let Some(id) = from.links.get(path) {
+            if let Some(r) = self.by_id(id) {
+                return Some(r);
+            }
+        }
+        value
+            .and_then(Value::as_str)
+            .and_then(|s| self.by_principal_id(s))
+    }
+}
+
+/// Well-known ARM types, spelled as ARM spells them.
+pub mod types {
+    pub const CONTAINER_GROUP: &str = "Microsoft.ContainerInstance/containerGroups";
+    pub const NSG: &str = "Microsoft.Network/networkSecurityGroups";
+    pub const NSG_RULE: &str = "Microsoft.Network/networkSecurityGroups/securityRules";
+    pub const VNET: &str = "Microsoft.Network/virtualNetworks";
+    pub const SUBNET: &str = "Microsoft.Network/virtualNetworks/subnets";
+    pub const USER_IDENTITY: &str = "Microsoft.ManagedIdentity/userAssignedIdentities";
+    pub const FEDERATED_CREDENTIAL: &str =
+        "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials";
+    pub const APP_FEDERATED_CREDENTIAL: &str =
+        "Microsoft.Graph/applications/federatedIdentityCredentials";
+    pub const ROLE_ASSIGNMENT: &str = "Microsoft.Authorization/roleAssignments";
+    pub const POLICY_DEFINITION: &str = "Microsoft.Authorization/policyDefinitions";
+    pub const POLICY_ASSIGNMENT: &str = "Microsoft.Authorization/policyAssignments";
+    pub const API_MANAGEMENT: &str = "Microsoft.ApiManagement/service";
+    pub const APIM_POLICY: &str = "Microsoft.ApiManagement/service/policies";
+    pub const APIM_API_POLICY: &str = "Microsoft.ApiManagement/service/apis/policies";
+}

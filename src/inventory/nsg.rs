@@ -1,0 +1,1 @@
+//! NSG effective rules (placeholder).

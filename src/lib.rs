@@ -1,0 +1,11 @@
+//! mcpguard: one Azure Policy rule pack, evaluated on Terraform plans,
+//! Terraform source and ARM resources.
+//!
+//! The pipeline, one module per stage:
+//! `load` → `inventory` → `policy` + `engine` → `suppress` → `report`.
+
+pub mod findings;
+pub mod inventory;
+pub mod load;
+pub mod policy;
+pub mod suppress;
