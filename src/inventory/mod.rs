@@ -170,12 +170,12 @@ impl Inventory {
     }
 
     /// Builds an inventory and computes every fact.
-    pub fn from_resources(resources: Vec<Resource>) -> Self {
+    pub fn from_resources(resources: Vec<Resource>, detection: &facts::Detection) -> Self {
         let mut inv = Inventory::new();
         for r in resources {
             inv.push(r);
         }
-        inv.compute_facts();
+        inv.compute_facts(detection);
         inv
     }
 
@@ -212,8 +212,8 @@ impl Inventory {
 
     /// (Re)computes the `mcpguard.*` facts of every resource. Call after the
     /// last resource was added.
-    pub fn compute_facts(&mut self) {
-        facts::compute(self);
+    pub fn compute_facts(&mut self, detection: &facts::Detection) {
+        facts::compute(self, detection);
     }
 
     pub fn len(&self) -> usize {
