@@ -20,3 +20,8 @@ pub struct InlineIgnore {
     /// The attribute the comment precedes, if it precedes an attribute.
     pub attribute: Option<String>,
 }
+
+/// Parses an `expires` date (`YYYY-MM-DD`).
+pub fn parse_date(s: &str) -> Option<time::Date> {
+    time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).ok()
+}
