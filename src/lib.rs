@@ -2,11 +2,14 @@
 //! Terraform source and ARM resources.
 //!
 //! The pipeline, one module per stage:
-//! `load` → `inventory` → `policy` + `engine` → `suppress` → `report`.
+//! `load` → `inventory` → `policy` + `engine` → `suppress` → `report`,
+//! driven by `scan`.
 
 pub mod config;
+pub mod engine;
 pub mod findings;
 pub mod inventory;
 pub mod load;
 pub mod policy;
+pub mod scan;
 pub mod suppress;

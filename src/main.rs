@@ -1,1 +1,386 @@
-fn main() {}
+//! The mcpguard command line: arguments in, exit code out. Everything else
+//! lives in the library (`mcpguard::scan`).
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, CommandFactory, Parser, Subcommand};
+
+use mcpguard::config::{Config, UnknownMode};
+use mcpguard::findings::{Report, Severity};
+use mcpguard::policy::RuleMeta;
+use mcpguard::report::{self, Format, RenderOptions};
+use mcpguard::scan::{self, ScanOptions};
+
+/// Compliance scanner for the Azure infrastructure that runs MCP servers.
+///
+/// One rule pack, written in the Azure Policy language, checked on a Terraform
+/// plan (before merge), on Terraform source (at the desk) and on ARM resources
+/// (after deployment). Exit codes: 0 no failing finding at or above the
+/// threshold, 1 failing findings, 2 an input, rule or config could not be used
+/// (note: the reverse of tflint's 1 and 2).
+#[derive(Parser, Debug)]
+#[command(name = "mcpguard", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Scan plan JSON, .tf directories/files, or ARM snapshot JSON (auto-detected; - reads stdin).
+    Scan {
+        /// Inputs: `terraform show -json` output, a directory of .tf files, a .tf file, an ARM snapshot.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[command(flatten)]
+        common: Common,
+        #[command(flatten)]
+        source: SourceArgs,
+    },
+    /// Read live ARM resources (GET requests only) and scan them.
+    #[cfg(feature = "azure")]
+    Sweep {
+        #[command(flatten)]
+        sweep: SweepArgs,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// List the rules or show one rule's documentation.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+        /// More rule files: a directory of mcpguard rules or Azure Policy definitions.
+        #[arg(long = "rules", value_name = "DIR", global = true)]
+        rules_dirs: Vec<PathBuf>,
+    },
+    /// Record today's failures so that only new ones fail the build.
+    Baseline {
+        #[command(subcommand)]
+        command: BaselineCommand,
+    },
+    /// Print shell completions.
+    Completions {
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum RulesCommand {
+    /// A table of every rule: id, severity, title, inputs it applies to.
+    List,
+    /// One rule's documentation: what it checks, why, how to fix, examples.
+    Show { id: String },
+}
+
+#[derive(Subcommand, Debug)]
+enum BaselineCommand {
+    /// Scan the inputs and write their failures to FILE.
+    Write {
+        file: PathBuf,
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[command(flatten)]
+        common: Common,
+        #[command(flatten)]
+        source: SourceArgs,
+    },
+}
+
+#[derive(Args, Debug, Clone, Default)]
+struct Common {
+    /// Config file (default: ./.mcpguard.hcl when present).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// More rule files: a directory of mcpguard rules or Azure Policy definitions (searched recursively).
+    #[arg(long = "rules", value_name = "DIR")]
+    rules_dirs: Vec<PathBuf>,
+    /// Output format; repeat with --output to write several in one run.
+    #[arg(long, value_enum)]
+    format: Vec<Format>,
+    /// Where to write the matching --format (default: standard output).
+    #[arg(long, value_name = "FILE")]
+    output: Vec<PathBuf>,
+    /// Write every format into DIR (mcpguard.sarif, mcpguard.junit.xml, …).
+    #[arg(long, value_name = "DIR")]
+    output_dir: Option<PathBuf>,
+    /// Lowest severity that fails the run (default: low, or `fail_on` in the config).
+    #[arg(long, value_enum)]
+    fail_on: Option<Severity>,
+    /// Whether unknown findings fail the run (default: warn).
+    #[arg(long, value_enum)]
+    unknown: Option<UnknownMode>,
+    /// Run only these rules (comma-separated ids).
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+    /// Skip these rules (comma-separated ids).
+    #[arg(long, value_delimiter = ',')]
+    skip: Vec<String>,
+    /// Mark the failures recorded in this baseline file as suppressed.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Never colour the table (NO_COLOR is honoured too).
+    #[arg(long)]
+    no_color: bool,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+struct SourceArgs {
+    /// A .tfvars file for Terraform source (repeatable).
+    #[arg(long = "var-file", value_name = "FILE")]
+    var_files: Vec<PathBuf>,
+    /// A variable for Terraform source, NAME=VALUE (JSON-typed values as Terraform takes them).
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    vars: Vec<String>,
+}
+
+#[cfg(feature = "azure")]
+#[derive(Args, Debug, Clone)]
+struct SweepArgs {
+    /// Subscription to read (repeatable).
+    #[arg(long = "subscription", value_name = "ID", required = true)]
+    subscriptions: Vec<String>,
+    /// Only these resource groups (repeatable).
+    #[arg(long = "resource-group", value_name = "RG")]
+    resource_groups: Vec<String>,
+    /// How to authenticate.
+    #[arg(long, value_enum, default_value = "auto")]
+    auth: mcpguard::load::azure::AuthKind,
+    /// ARM endpoint (sovereign clouds, tests).
+    #[arg(long, value_name = "URL", default_value = "https://management.azure.com")]
+    arm_endpoint: String,
+    /// Query Azure Resource Graph (one POST query across subscriptions) instead of ARM list GETs.
+    #[arg(long)]
+    graph: bool,
+    /// Requests in flight at most.
+    #[arg(long, default_value_t = 8)]
+    concurrency: usize,
+    /// Per-request timeout in seconds.
+    #[arg(long, default_value_t = 30)]
+    timeout: u64,
+    /// Write what was read to FILE (an mcpguard snapshot, re-scannable offline).
+    #[arg(long, value_name = "FILE")]
+    save_snapshot: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("{e:?}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Output targets: (format, file or stdout).
+fn outputs(common: &Common) -> miette::Result<Vec<(Format, Option<PathBuf>)>> {
+    let mut out = Vec::new();
+    if let Some(dir) = &common.output_dir {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| miette::miette!("{}: cannot create output directory: {e}", dir.display()))?;
+        let formats = if common.format.is_empty() {
+            vec![Format::Json, Format::Sarif, Format::Junit, Format::Markdown, Format::Html]
+        } else {
+            common.format.clone()
+        };
+        for f in formats {
+            out.push((f, Some(dir.join(report::default_file_name(f)))));
+        }
+        out.push((Format::Table, None));
+        return Ok(out);
+    }
+    if common.output.len() > common.format.len().max(1) {
+        return Err(miette::miette!("each --output needs its own --format before it"));
+    }
+    let formats = if common.format.is_empty() { vec![Format::Table] } else { common.format.clone() };
+    for (n, f) in formats.into_iter().enumerate() {
+        out.push((f, common.output.get(n).cloned()));
+    }
+    Ok(out)
+}
+
+/// Fails before any scanning when an output file cannot be written.
+fn check_writable(targets: &[(Format, Option<PathBuf>)]) -> miette::Result<()> {
+    for (_, p) in targets {
+        if let Some(p) = p {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+                .map_err(|e| miette::miette!("{}: cannot write output: {e}", p.display()))?;
+        }
+    }
+    Ok(())
+}
+
+fn scan_options(common: &Common, source: &SourceArgs) -> miette::Result<ScanOptions> {
+    let config = Config::discover(common.config.as_deref()).map_err(miette::Report::new)?;
+    let mut vars = Vec::new();
+    for v in &source.vars {
+        let (k, val) = v
+            .split_once('=')
+            .ok_or_else(|| miette::miette!("--var `{v}`: expected NAME=VALUE"))?;
+        vars.push((k.to_string(), val.to_string()));
+    }
+    Ok(ScanOptions {
+        config,
+        rules_dirs: common.rules_dirs.clone(),
+        only: common.only.clone(),
+        skip: common.skip.clone(),
+        var_files: source.var_files.clone(),
+        vars,
+        today: None,
+    })
+}
+
+fn color(common: &Common) -> bool {
+    !common.no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
+}
+
+fn emit(
+    report: &Report,
+    metas: &[RuleMeta],
+    targets: &[(Format, Option<PathBuf>)],
+    color: bool,
+) -> miette::Result<()> {
+    for (format, path) in targets {
+        let text = report::render(*format, report, metas, &RenderOptions { color: color && path.is_none() });
+        match path {
+            Some(p) => std::fs::write(p, text)
+                .map_err(|e| miette::miette!("{}: cannot write output: {e}", p.display()))?,
+            None => {
+                let mut out = std::io::stdout().lock();
+                // A closed pipe (`| head`) is not an error.
+                if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+                    if e.kind() != std::io::ErrorKind::BrokenPipe {
+                        return Err(miette::miette!("cannot write to standard output: {e}"));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn finish_scan(
+    common: &Common,
+    opts: &ScanOptions,
+    rules: &scan::RuleSet,
+    loaded: scan::Loaded,
+) -> miette::Result<(Report, u8)> {
+    let (mut report, diagnostics) = scan::evaluate(rules, loaded, opts);
+    for d in diagnostics {
+        eprintln!("{:?}", miette::Report::new(d));
+    }
+    if let Some(b) = &common.baseline {
+        let text = mcpguard::load::read_text(b).map_err(miette::Report::new)?;
+        let baseline = mcpguard::baseline::parse(&b.display().to_string(), &text).map_err(miette::Report::new)?;
+        mcpguard::baseline::apply(&baseline, &mut report);
+        report.finish();
+    }
+    let fail_on = common.fail_on.or(opts.config.fail_on).unwrap_or(Severity::Low);
+    let unknown = common.unknown.or(opts.config.unknown).unwrap_or(UnknownMode::Warn);
+    let code = scan::exit_code(&report, fail_on, unknown);
+    Ok((report, code))
+}
+
+fn metas(rules: &scan::RuleSet) -> Vec<RuleMeta> {
+    rules.active.iter().map(|a| a.rule.meta.clone()).collect()
+}
+
+fn run(cli: Cli) -> miette::Result<u8> {
+    match cli.command {
+        Command::Scan { paths, common, source } => {
+            let targets = outputs(&common)?;
+            check_writable(&targets)?;
+            let opts = scan_options(&common, &source)?;
+            let rules = scan::load_rules(&opts)?;
+            let loaded = scan::load_inputs(&paths, &opts);
+            let (report, code) = finish_scan(&common, &opts, &rules, loaded)?;
+            emit(&report, &metas(&rules), &targets, color(&common))?;
+            Ok(code)
+        }
+        #[cfg(feature = "azure")]
+        Command::Sweep { sweep, common } => {
+            let targets = outputs(&common)?;
+            check_writable(&targets)?;
+            let opts = scan_options(&common, &SourceArgs::default())?;
+            let rules = scan::load_rules(&opts)?;
+            let loaded = mcpguard::sweep::run(&sweep_options(&sweep, &rules), &opts, sweep.save_snapshot.as_deref())?;
+            let (report, code) = finish_scan(&common, &opts, &rules, loaded)?;
+            emit(&report, &metas(&rules), &targets, color(&common))?;
+            Ok(code)
+        }
+        Command::Rules { command, rules_dirs } => {
+            let opts = ScanOptions { rules_dirs, ..ScanOptions::default() };
+            let rules = scan::load_rules(&opts)?;
+            let text = match command {
+                RulesCommand::List => mcpguard::docs::rules_table(&rules.active),
+                RulesCommand::Show { id } => {
+                    let ar = rules
+                        .active
+                        .iter()
+                        .find(|a| a.rule.meta.id.eq_ignore_ascii_case(&id))
+                        .ok_or_else(|| miette::miette!("no rule `{id}`; `mcpguard rules list` shows them"))?;
+                    mcpguard::docs::rule_page(&ar.rule)
+                }
+            };
+            print_out(&text)?;
+            Ok(0)
+        }
+        Command::Baseline { command: BaselineCommand::Write { file, paths, common, source } } => {
+            check_writable(&[(Format::Json, Some(file.clone()))])?;
+            let opts = scan_options(&common, &source)?;
+            let rules = scan::load_rules(&opts)?;
+            let loaded = scan::load_inputs(&paths, &opts);
+            let (report, _) = finish_scan(&common, &opts, &rules, loaded)?;
+            if !report.errors.is_empty() {
+                return Err(miette::miette!(
+                    "not writing a baseline: {} input error(s), the baseline would be incomplete",
+                    report.errors.len()
+                ));
+            }
+            std::fs::write(&file, mcpguard::baseline::write(&report))
+                .map_err(|e| miette::miette!("{}: cannot write baseline: {e}", file.display()))?;
+            eprintln!(
+                "wrote {} failure(s) to {}",
+                report.findings.iter().filter(|f| f.status == mcpguard::findings::Status::Fail).count(),
+                file.display()
+            );
+            Ok(0)
+        }
+        Command::Completions { shell } => {
+            let mut cmd = Cli::command();
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "mcpguard", &mut buf);
+            print_out(&String::from_utf8_lossy(&buf))?;
+            Ok(0)
+        }
+    }
+}
+
+#[cfg(feature = "azure")]
+fn sweep_options(s: &SweepArgs, rules: &scan::RuleSet) -> mcpguard::load::azure::SweepOptions {
+    mcpguard::load::azure::SweepOptions {
+        subscriptions: s.subscriptions.clone(),
+        resource_groups: s.resource_groups.clone(),
+        types: mcpguard::sweep::types_needed(rules),
+        auth: s.auth,
+        arm_endpoint: s.arm_endpoint.clone(),
+        graph: s.graph,
+        concurrency: s.concurrency,
+        timeout: std::time::Duration::from_secs(s.timeout),
+        progress: std::io::stderr().is_terminal(),
+    }
+}
+
+fn print_out(text: &str) -> miette::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(miette::miette!("cannot write to standard output: {e}")),
+        _ => Ok(()),
+    }
+}

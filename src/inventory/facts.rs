@@ -13,7 +13,8 @@
 //! | user-assigned identity | `usedByMcpServers[*]` | addresses of the MCP container groups that use it |
 //! | NSG | `internetEgress`, `internetIngress` | `{verdict: allow\|deny, rule, priority, reason}`, see `nsg.rs` |
 //! | role assignment | `principalUsedByMcpServers[*]` | MCP container groups using the identity that holds the role |
-//! | federated credential | `github` | `{kind: branch\|tag\|pull_request\|environment\|other, repository, branch, environment, wildcard}` parsed from a GitHub Actions subject |
+//! | role assignment | `roleName` | the built-in role name of `roleDefinitionId` (Owner, Contributor, …), else null |
+//! | federated credential | `github` | `{subject, issuer, audiences, kind: branch\|tag\|pull_request\|environment\|other, repository, branch, environment, wildcard}`, the subject parsed as GitHub Actions writes it |
 //!
 //! A fact that depends on a value unknown before apply is itself unknown: its
 //! path (`mcpguard.<fact>`) goes into the resource's unknown set.
@@ -165,6 +166,7 @@ pub fn github_subject(subject: &str) -> Value {
         }
     }
     json!({
+        "subject": subject,
         "kind": kind,
         "repository": repository,
         "branch": branch,
@@ -173,20 +175,53 @@ pub fn github_subject(subject: &str) -> Value {
     })
 }
 
+/// Federated credentials of both kinds (managed identity, app registration)
+/// share one fact, so one rule covers both.
 fn federated_facts(r: &mut Resource) {
     let subject_path = Path::parse("properties.subject");
-    match subject_path.get(&r.doc).and_then(Value::as_str) {
-        Some(s) => {
-            let f = github_subject(s);
-            r.set_fact("github", f);
-        }
+    let mut f = match subject_path.get(&r.doc).and_then(Value::as_str) {
+        Some(s) => github_subject(s),
         None => {
             if r.unknown.covering(&subject_path).is_some() {
-                r.unknown.insert(fact_path("github"));
+                for k in ["kind", "branch", "environment", "wildcard", "subject"] {
+                    r.unknown.insert(fact_path("github").key(k));
+                }
             }
-            r.set_fact("github", Value::Null);
+            json!({})
+        }
+    };
+    for (key, arm) in [("issuer", "properties.issuer"), ("audiences", "properties.audiences")] {
+        let p = Path::parse(arm);
+        f[key] = p.get(&r.doc).cloned().unwrap_or(Value::Null);
+        if r.unknown.touching(&p).is_some() {
+            r.unknown.insert(fact_path("github").key(key));
         }
     }
+    r.set_fact("github", f);
+}
+
+/// Built-in role definition GUIDs → role names (the roles rules care about).
+pub const BUILTIN_ROLES: &[(&str, &str)] = &[
+    ("8e3af657-a8ff-443c-a75c-2fe8c4bcb635", "Owner"),
+    ("b24988ac-6180-49ee-bf4f-e8ee7d5ef09d", "Contributor"),
+    ("18d7d88d-d35e-4fb5-a5c3-7773c20a72d9", "User Access Administrator"),
+    ("acdd72a7-3385-48ef-bd42-f606fba81ae7", "Reader"),
+    ("7f951dda-4ed3-4680-a7ca-43fe172d538d", "AcrPull"),
+];
+
+fn role_name(r: &mut Resource) {
+    let name = r
+        .doc
+        .pointer("/properties/roleDefinitionId")
+        .and_then(Value::as_str)
+        .and_then(|id| {
+            let guid = id.rsplit('/').next().unwrap_or(id);
+            BUILTIN_ROLES
+                .iter()
+                .find(|(g, _)| g.eq_ignore_ascii_case(guid))
+                .map(|(_, n)| n.to_string())
+        });
+    r.set_fact("roleName", json!(name));
 }
 
 fn nsg_facts(r: &mut Resource) {
@@ -212,6 +247,8 @@ pub fn compute(inv: &mut Inventory, det: &Detection) {
             || t.eq_ignore_ascii_case(types::APP_FEDERATED_CREDENTIAL)
         {
             federated_facts(r);
+        } else if t.eq_ignore_ascii_case(types::ROLE_ASSIGNMENT) {
+            role_name(r);
         }
     }
 

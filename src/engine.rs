@@ -1,0 +1,185 @@
+//! Rules × resources → findings.
+//!
+//! Rules are indexed by the ARM types their `if` can match, so a rule is
+//! evaluated only on resources it can apply to: the cost is linear in
+//! resources × applicable rules. Evaluation is pure: the same inventory, rules
+//! and parameters give the same findings in the same order.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use crate::findings::{Evidence, Finding, Location, Pass, ReportError, ResourceRef, Severity, Status};
+use crate::inventory::{Inventory, Resource};
+use crate::policy::{Effect, Params, Rule, Tri};
+
+/// A rule ready to run: its parameters resolved and its effect decided.
+#[derive(Debug, Clone)]
+pub struct ActiveRule {
+    pub rule: Rule,
+    pub params: Params,
+    pub effect: Effect,
+}
+
+impl ActiveRule {
+    pub fn id(&self) -> &str {
+        &self.rule.meta.id
+    }
+}
+
+/// What one engine run produced.
+#[derive(Debug, Default)]
+pub struct EngineOutput {
+    pub findings: Vec<Finding>,
+    pub passes: Vec<Pass>,
+    pub errors: Vec<ReportError>,
+}
+
+/// The resource part of a finding.
+pub fn resource_ref(r: &Resource) -> ResourceRef {
+    ResourceRef {
+        address: r.address.clone(),
+        tf_type: r.tf_type.clone().unwrap_or_else(|| r.arm_type().to_string()),
+        arm_type: r.arm_type().to_string(),
+        id: r.id().to_string(),
+    }
+}
+
+/// Where a finding points: the input file, and the line of the deciding
+/// attribute (or of the resource block) where the input has lines.
+pub fn location(r: &Resource, path: Option<&str>) -> Option<Location> {
+    r.origin.file.as_ref().map(|f| Location {
+        file: f.clone(),
+        line: r.line_for(path),
+    })
+}
+
+/// A fingerprint stable across runs and line moves: FNV-1a over the rule id,
+/// the address and the ARM type.
+pub fn fingerprint(rule_id: &str, address: &str, arm_type: &str) -> String {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for part in [rule_id, "\u{1f}", address, "\u{1f}", &arm_type.to_ascii_lowercase()] {
+        for b in part.bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x100000001b3);
+        }
+    }
+    format!("{h:016x}")
+}
+
+/// Runs every rule on every resource it can apply to.
+pub fn run(inv: &Inventory, rules: &[ActiveRule]) -> EngineOutput {
+    // ARM type (lower-case) → rules that can match it; rules with no type
+    // restriction run everywhere.
+    let mut by_type: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut any_type: Vec<usize> = Vec::new();
+    for (n, ar) in rules.iter().enumerate() {
+        if ar.effect == Effect::Disabled {
+            continue;
+        }
+        match ar.rule.arm_types() {
+            Some(ts) => {
+                for t in ts {
+                    by_type.entry(t.to_ascii_lowercase()).or_default().push(n);
+                }
+            }
+            None => any_type.push(n),
+        }
+    }
+    for v in by_type.values_mut() {
+        v.sort_unstable();
+        v.dedup();
+    }
+
+    let mut out = EngineOutput::default();
+    let mut candidates: Vec<usize> = Vec::new();
+    for r in inv.resources() {
+        candidates.clear();
+        if let Some(v) = by_type.get(&r.arm_type().to_ascii_lowercase()) {
+            candidates.extend_from_slice(v);
+        }
+        candidates.extend_from_slice(&any_type);
+        for &n in &candidates {
+            let ar = &rules[n];
+            if !ar.rule.meta.applies_to.is_empty() && !ar.rule.meta.applies_to.contains(&r.kind) {
+                continue;
+            }
+            if !ar.rule.mode_applies(r) {
+                continue;
+            }
+            evaluate_one(inv, r, ar, &mut out);
+        }
+    }
+    out
+}
+
+fn evaluate_one(inv: &Inventory, r: &Resource, ar: &ActiveRule, out: &mut EngineOutput) {
+    let id = ar.id();
+    let severity = severity_for(ar);
+    let finding = |status: Status, message: String, evidence: Vec<Evidence>, path: Option<&str>| Finding {
+        rule_id: id.to_string(),
+        severity,
+        status,
+        message,
+        resource: resource_ref(r),
+        location: location(r, path),
+        evidence,
+        suppression: None,
+        fingerprint: fingerprint(id, &r.address, r.arm_type()),
+    };
+    match ar.rule.evaluate(r, inv, &ar.params) {
+        Ok(o) => match o.verdict {
+            Tri::True => out.findings.push(finding(
+                Status::Fail,
+                o.message.clone(),
+                o.evidence.clone(),
+                o.decisive_path.as_deref(),
+            )),
+            Tri::Unknown => {
+                let paths = if o.unknown.is_empty() {
+                    "a value".to_string()
+                } else {
+                    o.unknown.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
+                };
+                let mut evidence = o.evidence.clone();
+                for p in &o.unknown {
+                    evidence.push(Evidence {
+                        path: p.clone(),
+                        value: Value::String("<unknown until apply>".to_string()),
+                    });
+                }
+                let first = o.unknown.first().map(String::as_str);
+                out.findings.push(finding(
+                    Status::Unknown,
+                    format!("cannot decide before apply: {paths} is unknown"),
+                    evidence,
+                    first,
+                ));
+            }
+            Tri::False => out.passes.push(Pass {
+                rule_id: id.to_string(),
+                resource: resource_ref(r),
+                location: location(r, None),
+            }),
+        },
+        Err(e) => {
+            // Azure treats a failed evaluation as deny; we cannot claim either
+            // verdict, so the finding is unknown and says why.
+            out.findings.push(finding(
+                Status::Unknown,
+                format!("evaluation failed: {e}"),
+                Vec::new(),
+                None,
+            ));
+        }
+    }
+}
+
+/// Audit effects of plain Azure definitions are reported, but one step lower
+/// than the rule's severity would be for a deny (they do not block in Azure).
+fn severity_for(ar: &ActiveRule) -> Severity {
+    match (&ar.effect, ar.rule.builtin) {
+        (Effect::Audit, false) => ar.rule.meta.severity.min(Severity::Low),
+        _ => ar.rule.meta.severity,
+    }
+}

@@ -1,0 +1,266 @@
+//! One scan, end to end: rules and inputs in, a finished [`Report`] out.
+//! `main.rs` only parses arguments, calls this, renders and maps the exit code.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path as FsPath, PathBuf};
+
+use serde_json::Value;
+
+use crate::config::{Config, UnknownMode};
+use crate::engine::{self, ActiveRule};
+use crate::findings::{InputInfo, Report, ReportError, SkippedRule, Status, Warning};
+use crate::inventory::{InputKind, Inventory, Resource};
+use crate::load::{self, Detected, InputError};
+use crate::policy::{self, Rule};
+use crate::suppress::{self, InlineIgnore};
+
+/// Everything a scan needs besides the inputs.
+#[derive(Debug, Clone, Default)]
+pub struct ScanOptions {
+    pub config: Config,
+    /// `--rules DIR`: more rule files (mcpguard's or Azure definitions).
+    pub rules_dirs: Vec<PathBuf>,
+    /// `--only ID,...` / `--skip ID,...`
+    pub only: Vec<String>,
+    pub skip: Vec<String>,
+    /// `--var-file`, `--var` for Terraform source.
+    pub var_files: Vec<PathBuf>,
+    pub vars: Vec<(String, String)>,
+    /// Today, for ignore expiry (injected so tests are stable).
+    pub today: Option<time::Date>,
+}
+
+/// The rules of a scan, ready to run, and what could not be used.
+pub struct RuleSet {
+    pub active: Vec<ActiveRule>,
+    pub skipped: Vec<SkippedRule>,
+    pub warnings: Vec<Warning>,
+}
+
+/// A problem that stops the scan before any input is read: a bad rule file,
+/// a bad rule parameter in the config. Exit code 2.
+pub type Fatal = miette::Report;
+
+/// Loads the built-in pack plus `--rules` directories and applies the config
+/// (`enabled`, parameters) and `--only`/`--skip`.
+pub fn load_rules(opts: &ScanOptions) -> Result<RuleSet, Fatal> {
+    let mut rules: Vec<Rule> = policy::builtin_rules().map_err(miette::Report::new)?;
+    let mut skipped = Vec::new();
+    for dir in &opts.rules_dirs {
+        if !dir.is_dir() {
+            return Err(miette::miette!("{}: --rules needs a directory", dir.display()));
+        }
+        let (more, errors, skip) = policy::load_rules_dir(dir);
+        if let Some(e) = errors.into_iter().next() {
+            return Err(miette::Report::new(e));
+        }
+        rules.extend(more);
+        skipped.extend(skip);
+    }
+    let mut seen = BTreeSet::new();
+    for r in &rules {
+        if !seen.insert(r.meta.id.clone()) {
+            return Err(miette::miette!("{}: rule id `{}` is defined twice", r.file, r.meta.id));
+        }
+    }
+    let cfg = &opts.config;
+    for id in cfg.rules.keys() {
+        if !seen.contains(id) {
+            return Err(miette::miette!(
+                "{}:{}: `rule \"{id}\"` names no known rule",
+                cfg.path.as_deref().unwrap_or(crate::config::DEFAULT_FILE),
+                cfg.rule_line(id).unwrap_or(0)
+            ));
+        }
+    }
+    let wanted = |id: &str| {
+        (opts.only.is_empty() || opts.only.iter().any(|o| o.eq_ignore_ascii_case(id)))
+            && !opts.skip.iter().any(|s| s.eq_ignore_ascii_case(id))
+    };
+    let mut active = Vec::new();
+    let mut warnings = Vec::new();
+    for rule in rules {
+        let rc = cfg.rules.get(&rule.meta.id);
+        if rc.and_then(|c| c.enabled) == Some(false) || !wanted(&rule.meta.id) {
+            continue;
+        }
+        let overrides = rc.map(|c| c.params.clone()).unwrap_or_default();
+        let params = rule.resolve_params(&overrides).map_err(|e| {
+            miette::miette!(
+                "{}:{}: rule \"{}\": {e}",
+                cfg.path.as_deref().unwrap_or(crate::config::DEFAULT_FILE),
+                rc.map(|c| c.line).unwrap_or(0),
+                rule.meta.id
+            )
+        })?;
+        for (name, def) in &rule.parameters {
+            let empty = params.0.get(name).is_none_or(|v| v.as_array().is_some_and(|a| a.is_empty()));
+            if empty && def.kind.eq_ignore_ascii_case("array") && name.ends_with("_ids") {
+                warnings.push(Warning {
+                    source: rule.meta.id.clone(),
+                    message: format!(
+                        "parameter `{name}` is unset: {} checks only what it can without it",
+                        rule.meta.id
+                    ),
+                });
+            }
+        }
+        let effect = rule
+            .effect(&params)
+            .map_err(|e| miette::miette!("{}: rule `{}`: {e}", rule.file, rule.meta.id))?;
+        active.push(ActiveRule { rule, params, effect });
+    }
+    Ok(RuleSet { active, skipped, warnings })
+}
+
+/// What reading the inputs produced.
+#[derive(Default)]
+pub struct Loaded {
+    pub inventory: Inventory,
+    pub inputs: Vec<InputInfo>,
+    pub errors: Vec<InputError>,
+    pub ignores: Vec<InlineIgnore>,
+    /// Errors carried inside inputs (a snapshot of an incomplete sweep).
+    pub carried_errors: Vec<ReportError>,
+}
+
+/// Reads every input into one inventory. An input that fails is recorded and
+/// the others are still read.
+pub fn load_inputs(paths: &[PathBuf], opts: &ScanOptions) -> Loaded {
+    let mut out = Loaded::default();
+    let mut resources: Vec<Resource> = Vec::new();
+    for p in paths {
+        let shown = p.display().to_string();
+        if p.as_os_str() == "-" {
+            let mut buf = Vec::new();
+            if let Err(e) = std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf) {
+                out.errors.push(InputError::new("-", format!("cannot read standard input: {e}")));
+                continue;
+            }
+            match load::decode("-", buf) {
+                Ok(text) => load_json_text("-", &text, &mut out, &mut resources),
+                Err(e) => out.errors.push(e),
+            }
+            continue;
+        }
+        if !p.exists() {
+            out.errors.push(InputError::new(&shown, "no such file or directory"));
+            continue;
+        }
+        match load::detect(p, None) {
+            Detected::Terraform => {
+                let hcl_opts = load::hcl::HclOptions {
+                    var_files: opts.var_files.clone(),
+                    vars: opts.vars.clone(),
+                };
+                let o = load::hcl::load(p, &hcl_opts);
+                out.inputs.push(InputInfo::new(&shown, InputKind::Terraform));
+                out.errors.extend(o.errors);
+                out.ignores.extend(o.ignores);
+                let (rs, notes) = load::azurerm::translate(o.model, InputKind::Terraform);
+                resources.extend(rs);
+                out.inventory.notes.extend(notes);
+            }
+            _ => match load::read_text(p) {
+                Ok(text) => load_json_text(&shown, &text, &mut out, &mut resources),
+                Err(e) => out.errors.push(e),
+            },
+        }
+    }
+    for r in resources {
+        out.inventory.push(r);
+    }
+    out.inventory.compute_facts(&opts.config.detect);
+    out
+}
+
+fn load_json_text(shown: &str, text: &str, out: &mut Loaded, resources: &mut Vec<Resource>) {
+    match load::detect(FsPath::new(shown), Some(text)) {
+        Detected::Plan => match load::plan::load(shown, text) {
+            Ok(model) => {
+                out.inputs.push(InputInfo::new(shown, InputKind::Plan));
+                let (rs, notes) = load::azurerm::translate(model, InputKind::Plan);
+                resources.extend(rs);
+                out.inventory.notes.extend(notes);
+            }
+            Err(e) => out.errors.push(e),
+        },
+        _ => match load::arm::load(shown, text) {
+            Ok(o) => {
+                out.inputs.push(InputInfo::new(shown, InputKind::Arm));
+                resources.extend(o.resources);
+                out.errors.extend(o.errors);
+                if let Some(meta) = o.snapshot {
+                    out.carried_errors.extend(meta.errors);
+                }
+            }
+            Err(e) => out.errors.push(e),
+        },
+    }
+}
+
+/// Replaces Terraform addresses in parameter values by the ids of those
+/// resources, keeping the address too: `approved_subnet_ids` may name
+/// `module.network.azurerm_subnet.mcp` and still match its (maybe synthetic) id.
+fn resolve_addresses(params: &mut BTreeMap<String, Value>, inv: &Inventory) {
+    for v in params.values_mut() {
+        if let Value::Array(items) = v {
+            let mut extra = Vec::new();
+            for it in items.iter() {
+                if let Some(r) = it.as_str().and_then(|a| inv.by_address(a)) {
+                    if !r.id().is_empty() {
+                        extra.push(Value::String(r.id().to_string()));
+                    }
+                }
+            }
+            items.extend(extra);
+        }
+    }
+}
+
+/// Evaluates the rules on a loaded inventory and builds the report.
+pub fn evaluate(rules: &RuleSet, loaded: Loaded, opts: &ScanOptions) -> (Report, Vec<InputError>) {
+    let mut active = rules.active.clone();
+    for ar in &mut active {
+        resolve_addresses(&mut ar.params.0, &loaded.inventory);
+    }
+    let out = engine::run(&loaded.inventory, &active);
+    let mut report = Report::new();
+    report.inputs = loaded.inputs;
+    report.summary.resources = loaded.inventory.len();
+    report.summary.rules = active.len();
+    report.findings = out.findings;
+    report.passes = out.passes;
+    report.errors = out.errors;
+    report.errors.extend(loaded.carried_errors);
+    report.errors.extend(loaded.errors.iter().map(|e| ReportError {
+        source: e.path.clone(),
+        message: e.message.clone(),
+    }));
+    report.warnings = rules.warnings.clone();
+    report.notes = loaded.inventory.notes.clone();
+    report.rules_skipped = rules.skipped.clone();
+    let today = opts.today.unwrap_or_else(|| time::OffsetDateTime::now_utc().date());
+    suppress::apply(&mut report, &loaded.ignores, &opts.config, today);
+    report.finish();
+    (report, loaded.errors)
+}
+
+/// Exit code: 2 when an input, rule or config could not be used; 1 when a
+/// failing finding is at or above `fail_on` (unknown ones too with
+/// `--unknown fail`); else 0.
+pub fn exit_code(report: &Report, fail_on: crate::findings::Severity, unknown: UnknownMode) -> u8 {
+    if !report.errors.is_empty() {
+        return 2;
+    }
+    let counts = |s: Status| s == Status::Fail || (s == Status::Unknown && unknown == UnknownMode::Fail);
+    if report
+        .findings
+        .iter()
+        .any(|f| counts(f.status) && f.severity >= fail_on)
+    {
+        1
+    } else {
+        0
+    }
+}
