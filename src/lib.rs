@@ -6,6 +6,7 @@
 //! driven by `scan`.
 
 pub mod config;
+pub mod docs;
 pub mod engine;
 pub mod findings;
 pub mod inventory;
@@ -13,3 +14,5 @@ pub mod load;
 pub mod policy;
 pub mod scan;
 pub mod suppress;
+#[cfg(feature = "azure")]
+pub mod sweep;

@@ -1,0 +1,86 @@
+//! `mcpguard sweep`: read live ARM resources and hand them to the same
+//! pipeline as a snapshot file.
+
+use std::collections::BTreeSet;
+use std::path::Path as FsPath;
+
+use crate::findings::InputInfo;
+use crate::inventory::{types, InputKind};
+use crate::load::azure::{sweep, SweepOptions};
+use crate::scan::{Loaded, RuleSet, ScanOptions};
+
+/// ARM types the enabled rules can match, plus the ones they dereference
+/// (a container group's subnets and their NSGs, identities for role joins).
+pub fn types_needed(rules: &RuleSet) -> Vec<String> {
+    let mut set: BTreeSet<String> = BTreeSet::new();
+    let mut any = false;
+    for ar in &rules.active {
+        match ar.rule.arm_types() {
+            Some(ts) => set.extend(ts),
+            None => any = true,
+        }
+    }
+    if any {
+        // A rule that can match any type: read every type we know.
+        set.extend(
+            [
+                types::CONTAINER_GROUP,
+                types::NSG,
+                types::VNET,
+                types::USER_IDENTITY,
+                types::FEDERATED_CREDENTIAL,
+                types::ROLE_ASSIGNMENT,
+                types::POLICY_DEFINITION,
+                types::POLICY_ASSIGNMENT,
+                types::API_MANAGEMENT,
+            ]
+            .map(str::to_string),
+        );
+    }
+    if set.iter().any(|t| t.eq_ignore_ascii_case(types::CONTAINER_GROUP)) {
+        // Dereferenced by the network and identity rules.
+        for t in [types::SUBNET, types::NSG, types::USER_IDENTITY] {
+            set.insert(t.to_string());
+        }
+    }
+    // Nested types are read with their parents (subnets with VNets, FICs with identities).
+    let mut out: BTreeSet<String> = BTreeSet::new();
+    for t in set {
+        let parent = if t.eq_ignore_ascii_case(types::SUBNET) {
+            types::VNET.to_string()
+        } else if t.eq_ignore_ascii_case(types::NSG_RULE) {
+            types::NSG.to_string()
+        } else {
+            t
+        };
+        out.insert(parent);
+    }
+    if out.iter().any(|t| t.eq_ignore_ascii_case(types::FEDERATED_CREDENTIAL)) {
+        out.insert(types::USER_IDENTITY.to_string());
+    }
+    out.retain(|t| !t.eq_ignore_ascii_case(types::APP_FEDERATED_CREDENTIAL));
+    out.into_iter().collect()
+}
+
+/// Sweeps, optionally saves the snapshot, and returns what was read as
+/// loaded input (errors included: a partial sweep is never clean).
+pub fn run(opts: &SweepOptions, scan: &ScanOptions, save: Option<&FsPath>) -> miette::Result<Loaded> {
+    let result = sweep(opts);
+    if let Some(path) = save {
+        let text = serde_json::to_string_pretty(&result.snapshot)
+            .map_err(|e| miette::miette!("cannot serialise snapshot: {e}"))?;
+        std::fs::write(path, text + "\n")
+            .map_err(|e| miette::miette!("{}: cannot write snapshot: {e}", path.display()))?;
+    }
+    let mut loaded = Loaded::default();
+    loaded.inputs.push(InputInfo::new(
+        format!("sweep:{}", opts.subscriptions.join(",")),
+        InputKind::Arm,
+    ));
+    for r in result.resources {
+        loaded.inventory.push(r);
+    }
+    loaded.inventory.compute_facts(&scan.config.detect);
+    loaded.carried_errors = result.errors;
+    Ok(loaded)
+}
