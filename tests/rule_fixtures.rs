@@ -1,0 +1,146 @@
+//! Every rule has a failing and a passing fixture, as a plan and as the `.tf`
+//! source of that plan; the fail case fails that rule, the pass case passes
+//! every rule. Also: the seed architecture, hardened (zero failures) and as it
+//! stood before the incident (every rule fails).
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use mcpguard::config::Config;
+use mcpguard::findings::{Report, Status};
+use mcpguard::scan::{self, ScanOptions};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Scans one input with the fixture directory's `.mcpguard.hcl`.
+pub fn scan_fixture(dir: &Path, input: &Path) -> Report {
+    let config = Config::load(&dir.join(".mcpguard.hcl")).expect("fixture config");
+    let opts = ScanOptions {
+        config,
+        today: Some(time::macros::date!(2026 - 11 - 23)),
+        ..ScanOptions::default()
+    };
+    let rules = scan::load_rules(&opts).expect("built-in rules load");
+    let loaded = scan::load_inputs(&[input.to_path_buf()], &opts);
+    let (report, _) = scan::evaluate(&rules, loaded, &opts);
+    assert!(report.errors.is_empty(), "{}: input errors {:?}", input.display(), report.errors);
+    report
+}
+
+fn failing(report: &Report) -> BTreeSet<(String, String)> {
+    report
+        .findings
+        .iter()
+        .filter(|f| f.status == Status::Fail)
+        .map(|f| (f.rule_id.clone(), f.resource.address.clone()))
+        .collect()
+}
+
+fn rule_ids() -> Vec<String> {
+    let mut ids: Vec<String> = std::fs::read_dir(root().join("rules"))
+        .unwrap()
+        .filter_map(|e| {
+            let p = e.ok()?.path();
+            (p.extension()? == "json").then(|| p.file_stem()?.to_string_lossy().to_string())
+        })
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn every_rule_has_pass_and_fail_fixtures_in_plan_and_source() {
+    for id in rule_ids() {
+        for case in ["pass", "fail"] {
+            let dir = root().join("fixtures/rules").join(&id).join(case);
+            for f in ["plan.json", "main.tf", ".mcpguard.hcl"] {
+                assert!(dir.join(f).is_file(), "{id}: missing fixtures/rules/{id}/{case}/{f}");
+            }
+        }
+    }
+}
+
+#[test]
+fn fail_fixtures_fail_their_rule_and_pass_fixtures_pass_everything() {
+    for id in rule_ids() {
+        for input in ["plan.json", "main.tf"] {
+            let fail_dir = root().join("fixtures/rules").join(&id).join("fail");
+            let r = scan_fixture(&fail_dir, &fail_dir.join(input));
+            assert!(
+                r.findings.iter().any(|f| f.rule_id == id && f.status == Status::Fail),
+                "{id} fail/{input}: rule did not fail; findings: {:#?}",
+                r.findings
+            );
+            let pass_dir = root().join("fixtures/rules").join(&id).join("pass");
+            let r = scan_fixture(&pass_dir, &pass_dir.join(input));
+            let bad: Vec<_> = r.findings.iter().filter(|f| f.status != Status::Suppressed).collect();
+            assert!(bad.is_empty(), "{id} pass/{input}: expected no findings, got {bad:#?}");
+        }
+    }
+}
+
+#[test]
+fn hardened_seed_architecture_has_zero_failures() {
+    let dir = root().join("fixtures/seed/hardened");
+    for input in ["plan.json", "main.tf"] {
+        let r = scan_fixture(&dir, &dir.join(input));
+        assert!(r.summary.resources >= 15, "{input}: {} resources", r.summary.resources);
+        assert_eq!(r.summary.fail, 0, "{input}: {:#?}", r.findings);
+        assert_eq!(r.summary.unknown, 0, "{input}: {:#?}", r.findings);
+    }
+}
+
+#[test]
+fn before_incident_fails_every_rule_where_expected() {
+    let dir = root().join("fixtures/seed/before-incident");
+    let want: BTreeSet<(String, String)> = [
+        ("MCP001", "azurerm_container_group.mcp_filesystem"),
+        ("MCP002", "azurerm_container_group.mcp_filesystem"),
+        ("MCP002", "azurerm_container_group.mcp_github"),
+        ("MCP002", "azurerm_container_group.mcp_secrets"),
+        ("MCP003", "azurerm_container_group.mcp_filesystem"),
+        ("MCP004", "azurerm_container_group.mcp_filesystem"),
+        ("MCP004", "azurerm_container_group.mcp_github"),
+        ("MCP005", "azurerm_container_group.mcp_filesystem"),
+        ("MCP005", "azurerm_container_group.mcp_github"),
+        ("MCP006", "azurerm_federated_identity_credential.pipeline_any_ref"),
+        ("MCP007", "azurerm_container_group.mcp_github"),
+        ("MCP007", "azurerm_container_group.mcp_secrets"),
+        ("MCP008", "azurerm_container_group.mcp_filesystem"),
+        ("MCP008", "azurerm_container_group.mcp_secrets"),
+        ("MCP009", "azurerm_container_group.mcp_filesystem"),
+        ("MCP010", "azurerm_role_assignment.shared_dev_contributor"),
+    ]
+    .into_iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    for input in ["plan.json", "main.tf"] {
+        let r = scan_fixture(&dir, &dir.join(input));
+        assert_eq!(failing(&r), want, "{input}");
+        // The personal token in the fixture is never printed.
+        let json = serde_json::to_string(&r).unwrap();
+        assert!(!json.contains("ghp_not_a_real_token") && !json.contains("sk_not_a_real_key"), "{input}: secret leaked");
+    }
+}
+
+#[test]
+fn plan_and_source_give_the_same_verdicts() {
+    let mut dirs = vec![root().join("fixtures/seed/hardened"), root().join("fixtures/seed/before-incident")];
+    for id in rule_ids() {
+        for case in ["pass", "fail"] {
+            dirs.push(root().join("fixtures/rules").join(&id).join(case));
+        }
+    }
+    for dir in dirs {
+        let verdicts = |input: &str| -> BTreeSet<(String, String, Status)> {
+            scan_fixture(&dir, &dir.join(input))
+                .findings
+                .iter()
+                .map(|f| (f.rule_id.clone(), f.resource.address.clone(), f.status))
+                .collect()
+        };
+        assert_eq!(verdicts("plan.json"), verdicts("main.tf"), "{}", dir.display());
+    }
+}
