@@ -144,3 +144,27 @@ fn plan_and_source_give_the_same_verdicts() {
         assert_eq!(verdicts("plan.json"), verdicts("main.tf"), "{}", dir.display());
     }
 }
+
+/// The deployed form of each scenario (ARM documents, as GET returns them)
+/// gives the same verdicts on the same resources as its plan: findings are
+/// compared by ARM id, which the plan's translation synthesises from the
+/// subscription, resource group and name.
+#[test]
+fn plan_and_deployed_resources_give_the_same_verdicts() {
+    let mut dirs = vec![root().join("fixtures/seed/hardened"), root().join("fixtures/seed/before-incident")];
+    for id in rule_ids() {
+        for case in ["pass", "fail"] {
+            dirs.push(root().join("fixtures/rules").join(&id).join(case));
+        }
+    }
+    for dir in dirs {
+        let verdicts = |input: &str| -> BTreeSet<(String, String, Status)> {
+            scan_fixture(&dir, &dir.join(input))
+                .findings
+                .iter()
+                .map(|f| (f.rule_id.clone(), f.resource.id.to_ascii_lowercase(), f.status))
+                .collect()
+        };
+        assert_eq!(verdicts("plan.json"), verdicts("arm.json"), "{}", dir.display());
+    }
+}
