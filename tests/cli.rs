@@ -1,0 +1,204 @@
+//! The command line as users and CI run it: exit codes, diagnostics for bad
+//! input, and what is (never) printed.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn mcpguard(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mcpguard"))
+        .args(args)
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run mcpguard")
+}
+
+fn text(o: &Output) -> (String, String) {
+    (String::from_utf8_lossy(&o.stdout).to_string(), String::from_utf8_lossy(&o.stderr).to_string())
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("mcpguard-cli-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+const BEFORE: &str = "fixtures/seed/before-incident";
+const HARDENED: &str = "fixtures/seed/hardened";
+
+#[test]
+fn failing_scan_exits_1_clean_scan_exits_0() {
+    let o = mcpguard(&["scan", &format!("{BEFORE}/plan.json"), "--config", &format!("{BEFORE}/.mcpguard.hcl")]);
+    assert_eq!(o.status.code(), Some(1), "{:?}", text(&o));
+    let o = mcpguard(&["scan", &format!("{HARDENED}/plan.json"), "--config", &format!("{HARDENED}/.mcpguard.hcl")]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+}
+
+#[test]
+fn fail_on_threshold_gates_the_exit_code() {
+    // MCP003 (medium) alone fails the MCP003 fixture; --fail-on high lets it pass.
+    let dir = "fixtures/rules/MCP003/fail";
+    let cfg = format!("{dir}/.mcpguard.hcl");
+    let o = mcpguard(&["scan", &format!("{dir}/plan.json"), "--config", &cfg]);
+    assert_eq!(o.status.code(), Some(1), "{:?}", text(&o));
+    let o = mcpguard(&["scan", &format!("{dir}/plan.json"), "--config", &cfg, "--fail-on", "high"]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+}
+
+#[test]
+fn json_report_follows_the_contract() {
+    let o = mcpguard(&[
+        "scan",
+        &format!("{BEFORE}/plan.json"),
+        "--config",
+        &format!("{BEFORE}/.mcpguard.hcl"),
+        "--format",
+        "json",
+    ]);
+    let (out, err) = text(&o);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out} {err}"));
+    assert_eq!(v["schema"], "mcpguard/report/v1");
+    assert_eq!(v["tool"]["name"], "mcpguard");
+    assert_eq!(v["inputs"][0]["kind"], "plan");
+    for key in ["resources", "rules", "fail", "unknown", "suppressed"] {
+        assert!(v["summary"][key].is_u64(), "summary.{key}");
+    }
+    let findings = v["findings"].as_array().unwrap();
+    assert!(!findings.is_empty());
+    let mut last = (String::new(), String::new());
+    for f in findings {
+        for key in ["rule_id", "severity", "status", "message", "resource", "location", "evidence"] {
+            assert!(f.get(key).is_some(), "finding lacks {key}: {f}");
+        }
+        for key in ["address", "type", "arm_type", "id"] {
+            assert!(f["resource"][key].is_string(), "resource.{key}: {f}");
+        }
+        let key = (f["rule_id"].as_str().unwrap().to_string(), f["resource"]["address"].as_str().unwrap().to_string());
+        assert!(key >= last, "findings not sorted by (rule_id, address)");
+        last = key;
+    }
+    assert!(v["errors"].as_array().unwrap().is_empty());
+    assert!(!out.contains("ghp_not_a_real_token"), "a secret was printed");
+}
+
+#[test]
+fn bad_inputs_exit_2_with_a_diagnostic_naming_the_file() {
+    let d = tmp("bad");
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("not-json.json", b"this is not json".to_vec(), "not-json.json"),
+        ("truncated.json", br#"{"format_version": "1.2", "terraform_version": "1.9.0", "planned_values": {"root_module": {"#.to_vec(), "truncated"),
+        ("future.json", br#"{"format_version": "9.0", "terraform_version": "9.0.0", "planned_values": {}}"#.to_vec(), "format_version"),
+        ("not-a-plan.json", br#"{"hello": "world"}"#.to_vec(), "not-a-plan.json"),
+    ];
+    for (name, bytes, want) in cases {
+        let p = d.join(name);
+        std::fs::write(&p, bytes).unwrap();
+        let o = mcpguard(&["scan", p.to_str().unwrap()]);
+        let (out, err) = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{name}: {out} {err}");
+        assert!(err.contains(want) || out.contains(want), "{name}: stderr lacks `{want}`: {err}");
+        assert!(!err.contains("panicked"), "{name}: {err}");
+    }
+}
+
+#[test]
+fn oversized_input_is_refused_without_reading_it() {
+    let d = tmp("big");
+    let p = d.join("huge.json");
+    let f = std::fs::File::create(&p).unwrap();
+    f.set_len(2 * 1024 * 1024 * 1024).unwrap(); // sparse: costs no disk
+    let o = mcpguard(&["scan", p.to_str().unwrap()]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("input limit"), "{err}");
+    std::fs::remove_file(&p).ok();
+}
+
+#[test]
+fn utf16_plan_from_powershell_is_read() {
+    let plan = std::fs::read_to_string(root().join(HARDENED).join("plan.json")).unwrap();
+    let mut bytes = vec![0xFF, 0xFE];
+    for u in plan.replace('\n', "\r\n").encode_utf16() {
+        bytes.extend(u.to_le_bytes());
+    }
+    let d = tmp("utf16");
+    let p = d.join("plan.json");
+    std::fs::write(&p, bytes).unwrap();
+    let o = mcpguard(&["scan", p.to_str().unwrap(), "--config", &format!("{HARDENED}/.mcpguard.hcl")]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+}
+
+#[test]
+fn bad_config_and_bad_rules_exit_2() {
+    let d = tmp("cfg");
+    let cfg = d.join("bad.hcl");
+    std::fs::write(&cfg, "fail_on = \"severe\"\n").unwrap();
+    let o = mcpguard(&["scan", &format!("{HARDENED}/plan.json"), "--config", cfg.to_str().unwrap()]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("bad.hcl") && err.contains("fail_on"), "{err}");
+
+    let rules = d.join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    std::fs::write(
+        rules.join("X001.json"),
+        r#"{"id": "X001", "severity": "low", "title": "t", "policyRule": {"if": {"field": "type", "equalz": "x"}, "then": {"effect": "deny"}}}"#,
+    )
+    .unwrap();
+    let o = mcpguard(&["scan", &format!("{HARDENED}/plan.json"), "--rules", rules.to_str().unwrap()]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("X001.json"), "{err}");
+}
+
+#[test]
+fn unwritable_output_fails_before_scanning() {
+    let o = mcpguard(&[
+        "scan",
+        &format!("{HARDENED}/plan.json"),
+        "--format",
+        "json",
+        "--output",
+        "/nonexistent-dir/report.json",
+    ]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("/nonexistent-dir/report.json"), "{err}");
+}
+
+#[test]
+fn missing_input_is_an_error_not_a_clean_report() {
+    let o = mcpguard(&["scan", "no/such/plan.json", "--format", "json"]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out} {err}");
+}
+
+#[test]
+fn rules_list_and_show() {
+    let o = mcpguard(&["rules", "list"]);
+    let (out, _) = text(&o);
+    assert_eq!(o.status.code(), Some(0));
+    for id in ["MCP001", "MCP004", "MCP010"] {
+        assert!(out.contains(id), "{out}");
+    }
+    let o = mcpguard(&["rules", "show", "MCP004"]);
+    let (out, _) = text(&o);
+    for section in ["## What it checks", "## Why it matters", "## Example", "## Remediation", "## Known gaps"] {
+        assert!(out.contains(section), "{section}: {out}");
+    }
+    let o = mcpguard(&["rules", "show", "MCP999"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn completions_are_generated() {
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let o = mcpguard(&["completions", shell]);
+        assert_eq!(o.status.code(), Some(0), "{shell}");
+        assert!(String::from_utf8_lossy(&o.stdout).contains("mcpguard"), "{shell}");
+    }
+}
