@@ -8,4 +8,5 @@ pub mod findings;
 pub mod inventory;
 pub mod load;
 pub mod policy;
+pub mod report;
 pub mod suppress;
