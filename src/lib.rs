@@ -12,6 +12,7 @@ pub mod findings;
 pub mod inventory;
 pub mod load;
 pub mod policy;
+pub mod report;
 pub mod scan;
 pub mod suppress;
 #[cfg(feature = "azure")]

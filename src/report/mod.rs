@@ -1,0 +1,190 @@
+//! Reports: one module per output format. Every format reads only the
+//! [`Report`] (and rule metadata, for remediation text and doc links): reports
+//! never look at inputs, the inventory or the engine.
+
+pub mod json;
+pub mod table;
+
+use crate::findings::{Finding, Location, Report, Severity, Status};
+use crate::policy::RuleMeta;
+
+/// An output format, as `--format` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
+#[value(rename_all = "lower")]
+pub enum Format {
+    /// A human table, grouped by severity, then a one-line summary.
+    Table,
+    /// The `mcpguard/report/v1` JSON contract (see [`json`]).
+    Json,
+}
+
+/// How a report is rendered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RenderOptions {
+    /// ANSI colour (the caller decides: a terminal and no `NO_COLOR`).
+    pub color: bool,
+}
+
+/// Renders `report` in `format`. `rules` is the metadata of the rules that were
+/// enabled for the scan (formats that document rules list them all).
+pub fn render(format: Format, report: &Report, rules: &[RuleMeta], opts: &RenderOptions) -> String {
+    let _ = rules;
+    match format {
+        Format::Table => table::render(report, opts),
+        Format::Json => json::render(report),
+    }
+}
+
+/// Severities from the most to the least severe: the order reports group in.
+pub const SEVERITIES_DESC: [Severity; 5] = [
+    Severity::Critical,
+    Severity::High,
+    Severity::Medium,
+    Severity::Low,
+    Severity::Info,
+];
+
+/// The wire name of a status (`fail`, `unknown`, `suppressed`).
+pub fn status_str(status: Status) -> &'static str {
+    match status {
+        Status::Fail => "fail",
+        Status::Unknown => "unknown",
+        Status::Suppressed => "suppressed",
+    }
+}
+
+/// `file:line`, `file`, or `None` when the finding has no source location.
+pub fn location_text(location: Option<&Location>) -> Option<String> {
+    location.map(|l| match l.line {
+        Some(line) => format!("{}:{line}", l.file),
+        None => l.file.clone(),
+    })
+}
+
+/// Findings grouped by severity, most severe first; the report's order
+/// (rule id, address) is kept inside a group. Empty groups are left out.
+pub fn by_severity(report: &Report) -> Vec<(Severity, Vec<&Finding>)> {
+    SEVERITIES_DESC
+        .iter()
+        .map(|&sev| {
+            (
+                sev,
+                report
+                    .findings
+                    .iter()
+                    .filter(|f| f.severity == sev)
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .filter(|(_, fs)| !fs.is_empty())
+        .collect()
+}
+
+/// The metadata of rule `id`, if it was passed in.
+pub fn rule_meta<'a>(rules: &'a [RuleMeta], id: &str) -> Option<&'a RuleMeta> {
+    rules.iter().find(|r| r.id == id)
+}
+
+/// Whether `id` is a built-in rule id (`MCP` and three digits): only those have
+/// a page under `docs/rules/`.
+pub fn is_builtin_id(id: &str) -> bool {
+    id.len() == 6 && id.starts_with("MCP") && id[3..].bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The documentation link of a rule: its own `helpUri` if it has one, else for
+/// a built-in rule the page of the release this binary was built from.
+pub fn help_uri(meta: &RuleMeta, version: &str) -> Option<String> {
+    meta.help_uri.clone().or_else(|| {
+        is_builtin_id(&meta.id).then(|| {
+            format!(
+                "https://github.com/mcpguard/mcpguard/blob/v{version}/docs/rules/{}.md",
+                meta.id
+            )
+        })
+    })
+}
+
+/// An evidence value as text: strings bare, anything else as compact JSON.
+pub fn value_text(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// `n thing` / `n things`.
+pub fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+/// The one-line summary every human format shows:
+/// `12 resources, 10 rules: 3 failed, 1 unknown, 0 suppressed`.
+pub fn summary_line(report: &Report) -> String {
+    let s = &report.summary;
+    format!(
+        "{}, {}: {} failed, {} unknown, {} suppressed",
+        plural(s.resources, "resource"),
+        plural(s.rules, "rule"),
+        s.fail,
+        s.unknown,
+        s.suppressed
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_ids_and_help_uri() {
+        assert!(is_builtin_id("MCP004"));
+        assert!(!is_builtin_id("MCP04"));
+        assert!(!is_builtin_id("deny-public-ip"));
+        assert!(!is_builtin_id("MCPé12"));
+        let meta = RuleMeta {
+            id: "MCP004".into(),
+            severity: Severity::High,
+            title: "t".into(),
+            description: String::new(),
+            remediation: String::new(),
+            message: None,
+            references: vec![],
+            applies_to: vec![],
+            help_uri: None,
+            tags: vec![],
+        };
+        assert_eq!(
+            help_uri(&meta, "1.2.3").as_deref(),
+            Some("https://github.com/mcpguard/mcpguard/blob/v1.2.3/docs/rules/MCP004.md")
+        );
+        let custom = RuleMeta {
+            id: "no-public".into(),
+            ..meta.clone()
+        };
+        assert_eq!(help_uri(&custom, "1.2.3"), None);
+        let linked = RuleMeta {
+            help_uri: Some("https://example.test/r".into()),
+            ..custom
+        };
+        assert_eq!(
+            help_uri(&linked, "1").as_deref(),
+            Some("https://example.test/r")
+        );
+    }
+
+    #[test]
+    fn summary_line_pluralises() {
+        let mut r = Report::new();
+        r.summary.resources = 1;
+        r.summary.rules = 10;
+        r.summary.fail = 3;
+        assert_eq!(
+            summary_line(&r),
+            "1 resource, 10 rules: 3 failed, 0 unknown, 0 suppressed"
+        );
+    }
+}
