@@ -74,7 +74,9 @@ pub fn run(inv: &Inventory, rules: &[ActiveRule]) -> EngineOutput {
     let mut by_type: HashMap<String, Vec<usize>> = HashMap::new();
     let mut any_type: Vec<usize> = Vec::new();
     for (n, ar) in rules.iter().enumerate() {
-        if ar.effect == Effect::Disabled {
+        // Only deny and audit are verdicts about one resource; other effects
+        // (auditIfNotExists, modify, …) are listed as skipped when loaded.
+        if !matches!(ar.effect, Effect::Deny | Effect::Audit) {
             continue;
         }
         match ar.rule.arm_types() {
@@ -175,11 +177,11 @@ fn evaluate_one(inv: &Inventory, r: &Resource, ar: &ActiveRule, out: &mut Engine
     }
 }
 
-/// Audit effects of plain Azure definitions are reported, but one step lower
-/// than the rule's severity would be for a deny (they do not block in Azure).
+/// An `audit` effect does not block in Azure: its findings are reported at
+/// `info`, below the default `fail_on = "low"`, so they warn without failing.
 fn severity_for(ar: &ActiveRule) -> Severity {
-    match (&ar.effect, ar.rule.builtin) {
-        (Effect::Audit, false) => ar.rule.meta.severity.min(Severity::Low),
+    match ar.effect {
+        Effect::Audit => Severity::Info,
         _ => ar.rule.meta.severity,
     }
 }
