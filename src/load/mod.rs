@@ -4,6 +4,8 @@
 //! writes it).
 
 pub mod arm;
+#[cfg(feature = "azure")]
+pub mod azure;
 pub mod azurerm;
 pub mod plan;
 pub mod snapshot;
