@@ -683,3 +683,48 @@ fn bench_sweep_10000_resources() {
         took
     );
 }
+
+#[test]
+fn other_types_ask_the_provider_and_unregistered_providers_are_empty() {
+    let server = FakeArm::start(Arc::new(|req: &Req, _nth, _base: &str| {
+        let path = path_of(&req.target);
+        if path.matches('/').count() == 2 {
+            return ok(json!({"subscriptionId": SUB_A}));
+        }
+        // ARM matches paths case-insensitively.
+        if path
+            .to_ascii_lowercase()
+            .ends_with("/providers/microsoft.web")
+        {
+            return ok(json!({"namespace": "Microsoft.Web", "resourceTypes": [
+                {"resourceType": "serverFarms", "apiVersions": ["2024-04-01"]},
+                {"resourceType": "sites", "apiVersions": ["2025-01-01-preview", "2024-11-01", "2023-01-01"]}]}));
+        }
+        if path.ends_with("/providers/Microsoft.Web/sites")
+            && req.target.contains("api-version=2024-11-01")
+        {
+            return ok(
+                json!({"value": [{"id": format!("{}/Microsoft.Web/sites/app-mcp", rg(SUB_A)),
+                "name": "app-mcp", "type": "Microsoft.Web/sites", "properties": {}}]}),
+            );
+        }
+        if path.ends_with("/containerGroups") {
+            return status(409, "MissingSubscriptionRegistration",
+                "The subscription is not registered to use namespace 'Microsoft.ContainerInstance'.");
+        }
+        status(404, "NotFound", "no such route")
+    }));
+    let mut opts = options(&server.base, &[SUB_A]);
+    opts.types = vec![
+        "microsoft.web/SITES".to_string(),
+        types::CONTAINER_GROUP.to_string(),
+    ];
+    let result = sweep_with(&opts, StaticTokenCredential::new(TOKEN));
+    assert!(result.errors.is_empty(), "{:?}", result.errors);
+    assert_eq!(result.resources.len(), 1);
+    assert_eq!(result.resources[0].arm_type(), "Microsoft.Web/sites");
+    assert_eq!(
+        result.snapshot["api_versions"]["Microsoft.Web/sites"],
+        "2024-11-01"
+    );
+}

@@ -25,6 +25,8 @@ const MAX_RETRY_AFTER: Duration = Duration::from_secs(120);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReadError {
     pub status: Option<u16>,
+    /// ARM's error code (`AuthorizationFailed`, `MissingSubscriptionRegistration`).
+    pub code: Option<String>,
     pub message: String,
 }
 
@@ -54,6 +56,7 @@ impl Http {
             // A nextLink to another host would receive our token.
             return Err(ReadError {
                 status: None,
+                code: None,
                 message: format!(
                     "refusing to follow a link off the ARM endpoint to `{}`",
                     url.origin().ascii_serialization()
@@ -65,11 +68,13 @@ impl Http {
         loop {
             let bearer = self.tokens.bearer().await.map_err(|m| ReadError {
                 status: None,
+                code: None,
                 message: format!("cannot get a token: {m}"),
             })?;
             let result = {
                 let _permit = self.limit.acquire().await.map_err(|_| ReadError {
                     status: None,
+                    code: None,
                     message: "sweep cancelled".to_string(),
                 })?;
                 let req = match body {
@@ -97,6 +102,7 @@ impl Http {
                 Ok((status, _, bytes)) if status.is_success() => {
                     return serde_json::from_slice(&bytes).map_err(|e| ReadError {
                         status: Some(status.as_u16()),
+                        code: None,
                         message: format!("answer is not JSON: {e}"),
                     });
                 }
@@ -129,6 +135,7 @@ impl Http {
                             .await;
                         return Err(ReadError {
                             status: None,
+                            code: None,
                             message,
                         });
                     }
@@ -142,11 +149,12 @@ impl Http {
     /// The message of a failed answer: status, ARM's error code and message.
     async fn failure(&self, status: StatusCode, body: &[u8], attempts: u32) -> ReadError {
         let mut message = status.to_string();
+        let mut code = None;
         if let Ok(v) = serde_json::from_slice::<Value>(body) {
             let err = v.get("error").unwrap_or(&v);
-            let code = err.get("code").and_then(Value::as_str);
+            code = err.get("code").and_then(Value::as_str).map(str::to_string);
             let text = err.get("message").and_then(Value::as_str);
-            if let Some(c) = code {
+            if let Some(c) = &code {
                 message.push_str(&format!(" ({c})"));
             }
             if let Some(t) = text {
@@ -159,6 +167,7 @@ impl Http {
         }
         ReadError {
             status: Some(status.as_u16()),
+            code,
             message: self.tokens.redact(message).await,
         }
     }

@@ -116,6 +116,7 @@ pub const API_VERSIONS: &[(&str, &str)] = &[
     ("Microsoft.ContainerService/managedClusters", "2024-09-01"),
 ];
 const SUBSCRIPTION_API: &str = "2022-12-01";
+const PROVIDERS_API: &str = "2021-04-01";
 pub const GRAPH_API: &str = "2024-04-01";
 const GRAPH_PAGE: u64 = 1000;
 /// A list longer than this many pages is cut (a nextLink loop).
@@ -218,6 +219,9 @@ struct Plan {
     top: BTreeSet<&'static str>,
     /// Nested types listed per parent, parents first: (type, parent type).
     nested: Vec<(&'static str, &'static str)>,
+    /// Top-level types not in [`API_VERSIONS`]: their api-version is asked of
+    /// the resource provider (`GET /subscriptions/{id}/providers/{namespace}`).
+    unknown: Vec<String>,
 }
 
 fn plan(types_wanted: &[String], errors: &mut Vec<ReportError>) -> Plan {
@@ -225,10 +229,17 @@ fn plan(types_wanted: &[String], errors: &mut Vec<ReportError>) -> Plan {
     for t in types_wanted {
         let Some((canonical, _)) = API_VERSIONS.iter().find(|(k, _)| k.eq_ignore_ascii_case(t))
         else {
-            errors.push(ReportError {
-                source: format!("type {t}"),
-                message: "no api-version is known for this type; it was not read".to_string(),
-            });
+            if t.matches('/').count() == 1 && valid_type(t) {
+                if !p.unknown.iter().any(|u| u.eq_ignore_ascii_case(t)) {
+                    p.unknown.push(t.clone());
+                }
+            } else {
+                errors.push(ReportError {
+                    source: format!("type {t}"),
+                    message: "no api-version is known for this nested type; it was not read"
+                        .to_string(),
+                });
+            }
             continue;
         };
         add_to_plan(&mut p, canonical);
@@ -281,6 +292,11 @@ fn endpoint_url(s: &str) -> Result<Url, String> {
             "ARM endpoint `{s}` must be https (plain http only to localhost)"
         )),
     }
+}
+
+fn valid_type(t: &str) -> bool {
+    t.split('/')
+        .all(|seg| !seg.is_empty() && seg.chars().all(|c| c.is_ascii_alphanumeric() || c == '.'))
 }
 
 fn valid_name(s: &str) -> bool {
@@ -427,11 +443,30 @@ async fn run_async(opts: &SweepOptions, sources: auth::Sources) -> SweepResult {
 
     // 2. Top-level types: Resource Graph for what it covers (graph mode), ARM lists for the rest.
     let mut docs: Vec<RawDoc> = Vec::new();
-    let mut by_arm: Vec<&'static str> = plan.top.iter().copied().collect();
+    let mut by_arm: Vec<(String, String)> = plan
+        .top
+        .iter()
+        .filter_map(|t| api_version(t).map(|v| (t.to_string(), v.to_string())))
+        .collect();
+    if let Some(first) = readable.first() {
+        for t in &plan.unknown {
+            match discover_api_version(&http, &endpoint, first, t).await {
+                Ok((name, version)) => {
+                    meta.api_versions.insert(name.clone(), version.clone());
+                    by_arm.push((name, version));
+                }
+                Err(m) => errors.push(ReportError {
+                    source: format!("type {t}"),
+                    message: format!("no api-version found ({m}); it was not read"),
+                }),
+            }
+        }
+    }
     if opts.graph && !readable.is_empty() {
         let (in_graph, rest): (Vec<_>, Vec<_>) =
-            by_arm.into_iter().partition(|t| in_resources_table(t));
+            by_arm.into_iter().partition(|(t, _)| in_resources_table(t));
         by_arm = rest;
+        let in_graph: Vec<&str> = in_graph.iter().map(|(t, _)| t.as_str()).collect();
         if !in_graph.is_empty() {
             meta.api_versions.insert(
                 "Microsoft.ResourceGraph/resources".to_string(),
@@ -459,18 +494,15 @@ async fn run_async(opts: &SweepOptions, sources: auth::Sources) -> SweepResult {
     }
     let mut lists = tokio::task::JoinSet::new();
     for scope in &scopes {
-        for t in &by_arm {
+        for (t, version) in &by_arm {
             // Policy definitions live at subscription scope, not in resource groups.
-            let scope = if *t == types::POLICY_DEFINITION {
+            let scope = if t == types::POLICY_DEFINITION {
                 Scope {
                     subscription: scope.subscription.clone(),
                     resource_group: None,
                 }
             } else {
                 scope.clone()
-            };
-            let Some(version) = api_version(t) else {
-                continue;
             };
             let url = join_url(
                 &endpoint,
@@ -589,6 +621,10 @@ async fn list_all(http: &Http, first: Url, progress: &Progress) -> Listed {
     for _ in 0..MAX_PAGES {
         let page = match http.get(&url).await {
             Ok(p) => p,
+            // The provider is not registered: the subscription has none of its resources.
+            Err(e) if e.code.as_deref() == Some("MissingSubscriptionRegistration") => {
+                return Ok(out)
+            }
             Err(e) => return Err((out, e)),
         };
         let detail = request_detail("GET", &url);
@@ -597,6 +633,7 @@ async fn list_all(http: &Http, first: Url, progress: &Progress) -> Listed {
                 out,
                 ReadError {
                     status: None,
+                    code: None,
                     message: format!("`{detail}`: answer has no `value` list"),
                 },
             ));
@@ -623,6 +660,7 @@ async fn list_all(http: &Http, first: Url, progress: &Progress) -> Listed {
                 out,
                 ReadError {
                     status: None,
+                    code: None,
                     message: "the list's nextLink repeats itself".to_string(),
                 },
             ));
@@ -634,6 +672,7 @@ async fn list_all(http: &Http, first: Url, progress: &Progress) -> Listed {
                     out,
                     ReadError {
                         status: None,
+                        code: None,
                         message: format!("nextLink is not a URL: {e}"),
                     },
                 ))
@@ -644,9 +683,57 @@ async fn list_all(http: &Http, first: Url, progress: &Progress) -> Listed {
         out,
         ReadError {
             status: None,
+            code: None,
             message: format!("more than {MAX_PAGES} pages; stopped"),
         },
     ))
+}
+
+/// Asks the resource provider which api-versions a type has; the newest
+/// stable one wins (providers list them newest first).
+async fn discover_api_version(
+    http: &Http,
+    endpoint: &Url,
+    subscription: &str,
+    t: &str,
+) -> Result<(String, String), String> {
+    let (namespace, rest) = t.split_once('/').ok_or("not a type")?;
+    let url = join_url(
+        endpoint,
+        &format!("/subscriptions/{subscription}/providers/{namespace}"),
+        PROVIDERS_API,
+    );
+    let provider = http.get(&url).await.map_err(|e| e.message)?;
+    let ns = provider
+        .get("namespace")
+        .and_then(Value::as_str)
+        .unwrap_or(namespace);
+    let entry = provider
+        .get("resourceTypes")
+        .and_then(Value::as_array)
+        .and_then(|ts| {
+            ts.iter().find(|e| {
+                e.get("resourceType")
+                    .and_then(Value::as_str)
+                    .is_some_and(|r| r.eq_ignore_ascii_case(rest))
+            })
+        })
+        .ok_or_else(|| format!("provider {ns} has no resource type `{rest}`"))?;
+    let versions: Vec<&str> = entry
+        .get("apiVersions")
+        .and_then(Value::as_array)
+        .map(|v| v.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let version = versions
+        .iter()
+        .find(|v| !v.contains("preview"))
+        .or(versions.first())
+        .ok_or_else(|| format!("provider {ns} lists no api-version for `{rest}`"))?;
+    let name = entry
+        .get("resourceType")
+        .and_then(Value::as_str)
+        .unwrap_or(rest);
+    Ok((format!("{ns}/{name}"), version.to_string()))
 }
 
 /// Types Resource Graph's `resources` table holds (not Microsoft.Authorization,
@@ -716,6 +803,7 @@ async fn graph_query(
                     out,
                     ReadError {
                         status: None,
+                        code: None,
                         message: "Resource Graph answer has no `data` array".to_string(),
                     },
                 ));
@@ -756,6 +844,7 @@ mod tests {
                 types::FEDERATED_CREDENTIAL.to_string(),
                 types::APIM_API_POLICY.to_string(),
                 "Microsoft.Web/sites".to_string(),
+                "Microsoft.Web/sites/slots".to_string(),
             ],
             &mut errors,
         );
@@ -777,8 +866,9 @@ mod tests {
                 ),
             ]
         );
+        assert_eq!(p.unknown, vec!["Microsoft.Web/sites".to_string()]);
         assert_eq!(errors.len(), 1);
-        assert_eq!(errors[0].source, "type Microsoft.Web/sites");
+        assert_eq!(errors[0].source, "type Microsoft.Web/sites/slots");
     }
 
     #[test]
