@@ -616,6 +616,17 @@ fn bad_endpoint_and_no_subscription_are_errors_not_panics() {
     };
     let r = sweep_with(&opts, StaticTokenCredential::new(TOKEN));
     assert!(r.errors[0].message.contains("no subscription"));
+    let opts = SweepOptions {
+        subscriptions: vec![SUB_A.to_string()],
+        arm_endpoint: "http://127.0.0.1:9".to_string(),
+        ..SweepOptions::default()
+    };
+    let r = sweep_with(&opts, StaticTokenCredential::new(TOKEN));
+    assert!(
+        r.errors[0].message.contains("no resource type"),
+        "{:?}",
+        r.errors
+    );
 }
 
 /// `cargo test --release --test sweep_fake_arm -- --ignored --nocapture`

@@ -351,6 +351,13 @@ async fn run_async(opts: &SweepOptions, sources: auth::Sources) -> SweepResult {
     if opts.subscriptions.is_empty() {
         return failed(opts, "no subscription to sweep".to_string());
     }
+    if opts.types.is_empty() {
+        // Reading nothing must not look like a clean subscription.
+        return failed(
+            opts,
+            "no resource type to read: no enabled rule matches an ARM type".to_string(),
+        );
+    }
     let client = match reqwest::Client::builder()
         .user_agent(concat!("mcpguard/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(opts.timeout)
