@@ -739,3 +739,30 @@ fn other_types_ask_the_provider_and_unregistered_providers_are_empty() {
         "2024-11-01"
     );
 }
+
+#[test]
+fn missing_credentials_are_one_clear_error() {
+    let vars = ["AZURE_CLIENT_SECRET", "AZURE_FEDERATED_TOKEN_FILE"];
+    if vars.iter().any(|v| std::env::var_os(v).is_some()) {
+        eprintln!("skipping: Azure credentials are set in this environment");
+        return;
+    }
+    let opts = SweepOptions {
+        subscriptions: vec![SUB_A.to_string()],
+        types: vec![types::NSG.to_string()],
+        auth: mcpguard::load::azure::AuthKind::Env,
+        arm_endpoint: "http://127.0.0.1:9".to_string(),
+        ..SweepOptions::default()
+    };
+    let r = mcpguard::load::azure::sweep(&opts);
+    assert_eq!(r.errors.len(), 1, "{:?}", r.errors);
+    assert!(
+        r.errors[0]
+            .message
+            .starts_with("authentication: environment: set AZURE_TENANT_ID"),
+        "{:?}",
+        r.errors
+    );
+    assert!(r.resources.is_empty());
+    assert_eq!(r.snapshot["errors"].as_array().map(Vec::len), Some(1));
+}

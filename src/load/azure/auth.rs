@@ -262,6 +262,56 @@ mod tests {
         assert_eq!(red, "echo <redacted> back");
     }
 
+    /// A credential that always fails, as `az` does without a login.
+    #[derive(Debug)]
+    struct Failing;
+
+    impl TokenCredential for Failing {
+        fn get_token<'a, 'b, 'c, 'd, 'r>(
+            &'a self,
+            _scopes: &'b [&'c str],
+            _options: Option<TokenRequestOptions<'d>>,
+        ) -> Pin<Box<dyn Future<Output = azure_core::Result<AccessToken>> + Send + 'r>>
+        where
+            'a: 'r,
+            'b: 'r,
+            'c: 'r,
+            'd: 'r,
+            Self: 'r,
+        {
+            Box::pin(async {
+                Err(azure_core::Error::with_message(
+                    azure_core::error::ErrorKind::Credential,
+                    "Please run 'az login'\nsecond line",
+                ))
+            })
+        }
+    }
+
+    #[test]
+    fn the_chain_takes_the_first_that_answers_and_names_the_failures() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let failing: Arc<dyn TokenCredential> = Arc::new(Failing);
+        let tokens = Tokens::new(
+            vec![
+                ("Azure CLI", failing.clone()),
+                ("static", StaticTokenCredential::new("t")),
+            ],
+            "s".into(),
+        );
+        assert_eq!(rt.block_on(tokens.bearer()).unwrap(), "Bearer t");
+        let none = Tokens::new(vec![("Azure CLI", failing)], "s".into());
+        let e = rt.block_on(none.bearer()).unwrap_err();
+        assert_eq!(e, "Azure CLI: Please run 'az login'");
+        assert_eq!(
+            rt.block_on(Tokens::new(vec![], "s".into()).bearer())
+                .unwrap_err(),
+            "no credential is available"
+        );
+    }
+
     #[test]
     fn scope_of_endpoint() {
         assert_eq!(

@@ -373,6 +373,10 @@ async fn run_async(opts: &SweepOptions, sources: auth::Sources) -> SweepResult {
         limit: Semaphore::new(opts.concurrency.max(1)),
         timeout: opts.timeout,
     });
+    // One token up front: a credential that does not work is one error, not one per request.
+    if let Err(m) = http.tokens.bearer().await {
+        return failed(opts, format!("authentication failed: {m}"));
+    }
     let progress = Arc::new(Progress::new(opts.progress, opts.subscriptions.len()));
     let plan = plan(&opts.types, &mut errors);
     let mut meta = meta_for(opts);
