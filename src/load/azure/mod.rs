@@ -302,8 +302,8 @@ fn valid_type(t: &str) -> bool {
 fn valid_name(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 90
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.()".contains(c))
+        // Resource group names may hold Unicode letters; never a quote or a slash.
+        && s.chars().all(|c| c.is_alphanumeric() || "-_.()".contains(c))
 }
 
 struct Progress {
