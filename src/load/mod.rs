@@ -3,8 +3,12 @@
 //! become text (UTF-8, UTF-8 with BOM, and UTF-16 with BOM as PowerShell's `>`
 //! writes it).
 
+pub mod arm;
+#[cfg(feature = "azure")]
+pub mod azure;
 pub mod azurerm;
 pub mod plan;
+pub mod snapshot;
 pub mod terraform;
 
 use std::path::Path as FsPath;
