@@ -114,8 +114,12 @@ impl Config {
     pub fn parse(path: &str, text: &str) -> Result<Config, InputError> {
         let body: Body = hcl::edit::parser::parse_body(text).map_err(|e| {
             let loc = e.location();
-            InputError::new(path, format!("invalid HCL: {}", e.message()))
-                .at(text, loc.line(), loc.column(), "here")
+            InputError::new(path, format!("invalid HCL: {}", e.message())).at(
+                text,
+                loc.line(),
+                loc.column(),
+                "here",
+            )
         })?;
         let p = Parser { path, text };
         let mut cfg = Config {
@@ -155,7 +159,8 @@ impl Config {
                 }
                 "detect" => cfg.detect = p.detect(block)?,
                 other => {
-                    return Err(p.err(block.span(), format!("unknown block `{other}`"))
+                    return Err(p
+                        .err(block.span(), format!("unknown block `{other}`"))
                         .with_help("blocks are detect, rule \"ID\" and ignore \"ID\""))
                 }
             }
@@ -184,8 +189,13 @@ impl Parser<'_> {
     }
 
     fn line(&self, span: Option<std::ops::Range<usize>>) -> u32 {
-        span.map(|r| self.text[..r.start.min(self.text.len())].matches('\n').count() as u32 + 1)
-            .unwrap_or(0)
+        span.map(|r| {
+            self.text[..r.start.min(self.text.len())]
+                .matches('\n')
+                .count() as u32
+                + 1
+        })
+        .unwrap_or(0)
     }
 
     /// Evaluates a literal expression (no variables or functions in config).
@@ -202,22 +212,39 @@ impl Parser<'_> {
         serde_json::to_value(v).map_err(|err| self.err(span, format!("unsupported value: {err}")))
     }
 
-    fn string(&self, v: &Value, span: Option<std::ops::Range<usize>>, what: &str) -> Result<String, InputError> {
+    fn string(
+        &self,
+        v: &Value,
+        span: Option<std::ops::Range<usize>>,
+        what: &str,
+    ) -> Result<String, InputError> {
         v.as_str()
             .map(str::to_string)
             .ok_or_else(|| self.err(span, format!("`{what}` must be a string")))
     }
 
-    fn strings(&self, v: &Value, span: Option<std::ops::Range<usize>>, what: &str) -> Result<Vec<String>, InputError> {
+    fn strings(
+        &self,
+        v: &Value,
+        span: Option<std::ops::Range<usize>>,
+        what: &str,
+    ) -> Result<Vec<String>, InputError> {
         v.as_array()
             .and_then(|a| a.iter().map(|x| x.as_str().map(str::to_string)).collect())
             .ok_or_else(|| self.err(span, format!("`{what}` must be a list of strings")))
     }
 
-    fn severity(&self, v: &Value, span: Option<std::ops::Range<usize>>) -> Result<Severity, InputError> {
-        v.as_str()
-            .and_then(Severity::parse)
-            .ok_or_else(|| self.err(span, "`fail_on` must be one of \"low\", \"medium\", \"high\", \"critical\""))
+    fn severity(
+        &self,
+        v: &Value,
+        span: Option<std::ops::Range<usize>>,
+    ) -> Result<Severity, InputError> {
+        v.as_str().and_then(Severity::parse).ok_or_else(|| {
+            self.err(
+                span,
+                "`fail_on` must be one of \"low\", \"medium\", \"high\", \"critical\"",
+            )
+        })
     }
 
     fn one_label(&self, block: &Block) -> Result<String, InputError> {
@@ -228,14 +255,21 @@ impl Parser<'_> {
             }),
             _ => Err(self.err(
                 block.span(),
-                format!("`{}` block needs exactly one label, e.g. {} \"MCP002\" {{ … }}", block.ident.as_str(), block.ident.as_str()),
+                format!(
+                    "`{}` block needs exactly one label, e.g. {} \"MCP002\" {{ … }}",
+                    block.ident.as_str(),
+                    block.ident.as_str()
+                ),
             )),
         }
     }
 
     fn no_blocks(&self, block: &Block) -> Result<(), InputError> {
         match block.body.blocks().next() {
-            Some(b) => Err(self.err(b.span(), format!("unexpected block `{}` here", b.ident.as_str()))),
+            Some(b) => Err(self.err(
+                b.span(),
+                format!("unexpected block `{}` here", b.ident.as_str()),
+            )),
             None => Ok(()),
         }
     }
@@ -250,7 +284,10 @@ impl Parser<'_> {
             let span = attr.span();
             let v = self.value(&attr.value, span.clone())?;
             if attr.key.as_str() == "enabled" {
-                rc.enabled = Some(v.as_bool().ok_or_else(|| self.err(span, "`enabled` must be true or false"))?);
+                rc.enabled = Some(
+                    v.as_bool()
+                        .ok_or_else(|| self.err(span, "`enabled` must be true or false"))?,
+                );
             } else {
                 rc.params.insert(attr.key.as_str().to_string(), v);
             }
@@ -261,7 +298,11 @@ impl Parser<'_> {
     fn ignore(&self, block: &Block, label: &str) -> Result<ConfigIgnore, InputError> {
         self.no_blocks(block)?;
         let mut ig = ConfigIgnore {
-            rules: label.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+            rules: label
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect(),
             resource: None,
             reason: None,
             expires: None,
@@ -276,7 +317,10 @@ impl Parser<'_> {
                 "expires" => {
                     let s = self.string(&v, span.clone(), "expires")?;
                     if crate::suppress::parse_date(&s).is_none() {
-                        return Err(self.err(span, format!("`expires` must be a date YYYY-MM-DD, got `{s}`")));
+                        return Err(self.err(
+                            span,
+                            format!("`expires` must be a date YYYY-MM-DD, got `{s}`"),
+                        ));
                     }
                     ig.expires = Some(s);
                 }
@@ -298,7 +342,9 @@ impl Parser<'_> {
             let v = self.value(&attr.value, span.clone())?;
             match attr.key.as_str() {
                 "image_words" => d.image_words = self.strings(&v, span, "image_words")?,
-                "environment_variables" => d.env_vars = self.strings(&v, span, "environment_variables")?,
+                "environment_variables" => {
+                    d.env_vars = self.strings(&v, span, "environment_variables")?
+                }
                 other => {
                     return Err(self
                         .err(span, format!("unknown setting `{other}` in detect block"))
@@ -337,7 +383,10 @@ ignore "MCP009,MCP001" {
         assert_eq!(c.detect.image_words, vec!["mcp", "modelcontext"]);
         assert_eq!(c.detect.env_vars, vec!["MCP_SERVER_NAME"]);
         assert_eq!(c.rules["MCP003"].enabled, Some(false));
-        assert_eq!(c.rules["MCP002"].params["approved_subnet_ids"][0], "module.network.azurerm_subnet.mcp");
+        assert_eq!(
+            c.rules["MCP002"].params["approved_subnet_ids"][0],
+            "module.network.azurerm_subnet.mcp"
+        );
         assert_eq!(c.rules["MCP002"].line, 7);
         assert_eq!(c.ignores[0].rules, vec!["MCP009", "MCP001"]);
         assert_eq!(c.ignores[0].line, 11);
@@ -349,9 +398,15 @@ ignore "MCP009,MCP001" {
             ("fail_on = \"severe\"", "must be one of"),
             ("failon = \"high\"", "unknown setting `failon`"),
             ("rule { enabled = false }", "exactly one label"),
-            ("rule \"MCP001\" { enabled = \"no\" }", "`enabled` must be true or false"),
+            (
+                "rule \"MCP001\" { enabled = \"no\" }",
+                "`enabled` must be true or false",
+            ),
             ("ignore \"MCP001\" { expires = \"soon\" }", "must be a date"),
-            ("ignore \"MCP001\" { reasn = \"x\" }", "unknown setting `reasn`"),
+            (
+                "ignore \"MCP001\" { reasn = \"x\" }",
+                "unknown setting `reasn`",
+            ),
             ("rule \"MCP001\" {", "invalid HCL"),
             ("rules \"MCP001\" {}", "unknown block `rules`"),
             ("fail_on = var.x", "literal"),

@@ -13,13 +13,23 @@ pub fn rules_table(rules: &[ActiveRule]) -> String {
     t.load_style(UTF8_FULL)
         .force_no_tty()
         .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(vec!["id", "severity", "title", "inputs", "unset parameters"]);
+        .set_header(vec![
+            "id",
+            "severity",
+            "title",
+            "inputs",
+            "unset parameters",
+        ]);
     for ar in rules {
         let m = &ar.rule.meta;
         let inputs = if m.applies_to.is_empty() {
             "plan, terraform, arm".to_string()
         } else {
-            m.applies_to.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
+            m.applies_to
+                .iter()
+                .map(|k| k.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         };
         let unset: Vec<&str> = ar
             .rule
@@ -73,7 +83,11 @@ pub fn rule_page(rule: &Rule) -> String {
         s.push_str(&format!(
             "\nSet them in `.mcpguard.hcl`: `rule \"{}\" {{ {} = ... }}`.\n\n",
             m.id,
-            rule.parameters.keys().next().map(String::as_str).unwrap_or("name")
+            rule.parameters
+                .keys()
+                .next()
+                .map(String::as_str)
+                .unwrap_or("name")
         ));
     }
     let aliases = rule.aliases();

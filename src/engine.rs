@@ -9,7 +9,9 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use crate::findings::{Evidence, Finding, Location, Pass, ReportError, ResourceRef, Severity, Status};
+use crate::findings::{
+    Evidence, Finding, Location, Pass, ReportError, ResourceRef, Severity, Status,
+};
 use crate::inventory::{Inventory, Resource};
 use crate::policy::{Effect, Params, Rule, Tri};
 
@@ -39,7 +41,10 @@ pub struct EngineOutput {
 pub fn resource_ref(r: &Resource) -> ResourceRef {
     ResourceRef {
         address: r.address.clone(),
-        tf_type: r.tf_type.clone().unwrap_or_else(|| r.arm_type().to_string()),
+        tf_type: r
+            .tf_type
+            .clone()
+            .unwrap_or_else(|| r.arm_type().to_string()),
         arm_type: r.arm_type().to_string(),
         id: r.id().to_string(),
     }
@@ -58,7 +63,13 @@ pub fn location(r: &Resource, path: Option<&str>) -> Option<Location> {
 /// the address and the ARM type.
 pub fn fingerprint(rule_id: &str, address: &str, arm_type: &str) -> String {
     let mut h: u64 = 0xcbf29ce484222325;
-    for part in [rule_id, "\u{1f}", address, "\u{1f}", &arm_type.to_ascii_lowercase()] {
+    for part in [
+        rule_id,
+        "\u{1f}",
+        address,
+        "\u{1f}",
+        &arm_type.to_ascii_lowercase(),
+    ] {
         for b in part.bytes() {
             h ^= u64::from(b);
             h = h.wrapping_mul(0x100000001b3);
@@ -118,17 +129,18 @@ pub fn run(inv: &Inventory, rules: &[ActiveRule]) -> EngineOutput {
 fn evaluate_one(inv: &Inventory, r: &Resource, ar: &ActiveRule, out: &mut EngineOutput) {
     let id = ar.id();
     let severity = severity_for(ar);
-    let finding = |status: Status, message: String, evidence: Vec<Evidence>, path: Option<&str>| Finding {
-        rule_id: id.to_string(),
-        severity,
-        status,
-        message,
-        resource: resource_ref(r),
-        location: location(r, path),
-        evidence,
-        suppression: None,
-        fingerprint: fingerprint(id, &r.address, r.arm_type()),
-    };
+    let finding =
+        |status: Status, message: String, evidence: Vec<Evidence>, path: Option<&str>| Finding {
+            rule_id: id.to_string(),
+            severity,
+            status,
+            message,
+            resource: resource_ref(r),
+            location: location(r, path),
+            evidence,
+            suppression: None,
+            fingerprint: fingerprint(id, &r.address, r.arm_type()),
+        };
     match ar.rule.evaluate(r, inv, &ar.params) {
         Ok(o) => match o.verdict {
             Tri::True => out.findings.push(finding(
@@ -141,7 +153,11 @@ fn evaluate_one(inv: &Inventory, r: &Resource, ar: &ActiveRule, out: &mut Engine
                 let paths = if o.unknown.is_empty() {
                     "a value".to_string()
                 } else {
-                    o.unknown.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
+                    o.unknown
+                        .iter()
+                        .map(|p| format!("`{p}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 };
                 let mut evidence = o.evidence.clone();
                 for p in &o.unknown {

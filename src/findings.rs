@@ -8,7 +8,17 @@ use crate::inventory::InputKind;
 
 /// Rule severity, ordered: `low < medium < high < critical`.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, clap::ValueEnum,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -213,11 +223,16 @@ impl Report {
     /// Sorts findings by (rule_id, address) and recounts the summary.
     pub fn finish(&mut self) {
         self.findings.sort_by(|a, b| {
-            (a.rule_id.as_str(), a.resource.address.as_str(), &a.fingerprint).cmp(&(
-                b.rule_id.as_str(),
-                b.resource.address.as_str(),
-                &b.fingerprint,
-            ))
+            (
+                a.rule_id.as_str(),
+                a.resource.address.as_str(),
+                &a.fingerprint,
+            )
+                .cmp(&(
+                    b.rule_id.as_str(),
+                    b.resource.address.as_str(),
+                    &b.fingerprint,
+                ))
         });
         self.passes.sort_by(|a, b| {
             (a.rule_id.as_str(), a.resource.address.as_str())

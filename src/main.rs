@@ -61,9 +61,7 @@ enum Command {
         command: BaselineCommand,
     },
     /// Print shell completions.
-    Completions {
-        shell: clap_complete::Shell,
-    },
+    Completions { shell: clap_complete::Shell },
 }
 
 #[derive(Subcommand, Debug)]
@@ -148,7 +146,11 @@ struct SweepArgs {
     #[arg(long, value_enum, default_value = "auto")]
     auth: mcpguard::load::azure::AuthKind,
     /// ARM endpoint (sovereign clouds, tests).
-    #[arg(long, value_name = "URL", default_value = "https://management.azure.com")]
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "https://management.azure.com"
+    )]
     arm_endpoint: String,
     /// Query Azure Resource Graph (one POST query across subscriptions) instead of ARM list GETs.
     #[arg(long)]
@@ -179,10 +181,17 @@ fn main() -> ExitCode {
 fn outputs(common: &Common) -> miette::Result<Vec<(Format, Option<PathBuf>)>> {
     let mut out = Vec::new();
     if let Some(dir) = &common.output_dir {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| miette::miette!("{}: cannot create output directory: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir).map_err(|e| {
+            miette::miette!("{}: cannot create output directory: {e}", dir.display())
+        })?;
         let formats = if common.format.is_empty() {
-            vec![Format::Json, Format::Sarif, Format::Junit, Format::Markdown, Format::Html]
+            vec![
+                Format::Json,
+                Format::Sarif,
+                Format::Junit,
+                Format::Markdown,
+                Format::Html,
+            ]
         } else {
             common.format.clone()
         };
@@ -193,9 +202,15 @@ fn outputs(common: &Common) -> miette::Result<Vec<(Format, Option<PathBuf>)>> {
         return Ok(out);
     }
     if common.output.len() > common.format.len().max(1) {
-        return Err(miette::miette!("each --output needs its own --format before it"));
+        return Err(miette::miette!(
+            "each --output needs its own --format before it"
+        ));
     }
-    let formats = if common.format.is_empty() { vec![Format::Table] } else { common.format.clone() };
+    let formats = if common.format.is_empty() {
+        vec![Format::Table]
+    } else {
+        common.format.clone()
+    };
     for (n, f) in formats.into_iter().enumerate() {
         out.push((f, common.output.get(n).cloned()));
     }
@@ -247,7 +262,14 @@ fn emit(
     color: bool,
 ) -> miette::Result<()> {
     for (format, path) in targets {
-        let text = report::render(*format, report, metas, &RenderOptions { color: color && path.is_none() });
+        let text = report::render(
+            *format,
+            report,
+            metas,
+            &RenderOptions {
+                color: color && path.is_none(),
+            },
+        );
         match path {
             Some(p) => std::fs::write(p, text)
                 .map_err(|e| miette::miette!("{}: cannot write output: {e}", p.display()))?,
@@ -277,12 +299,19 @@ fn finish_scan(
     }
     if let Some(b) = &common.baseline {
         let text = mcpguard::load::read_text(b).map_err(miette::Report::new)?;
-        let baseline = mcpguard::baseline::parse(&b.display().to_string(), &text).map_err(miette::Report::new)?;
+        let baseline = mcpguard::baseline::parse(&b.display().to_string(), &text)
+            .map_err(miette::Report::new)?;
         mcpguard::baseline::apply(&baseline, &mut report);
         report.finish();
     }
-    let fail_on = common.fail_on.or(opts.config.fail_on).unwrap_or(Severity::Low);
-    let unknown = common.unknown.or(opts.config.unknown).unwrap_or(UnknownMode::Warn);
+    let fail_on = common
+        .fail_on
+        .or(opts.config.fail_on)
+        .unwrap_or(Severity::Low);
+    let unknown = common
+        .unknown
+        .or(opts.config.unknown)
+        .unwrap_or(UnknownMode::Warn);
     let code = scan::exit_code(&report, fail_on, unknown);
     Ok((report, code))
 }
@@ -293,7 +322,11 @@ fn metas(rules: &scan::RuleSet) -> Vec<RuleMeta> {
 
 fn run(cli: Cli) -> miette::Result<u8> {
     match cli.command {
-        Command::Scan { paths, common, source } => {
+        Command::Scan {
+            paths,
+            common,
+            source,
+        } => {
             let targets = outputs(&common)?;
             check_writable(&targets)?;
             let opts = scan_options(&common, &source)?;
@@ -309,13 +342,23 @@ fn run(cli: Cli) -> miette::Result<u8> {
             check_writable(&targets)?;
             let opts = scan_options(&common, &SourceArgs::default())?;
             let rules = scan::load_rules(&opts)?;
-            let loaded = mcpguard::sweep::run(&sweep_options(&sweep, &rules), &opts, sweep.save_snapshot.as_deref())?;
+            let loaded = mcpguard::sweep::run(
+                &sweep_options(&sweep, &rules),
+                &opts,
+                sweep.save_snapshot.as_deref(),
+            )?;
             let (report, code) = finish_scan(&common, &opts, &rules, loaded)?;
             emit(&report, &metas(&rules), &targets, color(&common))?;
             Ok(code)
         }
-        Command::Rules { command, rules_dirs } => {
-            let opts = ScanOptions { rules_dirs, ..ScanOptions::default() };
+        Command::Rules {
+            command,
+            rules_dirs,
+        } => {
+            let opts = ScanOptions {
+                rules_dirs,
+                ..ScanOptions::default()
+            };
             let rules = scan::load_rules(&opts)?;
             let text = match command {
                 RulesCommand::List => mcpguard::docs::rules_table(&rules.active),
@@ -324,14 +367,24 @@ fn run(cli: Cli) -> miette::Result<u8> {
                         .active
                         .iter()
                         .find(|a| a.rule.meta.id.eq_ignore_ascii_case(&id))
-                        .ok_or_else(|| miette::miette!("no rule `{id}`; `mcpguard rules list` shows them"))?;
+                        .ok_or_else(|| {
+                            miette::miette!("no rule `{id}`; `mcpguard rules list` shows them")
+                        })?;
                     mcpguard::docs::rule_page(&ar.rule)
                 }
             };
             print_out(&text)?;
             Ok(0)
         }
-        Command::Baseline { command: BaselineCommand::Write { file, paths, common, source } } => {
+        Command::Baseline {
+            command:
+                BaselineCommand::Write {
+                    file,
+                    paths,
+                    common,
+                    source,
+                },
+        } => {
             check_writable(&[(Format::Json, Some(file.clone()))])?;
             let opts = scan_options(&common, &source)?;
             let rules = scan::load_rules(&opts)?;
@@ -347,7 +400,11 @@ fn run(cli: Cli) -> miette::Result<u8> {
                 .map_err(|e| miette::miette!("{}: cannot write baseline: {e}", file.display()))?;
             eprintln!(
                 "wrote {} failure(s) to {}",
-                report.findings.iter().filter(|f| f.status == mcpguard::findings::Status::Fail).count(),
+                report
+                    .findings
+                    .iter()
+                    .filter(|f| f.status == mcpguard::findings::Status::Fail)
+                    .count(),
                 file.display()
             );
             Ok(0)
@@ -380,7 +437,9 @@ fn sweep_options(s: &SweepArgs, rules: &scan::RuleSet) -> mcpguard::load::azure:
 fn print_out(text: &str) -> miette::Result<()> {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(miette::miette!("cannot write to standard output: {e}")),
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(miette::miette!("cannot write to standard output: {e}"))
+        }
         _ => Ok(()),
     }
 }

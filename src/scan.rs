@@ -48,7 +48,10 @@ pub fn load_rules(opts: &ScanOptions) -> Result<RuleSet, Fatal> {
     let mut skipped = Vec::new();
     for dir in &opts.rules_dirs {
         if !dir.is_dir() {
-            return Err(miette::miette!("{}: --rules needs a directory", dir.display()));
+            return Err(miette::miette!(
+                "{}: --rules needs a directory",
+                dir.display()
+            ));
         }
         let (more, errors, skip) = policy::load_rules_dir(dir);
         if let Some(e) = errors.into_iter().next() {
@@ -60,7 +63,11 @@ pub fn load_rules(opts: &ScanOptions) -> Result<RuleSet, Fatal> {
     let mut seen = BTreeSet::new();
     for r in &rules {
         if !seen.insert(r.meta.id.clone()) {
-            return Err(miette::miette!("{}: rule id `{}` is defined twice", r.file, r.meta.id));
+            return Err(miette::miette!(
+                "{}: rule id `{}` is defined twice",
+                r.file,
+                r.meta.id
+            ));
         }
     }
     let cfg = &opts.config;
@@ -94,7 +101,10 @@ pub fn load_rules(opts: &ScanOptions) -> Result<RuleSet, Fatal> {
             )
         })?;
         for (name, def) in &rule.parameters {
-            let empty = params.0.get(name).is_none_or(|v| v.as_array().is_some_and(|a| a.is_empty()));
+            let empty = params
+                .0
+                .get(name)
+                .is_none_or(|v| v.as_array().is_some_and(|a| a.is_empty()));
             if empty && def.kind.eq_ignore_ascii_case("array") && name.ends_with("_ids") {
                 warnings.push(Warning {
                     source: rule.meta.id.clone(),
@@ -108,9 +118,17 @@ pub fn load_rules(opts: &ScanOptions) -> Result<RuleSet, Fatal> {
         let effect = rule
             .effect(&params)
             .map_err(|e| miette::miette!("{}: rule `{}`: {e}", rule.file, rule.meta.id))?;
-        active.push(ActiveRule { rule, params, effect });
+        active.push(ActiveRule {
+            rule,
+            params,
+            effect,
+        });
     }
-    Ok(RuleSet { active, skipped, warnings })
+    Ok(RuleSet {
+        active,
+        skipped,
+        warnings,
+    })
 }
 
 /// What reading the inputs produced.
@@ -134,7 +152,10 @@ pub fn load_inputs(paths: &[PathBuf], opts: &ScanOptions) -> Loaded {
         if p.as_os_str() == "-" {
             let mut buf = Vec::new();
             if let Err(e) = std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf) {
-                out.errors.push(InputError::new("-", format!("cannot read standard input: {e}")));
+                out.errors.push(InputError::new(
+                    "-",
+                    format!("cannot read standard input: {e}"),
+                ));
                 continue;
             }
             match load::decode("-", buf) {
@@ -144,7 +165,8 @@ pub fn load_inputs(paths: &[PathBuf], opts: &ScanOptions) -> Loaded {
             continue;
         }
         if !p.exists() {
-            out.errors.push(InputError::new(&shown, "no such file or directory"));
+            out.errors
+                .push(InputError::new(&shown, "no such file or directory"));
             continue;
         }
         match load::detect(p, None) {
@@ -154,7 +176,8 @@ pub fn load_inputs(paths: &[PathBuf], opts: &ScanOptions) -> Loaded {
                     vars: opts.vars.clone(),
                 };
                 let o = load::hcl::load(p, &hcl_opts);
-                out.inputs.push(InputInfo::new(&shown, InputKind::Terraform));
+                out.inputs
+                    .push(InputInfo::new(&shown, InputKind::Terraform));
                 out.errors.extend(o.errors);
                 out.ignores.extend(o.ignores);
                 let (rs, notes) = load::azurerm::translate(o.model, InputKind::Terraform);
@@ -190,6 +213,7 @@ fn load_json_text(shown: &str, text: &str, out: &mut Loaded, resources: &mut Vec
                 out.inputs.push(InputInfo::new(shown, InputKind::Arm));
                 resources.extend(o.resources);
                 out.errors.extend(o.errors);
+                out.inventory.notes.extend(o.notes);
                 if let Some(meta) = o.snapshot {
                     out.carried_errors.extend(meta.errors);
                 }
@@ -233,14 +257,18 @@ pub fn evaluate(rules: &RuleSet, loaded: Loaded, opts: &ScanOptions) -> (Report,
     report.passes = out.passes;
     report.errors = out.errors;
     report.errors.extend(loaded.carried_errors);
-    report.errors.extend(loaded.errors.iter().map(|e| ReportError {
-        source: e.path.clone(),
-        message: e.message.clone(),
-    }));
+    report
+        .errors
+        .extend(loaded.errors.iter().map(|e| ReportError {
+            source: e.path.clone(),
+            message: e.message.clone(),
+        }));
     report.warnings = rules.warnings.clone();
     report.notes = loaded.inventory.notes.clone();
     report.rules_skipped = rules.skipped.clone();
-    let today = opts.today.unwrap_or_else(|| time::OffsetDateTime::now_utc().date());
+    let today = opts
+        .today
+        .unwrap_or_else(|| time::OffsetDateTime::now_utc().date());
     suppress::apply(&mut report, &loaded.ignores, &opts.config, today);
     report.finish();
     (report, loaded.errors)
@@ -253,7 +281,8 @@ pub fn exit_code(report: &Report, fail_on: crate::findings::Severity, unknown: U
     if !report.errors.is_empty() {
         return 2;
     }
-    let counts = |s: Status| s == Status::Fail || (s == Status::Unknown && unknown == UnknownMode::Fail);
+    let counts =
+        |s: Status| s == Status::Fail || (s == Status::Unknown && unknown == UnknownMode::Fail);
     if report
         .findings
         .iter()

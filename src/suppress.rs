@@ -79,7 +79,10 @@ fn expired(expires: Option<&str>, today: time::Date) -> bool {
 /// ignores do not suppress and say so; ignores without a reason suppress and
 /// warn; ignores that match nothing warn.
 pub fn apply(report: &mut Report, inline: &[InlineIgnore], config: &Config, today: time::Date) {
-    let cfg_name = config.path.clone().unwrap_or_else(|| crate::config::DEFAULT_FILE.to_string());
+    let cfg_name = config
+        .path
+        .clone()
+        .unwrap_or_else(|| crate::config::DEFAULT_FILE.to_string());
     let mut warnings = Vec::new();
 
     let mut inline_used = vec![false; inline.len()];
@@ -98,19 +101,37 @@ pub fn apply(report: &mut Report, inline: &[InlineIgnore], config: &Config, toda
         if let Some((n, ig)) = hit {
             inline_used[n] = true;
             let at = format!("{}:{}", ig.file, ig.line);
-            suppress_or_warn(f, "inline", ig.reason.as_deref(), ig.expires.as_deref(), at, today, &mut warnings);
+            suppress_or_warn(
+                f,
+                "inline",
+                ig.reason.as_deref(),
+                ig.expires.as_deref(),
+                at,
+                today,
+                &mut warnings,
+            );
             continue;
         }
         let hit = config.ignores.iter().enumerate().find(|(_, ig)| {
             rule_named(&ig.rules, &f.rule_id)
                 && ig.resource.as_deref().is_none_or(|g| {
-                    glob_match(g, &f.resource.address) || glob_match(g, &blk) || glob_match(g, &f.resource.id)
+                    glob_match(g, &f.resource.address)
+                        || glob_match(g, &blk)
+                        || glob_match(g, &f.resource.id)
                 })
         });
         if let Some((n, ig)) = hit {
             config_used[n] = true;
             let at = format!("{cfg_name}:{}", ig.line);
-            suppress_or_warn(f, "config", ig.reason.as_deref(), ig.expires.as_deref(), at, today, &mut warnings);
+            suppress_or_warn(
+                f,
+                "config",
+                ig.reason.as_deref(),
+                ig.expires.as_deref(),
+                at,
+                today,
+                &mut warnings,
+            );
         }
     }
     for (ig, used) in inline.iter().zip(&inline_used) {
@@ -156,7 +177,10 @@ fn suppress_or_warn(
     if reason.is_none() {
         warnings.push(Warning {
             source: at.clone(),
-            message: format!("ignore of {} on `{}` has no reason", f.rule_id, f.resource.address),
+            message: format!(
+                "ignore of {} on `{}` has no reason",
+                f.rule_id, f.resource.address
+            ),
         });
     }
     f.status = Status::Suppressed;
@@ -174,9 +198,15 @@ mod tests {
 
     #[test]
     fn globs() {
-        assert!(glob_match("azurerm_container_group.legacy*", "azurerm_container_group.legacy[\"a\"]"));
+        assert!(glob_match(
+            "azurerm_container_group.legacy*",
+            "azurerm_container_group.legacy[\"a\"]"
+        ));
         assert!(glob_match("*", "x"));
-        assert!(glob_match("module.*.azurerm_subnet.*", "module.net.azurerm_subnet.mcp"));
+        assert!(glob_match(
+            "module.*.azurerm_subnet.*",
+            "module.net.azurerm_subnet.mcp"
+        ));
         assert!(!glob_match("azurerm_subnet.a", "azurerm_subnet.ab"));
         assert!(!glob_match("a*b*c", "acb"));
         assert!(glob_match("a*b*c", "aXbYc"));

@@ -37,7 +37,10 @@ pub fn types_needed(rules: &RuleSet) -> Vec<String> {
             .map(str::to_string),
         );
     }
-    if set.iter().any(|t| t.eq_ignore_ascii_case(types::CONTAINER_GROUP)) {
+    if set
+        .iter()
+        .any(|t| t.eq_ignore_ascii_case(types::CONTAINER_GROUP))
+    {
         // Dereferenced by the network and identity rules.
         for t in [types::SUBNET, types::NSG, types::USER_IDENTITY] {
             set.insert(t.to_string());
@@ -55,7 +58,10 @@ pub fn types_needed(rules: &RuleSet) -> Vec<String> {
         };
         out.insert(parent);
     }
-    if out.iter().any(|t| t.eq_ignore_ascii_case(types::FEDERATED_CREDENTIAL)) {
+    if out
+        .iter()
+        .any(|t| t.eq_ignore_ascii_case(types::FEDERATED_CREDENTIAL))
+    {
         out.insert(types::USER_IDENTITY.to_string());
     }
     out.retain(|t| !t.eq_ignore_ascii_case(types::APP_FEDERATED_CREDENTIAL));
@@ -64,7 +70,11 @@ pub fn types_needed(rules: &RuleSet) -> Vec<String> {
 
 /// Sweeps, optionally saves the snapshot, and returns what was read as
 /// loaded input (errors included: a partial sweep is never clean).
-pub fn run(opts: &SweepOptions, scan: &ScanOptions, save: Option<&FsPath>) -> miette::Result<Loaded> {
+pub fn run(
+    opts: &SweepOptions,
+    scan: &ScanOptions,
+    save: Option<&FsPath>,
+) -> miette::Result<Loaded> {
     let result = sweep(opts);
     if let Some(path) = save {
         let text = serde_json::to_string_pretty(&result.snapshot)

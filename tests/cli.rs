@@ -18,7 +18,10 @@ fn mcpguard(args: &[&str]) -> Output {
 }
 
 fn text(o: &Output) -> (String, String) {
-    (String::from_utf8_lossy(&o.stdout).to_string(), String::from_utf8_lossy(&o.stderr).to_string())
+    (
+        String::from_utf8_lossy(&o.stdout).to_string(),
+        String::from_utf8_lossy(&o.stderr).to_string(),
+    )
 }
 
 fn tmp(name: &str) -> PathBuf {
@@ -32,9 +35,19 @@ const HARDENED: &str = "fixtures/seed/hardened";
 
 #[test]
 fn failing_scan_exits_1_clean_scan_exits_0() {
-    let o = mcpguard(&["scan", &format!("{BEFORE}/plan.json"), "--config", &format!("{BEFORE}/.mcpguard.hcl")]);
+    let o = mcpguard(&[
+        "scan",
+        &format!("{BEFORE}/plan.json"),
+        "--config",
+        &format!("{BEFORE}/.mcpguard.hcl"),
+    ]);
     assert_eq!(o.status.code(), Some(1), "{:?}", text(&o));
-    let o = mcpguard(&["scan", &format!("{HARDENED}/plan.json"), "--config", &format!("{HARDENED}/.mcpguard.hcl")]);
+    let o = mcpguard(&[
+        "scan",
+        &format!("{HARDENED}/plan.json"),
+        "--config",
+        &format!("{HARDENED}/.mcpguard.hcl"),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
 }
 
@@ -45,7 +58,14 @@ fn fail_on_threshold_gates_the_exit_code() {
     let cfg = format!("{dir}/.mcpguard.hcl");
     let o = mcpguard(&["scan", &format!("{dir}/plan.json"), "--config", &cfg]);
     assert_eq!(o.status.code(), Some(1), "{:?}", text(&o));
-    let o = mcpguard(&["scan", &format!("{dir}/plan.json"), "--config", &cfg, "--fail-on", "high"]);
+    let o = mcpguard(&[
+        "scan",
+        &format!("{dir}/plan.json"),
+        "--config",
+        &cfg,
+        "--fail-on",
+        "high",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
 }
 
@@ -60,7 +80,8 @@ fn json_report_follows_the_contract() {
         "json",
     ]);
     let (out, err) = text(&o);
-    let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out} {err}"));
+    let v: serde_json::Value =
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out} {err}"));
     assert_eq!(v["schema"], "mcpguard/report/v1");
     assert_eq!(v["tool"]["name"], "mcpguard");
     assert_eq!(v["inputs"][0]["kind"], "plan");
@@ -71,18 +92,26 @@ fn json_report_follows_the_contract() {
     assert!(!findings.is_empty());
     let mut last = (String::new(), String::new());
     for f in findings {
-        for key in ["rule_id", "severity", "status", "message", "resource", "location", "evidence"] {
+        for key in [
+            "rule_id", "severity", "status", "message", "resource", "location", "evidence",
+        ] {
             assert!(f.get(key).is_some(), "finding lacks {key}: {f}");
         }
         for key in ["address", "type", "arm_type", "id"] {
             assert!(f["resource"][key].is_string(), "resource.{key}: {f}");
         }
-        let key = (f["rule_id"].as_str().unwrap().to_string(), f["resource"]["address"].as_str().unwrap().to_string());
+        let key = (
+            f["rule_id"].as_str().unwrap().to_string(),
+            f["resource"]["address"].as_str().unwrap().to_string(),
+        );
         assert!(key >= last, "findings not sorted by (rule_id, address)");
         last = key;
     }
     assert!(v["errors"].as_array().unwrap().is_empty());
-    assert!(!out.contains("ghp_not_a_real_token"), "a secret was printed");
+    assert!(
+        !out.contains("ghp_not_a_real_token"),
+        "a secret was printed"
+    );
 }
 
 #[test]
@@ -100,7 +129,10 @@ fn bad_inputs_exit_2_with_a_diagnostic_naming_the_file() {
         let o = mcpguard(&["scan", p.to_str().unwrap()]);
         let (out, err) = text(&o);
         assert_eq!(o.status.code(), Some(2), "{name}: {out} {err}");
-        assert!(err.contains(want) || out.contains(want), "{name}: stderr lacks `{want}`: {err}");
+        assert!(
+            err.contains(want) || out.contains(want),
+            "{name}: stderr lacks `{want}`: {err}"
+        );
         assert!(!err.contains("panicked"), "{name}: {err}");
     }
 }
@@ -128,7 +160,12 @@ fn utf16_plan_from_powershell_is_read() {
     let d = tmp("utf16");
     let p = d.join("plan.json");
     std::fs::write(&p, bytes).unwrap();
-    let o = mcpguard(&["scan", p.to_str().unwrap(), "--config", &format!("{HARDENED}/.mcpguard.hcl")]);
+    let o = mcpguard(&[
+        "scan",
+        p.to_str().unwrap(),
+        "--config",
+        &format!("{HARDENED}/.mcpguard.hcl"),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
 }
 
@@ -137,7 +174,12 @@ fn bad_config_and_bad_rules_exit_2() {
     let d = tmp("cfg");
     let cfg = d.join("bad.hcl");
     std::fs::write(&cfg, "fail_on = \"severe\"\n").unwrap();
-    let o = mcpguard(&["scan", &format!("{HARDENED}/plan.json"), "--config", cfg.to_str().unwrap()]);
+    let o = mcpguard(&[
+        "scan",
+        &format!("{HARDENED}/plan.json"),
+        "--config",
+        cfg.to_str().unwrap(),
+    ]);
     let (_, err) = text(&o);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("bad.hcl") && err.contains("fail_on"), "{err}");
@@ -149,7 +191,12 @@ fn bad_config_and_bad_rules_exit_2() {
         r#"{"id": "X001", "severity": "low", "title": "t", "policyRule": {"if": {"field": "type", "equalz": "x"}, "then": {"effect": "deny"}}}"#,
     )
     .unwrap();
-    let o = mcpguard(&["scan", &format!("{HARDENED}/plan.json"), "--rules", rules.to_str().unwrap()]);
+    let o = mcpguard(&[
+        "scan",
+        &format!("{HARDENED}/plan.json"),
+        "--rules",
+        rules.to_str().unwrap(),
+    ]);
     let (_, err) = text(&o);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("X001.json"), "{err}");
@@ -187,7 +234,13 @@ fn rules_list_and_show() {
     }
     let o = mcpguard(&["rules", "show", "MCP004"]);
     let (out, _) = text(&o);
-    for section in ["## What it checks", "## Why it matters", "## Example", "## Remediation", "## Known gaps"] {
+    for section in [
+        "## What it checks",
+        "## Why it matters",
+        "## Example",
+        "## Remediation",
+        "## Known gaps",
+    ] {
         assert!(out.contains(section), "{section}: {out}");
     }
     let o = mcpguard(&["rules", "show", "MCP999"]);
@@ -199,6 +252,9 @@ fn completions_are_generated() {
     for shell in ["bash", "zsh", "fish", "powershell"] {
         let o = mcpguard(&["completions", shell]);
         assert_eq!(o.status.code(), Some(0), "{shell}");
-        assert!(String::from_utf8_lossy(&o.stdout).contains("mcpguard"), "{shell}");
+        assert!(
+            String::from_utf8_lossy(&o.stdout).contains("mcpguard"),
+            "{shell}"
+        );
     }
 }

@@ -8,7 +8,10 @@ use mcpguard::config::Config;
 use mcpguard::report::{render, Format, RenderOptions};
 use mcpguard::scan::{self, ScanOptions};
 
-fn scan_dir(dir: &Path, input: &str) -> (mcpguard::findings::Report, Vec<mcpguard::policy::RuleMeta>) {
+fn scan_dir(
+    dir: &Path,
+    input: &str,
+) -> (mcpguard::findings::Report, Vec<mcpguard::policy::RuleMeta>) {
     let opts = ScanOptions {
         config: Config::load(&dir.join(".mcpguard.hcl")).unwrap(),
         today: Some(time::macros::date!(2026 - 11 - 23)),

@@ -31,10 +31,37 @@ fn arb_json() -> impl Strategy<Value = Value> {
             prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
             prop::collection::btree_map(
                 prop::sample::select(vec![
-                    "type", "id", "name", "properties", "tags", "identity", "subnetIds", "containers",
-                    "securityRules", "if", "then", "allOf", "anyOf", "not", "field", "value", "count",
-                    "where", "equals", "in", "like", "exists", "effect", "policyRule", "parameters",
-                    "resource_changes", "planned_values", "format_version", "change", "after", "value",
+                    "type",
+                    "id",
+                    "name",
+                    "properties",
+                    "tags",
+                    "identity",
+                    "subnetIds",
+                    "containers",
+                    "securityRules",
+                    "if",
+                    "then",
+                    "allOf",
+                    "anyOf",
+                    "not",
+                    "field",
+                    "value",
+                    "count",
+                    "where",
+                    "equals",
+                    "in",
+                    "like",
+                    "exists",
+                    "effect",
+                    "policyRule",
+                    "parameters",
+                    "resource_changes",
+                    "planned_values",
+                    "format_version",
+                    "change",
+                    "after",
+                    "value",
                 ])
                 .prop_map(str::to_string),
                 inner,
@@ -94,12 +121,19 @@ proptest! {
 #[test]
 fn mutated_plans_never_panic() {
     let mut plans = vec![
-        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/seed/hardened/plan.json"),
-        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/seed/before-incident/plan.json"),
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/seed/hardened/plan.json"),
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/seed/before-incident/plan.json"),
     ];
-    let corpus = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/plans");
+    let corpus =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/plans");
     match std::fs::read_dir(&corpus) {
-        Ok(rd) => plans.extend(rd.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "json"))),
+        Ok(rd) => plans.extend(
+            rd.filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "json")),
+        ),
         Err(_) => println!("skipping corpus plans: {} is absent", corpus.display()),
     }
     for p in plans {
@@ -127,7 +161,9 @@ fn mutated_plans_never_panic() {
 /// Deterministic pseudo-random mutation (no RNG dependency): walks the value
 /// and, at roughly one node in seven, replaces, drops or empties it.
 fn mutate(v: &mut Value, seed: &mut u64, round: u64) {
-    *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407 ^ round);
+    *seed = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407 ^ round);
     let pick = (*seed >> 33) % 7;
     match v {
         Value::Object(m) => {

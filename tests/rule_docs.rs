@@ -37,11 +37,30 @@ fn rule_ids_are_unique_and_titles_name_the_risk() {
     assert_eq!(ids.len(), n, "duplicate rule id");
     for r in &rules {
         let t = &r.meta.title;
-        assert!(!t.starts_with("Disallow") && !t.starts_with("Ensure"), "{}: title names the fix: {t}", r.meta.id);
-        for section in ["## What it checks", "## Why it matters", "## Example", "## Remediation", "## Known gaps", "## References"] {
-            assert!(r.meta.description.contains(section), "{} lacks {section}", r.meta.id);
+        assert!(
+            !t.starts_with("Disallow") && !t.starts_with("Ensure"),
+            "{}: title names the fix: {t}",
+            r.meta.id
+        );
+        for section in [
+            "## What it checks",
+            "## Why it matters",
+            "## Example",
+            "## Remediation",
+            "## Known gaps",
+            "## References",
+        ] {
+            assert!(
+                r.meta.description.contains(section),
+                "{} lacks {section}",
+                r.meta.id
+            );
         }
         let m = r.meta.message.as_deref().unwrap_or("");
-        assert!(!m.ends_with('.'), "{}: message ends with a period", r.meta.id);
+        assert!(
+            !m.ends_with('.'),
+            "{}: message ends with a period",
+            r.meta.id
+        );
     }
 }

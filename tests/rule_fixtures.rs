@@ -25,7 +25,12 @@ pub fn scan_fixture(dir: &Path, input: &Path) -> Report {
     let rules = scan::load_rules(&opts).expect("built-in rules load");
     let loaded = scan::load_inputs(&[input.to_path_buf()], &opts);
     let (report, _) = scan::evaluate(&rules, loaded, &opts);
-    assert!(report.errors.is_empty(), "{}: input errors {:?}", input.display(), report.errors);
+    assert!(
+        report.errors.is_empty(),
+        "{}: input errors {:?}",
+        input.display(),
+        report.errors
+    );
     report
 }
 
@@ -56,7 +61,10 @@ fn every_rule_has_pass_and_fail_fixtures_in_plan_and_source() {
         for case in ["pass", "fail"] {
             let dir = root().join("fixtures/rules").join(&id).join(case);
             for f in ["plan.json", "main.tf", ".mcpguard.hcl"] {
-                assert!(dir.join(f).is_file(), "{id}: missing fixtures/rules/{id}/{case}/{f}");
+                assert!(
+                    dir.join(f).is_file(),
+                    "{id}: missing fixtures/rules/{id}/{case}/{f}"
+                );
             }
         }
     }
@@ -69,14 +77,23 @@ fn fail_fixtures_fail_their_rule_and_pass_fixtures_pass_everything() {
             let fail_dir = root().join("fixtures/rules").join(&id).join("fail");
             let r = scan_fixture(&fail_dir, &fail_dir.join(input));
             assert!(
-                r.findings.iter().any(|f| f.rule_id == id && f.status == Status::Fail),
+                r.findings
+                    .iter()
+                    .any(|f| f.rule_id == id && f.status == Status::Fail),
                 "{id} fail/{input}: rule did not fail; findings: {:#?}",
                 r.findings
             );
             let pass_dir = root().join("fixtures/rules").join(&id).join("pass");
             let r = scan_fixture(&pass_dir, &pass_dir.join(input));
-            let bad: Vec<_> = r.findings.iter().filter(|f| f.status != Status::Suppressed).collect();
-            assert!(bad.is_empty(), "{id} pass/{input}: expected no findings, got {bad:#?}");
+            let bad: Vec<_> = r
+                .findings
+                .iter()
+                .filter(|f| f.status != Status::Suppressed)
+                .collect();
+            assert!(
+                bad.is_empty(),
+                "{id} pass/{input}: expected no findings, got {bad:#?}"
+            );
         }
     }
 }
@@ -86,7 +103,11 @@ fn hardened_seed_architecture_has_zero_failures() {
     let dir = root().join("fixtures/seed/hardened");
     for input in ["plan.json", "main.tf"] {
         let r = scan_fixture(&dir, &dir.join(input));
-        assert!(r.summary.resources >= 15, "{input}: {} resources", r.summary.resources);
+        assert!(
+            r.summary.resources >= 15,
+            "{input}: {} resources",
+            r.summary.resources
+        );
         assert_eq!(r.summary.fail, 0, "{input}: {:#?}", r.findings);
         assert_eq!(r.summary.unknown, 0, "{input}: {:#?}", r.findings);
     }
@@ -105,7 +126,10 @@ fn before_incident_fails_every_rule_where_expected() {
         ("MCP004", "azurerm_container_group.mcp_github"),
         ("MCP005", "azurerm_container_group.mcp_filesystem"),
         ("MCP005", "azurerm_container_group.mcp_github"),
-        ("MCP006", "azurerm_federated_identity_credential.pipeline_any_ref"),
+        (
+            "MCP006",
+            "azurerm_federated_identity_credential.pipeline_any_ref",
+        ),
         ("MCP007", "azurerm_container_group.mcp_github"),
         ("MCP007", "azurerm_container_group.mcp_secrets"),
         ("MCP008", "azurerm_container_group.mcp_filesystem"),
@@ -121,13 +145,19 @@ fn before_incident_fails_every_rule_where_expected() {
         assert_eq!(failing(&r), want, "{input}");
         // The personal token in the fixture is never printed.
         let json = serde_json::to_string(&r).unwrap();
-        assert!(!json.contains("ghp_not_a_real_token") && !json.contains("sk_not_a_real_key"), "{input}: secret leaked");
+        assert!(
+            !json.contains("ghp_not_a_real_token") && !json.contains("sk_not_a_real_key"),
+            "{input}: secret leaked"
+        );
     }
 }
 
 #[test]
 fn plan_and_source_give_the_same_verdicts() {
-    let mut dirs = vec![root().join("fixtures/seed/hardened"), root().join("fixtures/seed/before-incident")];
+    let mut dirs = vec![
+        root().join("fixtures/seed/hardened"),
+        root().join("fixtures/seed/before-incident"),
+    ];
     for id in rule_ids() {
         for case in ["pass", "fail"] {
             dirs.push(root().join("fixtures/rules").join(&id).join(case));
@@ -141,7 +171,12 @@ fn plan_and_source_give_the_same_verdicts() {
                 .map(|f| (f.rule_id.clone(), f.resource.address.clone(), f.status))
                 .collect()
         };
-        assert_eq!(verdicts("plan.json"), verdicts("main.tf"), "{}", dir.display());
+        assert_eq!(
+            verdicts("plan.json"),
+            verdicts("main.tf"),
+            "{}",
+            dir.display()
+        );
     }
 }
 
@@ -151,7 +186,10 @@ fn plan_and_source_give_the_same_verdicts() {
 /// subscription, resource group and name.
 #[test]
 fn plan_and_deployed_resources_give_the_same_verdicts() {
-    let mut dirs = vec![root().join("fixtures/seed/hardened"), root().join("fixtures/seed/before-incident")];
+    let mut dirs = vec![
+        root().join("fixtures/seed/hardened"),
+        root().join("fixtures/seed/before-incident"),
+    ];
     for id in rule_ids() {
         for case in ["pass", "fail"] {
             dirs.push(root().join("fixtures/rules").join(&id).join(case));
@@ -162,9 +200,20 @@ fn plan_and_deployed_resources_give_the_same_verdicts() {
             scan_fixture(&dir, &dir.join(input))
                 .findings
                 .iter()
-                .map(|f| (f.rule_id.clone(), f.resource.id.to_ascii_lowercase(), f.status))
+                .map(|f| {
+                    (
+                        f.rule_id.clone(),
+                        f.resource.id.to_ascii_lowercase(),
+                        f.status,
+                    )
+                })
                 .collect()
         };
-        assert_eq!(verdicts("plan.json"), verdicts("arm.json"), "{}", dir.display());
+        assert_eq!(
+            verdicts("plan.json"),
+            verdicts("arm.json"),
+            "{}",
+            dir.display()
+        );
     }
 }

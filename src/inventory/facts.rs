@@ -67,14 +67,16 @@ fn has_word(name: &str, word: &str) -> bool {
 
 /// Containers and init containers of a container group document.
 fn containers(doc: &Value) -> impl Iterator<Item = (Path, &Value)> {
-    ["containers", "initContainers"].into_iter().flat_map(move |key| {
-        doc.pointer(&format!("/properties/{key}"))
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-            .map(move |(i, c)| (Path::root().key("properties").key(key).index(i), c))
-    })
+    ["containers", "initContainers"]
+        .into_iter()
+        .flat_map(move |key| {
+            doc.pointer(&format!("/properties/{key}"))
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .enumerate()
+                .map(move |(i, c)| (Path::root().key("properties").key(key).index(i), c))
+        })
 }
 
 /// Per-container-group facts that need only the group itself.
@@ -98,9 +100,14 @@ fn container_group_facts(r: &mut Resource, det: &Detection) {
         let env_path = at.key("properties").key("environmentVariables");
         if let Some(vars) = env_path.get(&r.doc).and_then(Value::as_array) {
             for (j, v) in vars.iter().enumerate() {
-                let Some(name) = v.get("name").and_then(Value::as_str) else { continue };
+                let Some(name) = v.get("name").and_then(Value::as_str) else {
+                    continue;
+                };
                 env_hit |= det.env_vars.iter().any(|e| e.eq_ignore_ascii_case(name));
-                let value_unknown = r.unknown.covering(&env_path.index(j).key("value")).is_some();
+                let value_unknown = r
+                    .unknown
+                    .covering(&env_path.index(j).key("value"))
+                    .is_some();
                 if v.get("secureValue").is_none()
                     && v.get("secureValueReference").is_none()
                     && (v.get("value").is_some() || value_unknown)
@@ -190,7 +197,10 @@ fn federated_facts(r: &mut Resource) {
             json!({})
         }
     };
-    for (key, arm) in [("issuer", "properties.issuer"), ("audiences", "properties.audiences")] {
+    for (key, arm) in [
+        ("issuer", "properties.issuer"),
+        ("audiences", "properties.audiences"),
+    ] {
         let p = Path::parse(arm);
         f[key] = p.get(&r.doc).cloned().unwrap_or(Value::Null);
         if r.unknown.touching(&p).is_some() {
@@ -204,7 +214,10 @@ fn federated_facts(r: &mut Resource) {
 pub const BUILTIN_ROLES: &[(&str, &str)] = &[
     ("8e3af657-a8ff-443c-a75c-2fe8c4bcb635", "Owner"),
     ("b24988ac-6180-49ee-bf4f-e8ee7d5ef09d", "Contributor"),
-    ("18d7d88d-d35e-4fb5-a5c3-7773c20a72d9", "User Access Administrator"),
+    (
+        "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9",
+        "User Access Administrator",
+    ),
     ("acdd72a7-3385-48ef-bd42-f606fba81ae7", "Reader"),
     ("7f951dda-4ed3-4680-a7ca-43fe172d538d", "AcrPull"),
 ];
@@ -225,7 +238,10 @@ fn role_name(r: &mut Resource) {
 }
 
 fn nsg_facts(r: &mut Resource) {
-    for (name, dir) in [("internetEgress", Direction::Outbound), ("internetIngress", Direction::Inbound)] {
+    for (name, dir) in [
+        ("internetEgress", Direction::Outbound),
+        ("internetIngress", Direction::Inbound),
+    ] {
         let v = nsg::evaluate(&r.doc, &r.unknown, dir);
         if matches!(v, nsg::Verdict::Unknown { .. }) {
             r.unknown.insert(fact_path(name).key("verdict"));
@@ -282,7 +298,10 @@ pub fn compute(inv: &mut Inventory, det: &Detection) {
     }
     let identity_ids: Vec<usize> = inv.indices_of_type(types::USER_IDENTITY).to_vec();
     for n in identity_ids {
-        let used = users.get(&id_key(inv.get(n).id())).cloned().unwrap_or_default();
+        let used = users
+            .get(&id_key(inv.get(n).id()))
+            .cloned()
+            .unwrap_or_default();
         inv.resources_mut()[n].set_fact("usedByMcpServers", json!(used));
     }
 
@@ -293,7 +312,9 @@ pub fn compute(inv: &mut Inventory, det: &Detection) {
         let principal = r.doc.pointer("/properties/principalId");
         let target = inv.deref(r, "properties.principalId", principal);
         let unknown = target.is_none()
-            && r.unknown.covering(&Path::parse("properties.principalId")).is_some();
+            && r.unknown
+                .covering(&Path::parse("properties.principalId"))
+                .is_some();
         let used: Vec<String> = target
             .map(|t| users.get(&id_key(t.id())).cloned().unwrap_or_default())
             .unwrap_or_default();
@@ -312,7 +333,10 @@ mod tests {
 
     #[test]
     fn image_repository_names() {
-        assert_eq!(image_repository("myacr.azurecr.io:443/team/mcp-github:1.2@sha256:abc"), "mcp-github");
+        assert_eq!(
+            image_repository("myacr.azurecr.io:443/team/mcp-github:1.2@sha256:abc"),
+            "mcp-github"
+        );
         assert_eq!(image_repository("mcp"), "mcp");
         assert_eq!(image_repository("ghcr.io/org/github_mcp"), "github_mcp");
         assert_eq!(image_repository("nginx:1.25"), "nginx");
@@ -334,9 +358,18 @@ mod tests {
         assert_eq!(b["kind"], "branch");
         assert_eq!(b["branch"], "main");
         assert_eq!(b["repository"], "contoso/infra");
-        assert_eq!(github_subject("repo:contoso/infra:pull_request")["kind"], "pull_request");
-        assert_eq!(github_subject("repo:contoso/infra:ref:refs/tags/v1")["kind"], "tag");
-        assert_eq!(github_subject("repo:contoso/infra:environment:prod")["environment"], "prod");
+        assert_eq!(
+            github_subject("repo:contoso/infra:pull_request")["kind"],
+            "pull_request"
+        );
+        assert_eq!(
+            github_subject("repo:contoso/infra:ref:refs/tags/v1")["kind"],
+            "tag"
+        );
+        assert_eq!(
+            github_subject("repo:contoso/infra:environment:prod")["environment"],
+            "prod"
+        );
         assert_eq!(github_subject("repo:contoso/*")["wildcard"], true);
         assert_eq!(github_subject("something")["kind"], "other");
     }
@@ -361,7 +394,11 @@ mod tests {
     #[test]
     fn detection_sharing_and_plain_env() {
         let id = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/shared";
-        let ident = Resource::new("ident", InputKind::Arm, json!({"id": id, "type": types::USER_IDENTITY, "name": "shared"}));
+        let ident = Resource::new(
+            "ident",
+            InputKind::Arm,
+            json!({"id": id, "type": types::USER_IDENTITY, "name": "shared"}),
+        );
         let mut inv = Inventory::new();
         inv.push(group("a", "acr.io/mcp-github:1", Some(id), false));
         inv.push(group("b", "nginx", Some(&id.to_uppercase()), true));
@@ -372,13 +409,19 @@ mod tests {
         assert_eq!(a.fact("mcpServer"), Some(&json!(true)));
         assert_eq!(a.fact("mcpTagged"), Some(&json!(false)));
         assert_eq!(a.fact("identitySharedWith"), Some(&json!(["b"])));
-        assert_eq!(a.fact("plainEnvironmentVariables"), Some(&json!(["GITHUB_TOKEN"])));
+        assert_eq!(
+            a.fact("plainEnvironmentVariables"),
+            Some(&json!(["GITHUB_TOKEN"]))
+        );
         let b = inv.by_address("b").unwrap();
         assert_eq!(b.fact("mcpTagged"), Some(&json!(true)));
         assert_eq!(b.fact("identitySharedWith"), Some(&json!(["a"])));
         let c = inv.by_address("c").unwrap();
         assert_eq!(c.fact("mcpServer"), Some(&json!(false)));
-        assert_eq!(inv.by_address("ident").unwrap().fact("usedByMcpServers"), Some(&json!(["a", "b"])));
+        assert_eq!(
+            inv.by_address("ident").unwrap().fact("usedByMcpServers"),
+            Some(&json!(["a", "b"]))
+        );
     }
 
     #[test]
@@ -388,11 +431,15 @@ mod tests {
             .as_object_mut()
             .unwrap()
             .remove("image");
-        g.unknown.insert(Path::parse("properties.containers[0].properties.image"));
+        g.unknown
+            .insert(Path::parse("properties.containers[0].properties.image"));
         let mut inv = Inventory::new();
         inv.push(g);
         compute(&mut inv, &Detection::default());
         let u = inv.by_address("u").unwrap();
-        assert!(u.unknown.covering(&Path::parse("mcpguard.mcpServer")).is_some());
+        assert!(u
+            .unknown
+            .covering(&Path::parse("mcpguard.mcpServer"))
+            .is_some());
     }
 }

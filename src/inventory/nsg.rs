@@ -93,7 +93,13 @@ impl Verdict {
                 "priority": priority,
                 "reason": format!("all {what} Internet traffic is denied (last decided by `{rule}`, priority {priority})"),
             }),
-            Verdict::Allow { rule, priority, protocol, ports, prefix } => json!({
+            Verdict::Allow {
+                rule,
+                priority,
+                protocol,
+                ports,
+                prefix,
+            } => json!({
                 "verdict": "allow",
                 "rule": rule,
                 "priority": priority,
@@ -187,14 +193,17 @@ impl Rule {
                 .and_then(Value::as_str)
                 .unwrap_or("(unnamed)")
                 .to_string(),
-            priority: field(v, "priority").and_then(Value::as_i64).unwrap_or(i64::MAX),
+            priority: field(v, "priority")
+                .and_then(Value::as_i64)
+                .unwrap_or(i64::MAX),
             direction,
             allow: field(v, "access")
                 .and_then(Value::as_str)
                 .is_some_and(|a| a.eq_ignore_ascii_case("allow")),
             protocol,
             dst_ports,
-            src_ports_all: src_ports.is_empty() || src_ports.iter().any(|&(a, b)| a == 0 && b == 65535),
+            src_ports_all: src_ports.is_empty()
+                || src_ports.iter().any(|&(a, b)| a == 0 && b == 65535),
             src: one_or_many("sourceAddressPrefix", "sourceAddressPrefixes"),
             dst: one_or_many("destinationAddressPrefix", "destinationAddressPrefixes"),
             has_asg_src: field(v, "sourceApplicationSecurityGroups")
@@ -209,7 +218,10 @@ impl Rule {
 }
 
 fn is_any(p: &str) -> bool {
-    matches!(p.to_ascii_lowercase().as_str(), "*" | "any" | "internet" | "0.0.0.0/0" | "::/0")
+    matches!(
+        p.to_ascii_lowercase().as_str(),
+        "*" | "any" | "internet" | "0.0.0.0/0" | "::/0"
+    )
 }
 
 /// Whether an IPv4 address/CIDR lies in private or reserved space.
@@ -218,7 +230,10 @@ fn ipv4_private(p: &str) -> Option<bool> {
         Some((a, l)) => (a, l.parse::<u8>().ok()?),
         None => (p, 32),
     };
-    let o: Vec<u8> = addr.split('.').map(|x| x.parse().ok()).collect::<Option<_>>()?;
+    let o: Vec<u8> = addr
+        .split('.')
+        .map(|x| x.parse().ok())
+        .collect::<Option<_>>()?;
     if o.len() != 4 {
         return None;
     }
@@ -245,7 +260,11 @@ fn internet_cover(prefix: &str) -> Cover {
         // IPv6 literals: global unicast space is the Internet.
         None if prefix.contains(':') => {
             let l = prefix.to_ascii_lowercase();
-            if l.starts_with("fd") || l.starts_with("fc") || l.starts_with("fe80") || l.starts_with("::1") {
+            if l.starts_with("fd")
+                || l.starts_with("fc")
+                || l.starts_with("fe80")
+                || l.starts_with("::1")
+            {
                 Cover::None
             } else {
                 Cover::Part
@@ -294,14 +313,21 @@ pub fn evaluate(doc: &Value, unknown: &PathSet, dir: Direction) -> Verdict {
     }
     let mut rules: Vec<Rule> = Vec::new();
     for key in ["securityRules", "defaultSecurityRules"] {
-        if let Some(list) = doc.pointer(&format!("/properties/{key}")).and_then(Value::as_array) {
+        if let Some(list) = doc
+            .pointer(&format!("/properties/{key}"))
+            .and_then(Value::as_array)
+        {
             for (i, r) in list.iter().enumerate() {
                 rules.push(Rule::read(r, &props.key(key).index(i), unknown));
             }
         }
     }
     if !rules.iter().any(|r| r.priority >= 65000) {
-        rules.extend(default_rules().iter().map(|r| Rule::read(r, &Path::root(), &PathSet::new())));
+        rules.extend(
+            default_rules("")
+                .iter()
+                .map(|r| Rule::read(r, &Path::root(), &PathSet::new())),
+        );
     }
     rules.retain(|r| r.direction == Some(dir) || r.unknown.is_some());
     rules.sort_by_key(|r| r.priority);
@@ -407,50 +433,126 @@ fn walk(rules: &[Rule], dir: Direction, proto: &str, lo: u32, hi: u32) -> Verdic
             continue;
         }
         if net == Cover::Full && here == Cover::Full && r.src_ports_all {
-            return Verdict::Deny { rule: r.name.clone(), priority: r.priority };
+            return Verdict::Deny {
+                rule: r.name.clone(),
+                priority: r.priority,
+            };
         }
     }
     // Unreachable with the default rules present; stay safe for partial documents.
-    Verdict::Deny { rule: "(end of rules)".to_string(), priority: i64::MAX }
+    Verdict::Deny {
+        rule: "(end of rules)".to_string(),
+        priority: i64::MAX,
+    }
 }
 
-/// The six platform rules every NSG has, as ARM shows them in `defaultSecurityRules`.
-pub fn default_rules() -> Vec<Value> {
-    let rule = |name: &str, prio: i64, dir: &str, src: &str, dst: &str, access: &str| {
-        json!({
-            "name": name,
-            "properties": {
-                "description": "Default rule",
-                "protocol": "*",
-                "sourcePortRange": "*",
-                "destinationPortRange": "*",
-                "sourceAddressPrefix": src,
-                "destinationAddressPrefix": dst,
-                "access": access,
-                "priority": prio,
-                "direction": dir,
-                "sourcePortRanges": [],
-                "destinationPortRanges": [],
-                "sourceAddressPrefixes": [],
-                "destinationAddressPrefixes": []
-            }
-        })
-    };
-    vec![
-        rule("AllowVnetInBound", 65000, "Inbound", "VirtualNetwork", "VirtualNetwork", "Allow"),
-        rule("AllowAzureLoadBalancerInBound", 65001, "Inbound", "AzureLoadBalancer", "*", "Allow"),
-        rule("DenyAllInBound", 65500, "Inbound", "*", "*", "Deny"),
-        rule("AllowVnetOutBound", 65000, "Outbound", "VirtualNetwork", "VirtualNetwork", "Allow"),
-        rule("AllowInternetOutBound", 65001, "Outbound", "*", "Internet", "Allow"),
-        rule("DenyAllOutBound", 65500, "Outbound", "*", "*", "Deny"),
-    ]
+/// The six platform rules every NSG has, as ARM shows them in
+/// `defaultSecurityRules` (with ids under `nsg_id` when it is not empty).
+/// Terraform never shows them; ARM exports sometimes leave them out.
+pub fn default_rules(nsg_id: &str) -> Vec<Value> {
+    const RULES: [(&str, i64, &str, &str, &str, &str, &str); 6] = [
+        (
+            "AllowVnetInBound",
+            65000,
+            "Inbound",
+            "VirtualNetwork",
+            "VirtualNetwork",
+            "Allow",
+            "Allow inbound traffic from all VMs in VNET",
+        ),
+        (
+            "AllowAzureLoadBalancerInBound",
+            65001,
+            "Inbound",
+            "AzureLoadBalancer",
+            "*",
+            "Allow",
+            "Allow inbound traffic from azure load balancer",
+        ),
+        (
+            "DenyAllInBound",
+            65500,
+            "Inbound",
+            "*",
+            "*",
+            "Deny",
+            "Deny all inbound traffic",
+        ),
+        (
+            "AllowVnetOutBound",
+            65000,
+            "Outbound",
+            "VirtualNetwork",
+            "VirtualNetwork",
+            "Allow",
+            "Allow outbound traffic from all VMs to all VMs in VNET",
+        ),
+        (
+            "AllowInternetOutBound",
+            65001,
+            "Outbound",
+            "*",
+            "Internet",
+            "Allow",
+            "Allow outbound traffic from all VMs to Internet",
+        ),
+        (
+            "DenyAllOutBound",
+            65500,
+            "Outbound",
+            "*",
+            "*",
+            "Deny",
+            "Deny all outbound traffic",
+        ),
+    ];
+    let base = nsg_id.trim_end_matches('/');
+    RULES
+        .iter()
+        .map(
+            |(name, priority, direction, src, dst, access, description)| {
+                let mut rule = json!({
+                    "name": name,
+                    "type": "Microsoft.Network/networkSecurityGroups/defaultSecurityRules",
+                    "properties": {
+                        "description": description,
+                        "protocol": "*",
+                        "sourcePortRange": "*",
+                        "destinationPortRange": "*",
+                        "sourceAddressPrefix": src,
+                        "destinationAddressPrefix": dst,
+                        "sourcePortRanges": [],
+                        "destinationPortRanges": [],
+                        "sourceAddressPrefixes": [],
+                        "destinationAddressPrefixes": [],
+                        "access": access,
+                        "priority": priority,
+                        "direction": direction,
+                    }
+                });
+                if !base.is_empty() {
+                    rule["id"] = json!(format!("{base}/defaultSecurityRules/{name}"));
+                }
+                rule
+            },
+        )
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn r(name: &str, prio: i64, dir: &str, access: &str, proto: &str, port: &str, src: &str, dst: &str) -> Value {
+    fn r(
+        name: &str,
+        prio: i64,
+        dir: &str,
+        access: &str,
+        proto: &str,
+        port: &str,
+        src: &str,
+        dst: &str,
+    ) -> Value {
         json!({"name": name, "properties": {"priority": prio, "direction": dir, "access": access,
             "protocol": proto, "sourcePortRange": "*", "destinationPortRange": port,
             "sourceAddressPrefix": src, "destinationAddressPrefix": dst}})
@@ -466,7 +568,12 @@ mod tests {
     }
     fn allow_rule(v: &Verdict) -> Option<(&str, &str, &str)> {
         match v {
-            Verdict::Allow { rule, protocol, ports, .. } => Some((rule, protocol, ports)),
+            Verdict::Allow {
+                rule,
+                protocol,
+                ports,
+                ..
+            } => Some((rule, protocol, ports)),
             _ => None,
         }
     }
@@ -474,20 +581,43 @@ mod tests {
     #[test]
     fn no_rules_egress_allowed_by_default_rule_ingress_denied() {
         let d = nsg(vec![]);
-        assert_eq!(allow_rule(&out(&d)).map(|a| a.0), Some("AllowInternetOutBound"));
+        assert_eq!(
+            allow_rule(&out(&d)).map(|a| a.0),
+            Some("AllowInternetOutBound")
+        );
         assert!(matches!(inb(&d), Verdict::Deny { ref rule, .. } if rule == "DenyAllInBound"));
     }
 
     #[test]
     fn deny_all_to_internet_blocks_egress() {
-        let d = nsg(vec![r("DenyInternetOutbound", 200, "Outbound", "Deny", "*", "*", "*", "Internet")]);
-        assert!(matches!(out(&d), Verdict::Deny { ref rule, priority: 200 } if rule == "DenyInternetOutbound"));
+        let d = nsg(vec![r(
+            "DenyInternetOutbound",
+            200,
+            "Outbound",
+            "Deny",
+            "*",
+            "*",
+            "*",
+            "Internet",
+        )]);
+        assert!(
+            matches!(out(&d), Verdict::Deny { ref rule, priority: 200 } if rule == "DenyInternetOutbound")
+        );
     }
 
     #[test]
     fn allow_443_in_front_of_deny_all_leaks() {
         let d = nsg(vec![
-            r("AllowHttpsOut", 100, "Outbound", "Allow", "Tcp", "443", "*", "0.0.0.0/0"),
+            r(
+                "AllowHttpsOut",
+                100,
+                "Outbound",
+                "Allow",
+                "Tcp",
+                "443",
+                "*",
+                "0.0.0.0/0",
+            ),
             r("DenyAll", 200, "Outbound", "Deny", "*", "*", "*", "*"),
         ]);
         assert_eq!(allow_rule(&out(&d)), Some(("AllowHttpsOut", "Tcp", "443")));
@@ -497,29 +627,82 @@ mod tests {
     fn allow_behind_deny_is_shadowed() {
         let d = nsg(vec![
             r("DenyAll", 100, "Outbound", "Deny", "*", "*", "*", "*"),
-            r("AllowHttpsOut", 200, "Outbound", "Allow", "Tcp", "443", "*", "Internet"),
+            r(
+                "AllowHttpsOut",
+                200,
+                "Outbound",
+                "Allow",
+                "Tcp",
+                "443",
+                "*",
+                "Internet",
+            ),
         ]);
         assert!(matches!(out(&d), Verdict::Deny { .. }));
     }
 
     #[test]
     fn deny_tcp_only_leaves_udp_open() {
-        let d = nsg(vec![r("DenyTcp", 100, "Outbound", "Deny", "Tcp", "*", "*", "Internet")]);
-        assert_eq!(allow_rule(&out(&d)), Some(("AllowInternetOutBound", "Udp", "*")));
+        let d = nsg(vec![r(
+            "DenyTcp", 100, "Outbound", "Deny", "Tcp", "*", "*", "Internet",
+        )]);
+        assert_eq!(
+            allow_rule(&out(&d)),
+            Some(("AllowInternetOutBound", "Udp", "*"))
+        );
     }
 
     #[test]
     fn deny_some_ports_leaves_the_rest() {
-        let d = nsg(vec![r("Deny1to1000", 100, "Outbound", "Deny", "*", "0-1000", "*", "*")]);
-        assert_eq!(allow_rule(&out(&d)), Some(("AllowInternetOutBound", "Tcp", "1001-65535")));
+        let d = nsg(vec![r(
+            "Deny1to1000",
+            100,
+            "Outbound",
+            "Deny",
+            "*",
+            "0-1000",
+            "*",
+            "*",
+        )]);
+        assert_eq!(
+            allow_rule(&out(&d)),
+            Some(("AllowInternetOutBound", "Tcp", "1001-65535"))
+        );
     }
 
     #[test]
     fn allow_to_private_range_or_vnet_is_not_egress() {
         let d = nsg(vec![
-            r("AllowApi", 100, "Outbound", "Allow", "Tcp", "443", "*", "10.60.0.0/16"),
-            r("AllowVnet", 110, "Outbound", "Allow", "*", "*", "*", "VirtualNetwork"),
-            r("DenyInternet", 200, "Outbound", "Deny", "*", "*", "*", "Internet"),
+            r(
+                "AllowApi",
+                100,
+                "Outbound",
+                "Allow",
+                "Tcp",
+                "443",
+                "*",
+                "10.60.0.0/16",
+            ),
+            r(
+                "AllowVnet",
+                110,
+                "Outbound",
+                "Allow",
+                "*",
+                "*",
+                "*",
+                "VirtualNetwork",
+            ),
+            r(
+                "DenyInternet",
+                200,
+                "Outbound",
+                "Deny",
+                "*",
+                "*",
+                "*",
+                "Internet",
+            ),
         ]);
         assert!(matches!(out(&d), Verdict::Deny { .. }));
     }
@@ -527,38 +710,90 @@ mod tests {
     #[test]
     fn allow_to_one_public_ip_is_egress() {
         let d = nsg(vec![
-            r("AllowGithub", 100, "Outbound", "Allow", "Tcp", "443", "*", "140.82.112.0/20"),
-            r("DenyInternet", 200, "Outbound", "Deny", "*", "*", "*", "Internet"),
+            r(
+                "AllowGithub",
+                100,
+                "Outbound",
+                "Allow",
+                "Tcp",
+                "443",
+                "*",
+                "140.82.112.0/20",
+            ),
+            r(
+                "DenyInternet",
+                200,
+                "Outbound",
+                "Deny",
+                "*",
+                "*",
+                "*",
+                "Internet",
+            ),
         ]);
         assert_eq!(allow_rule(&out(&d)).map(|a| a.0), Some("AllowGithub"));
     }
 
     #[test]
     fn deny_with_narrow_source_does_not_decide() {
-        let d = nsg(vec![r("DenyOneHost", 100, "Outbound", "Deny", "*", "*", "10.0.0.4", "*")]);
-        assert_eq!(allow_rule(&out(&d)).map(|a| a.0), Some("AllowInternetOutBound"));
+        let d = nsg(vec![r(
+            "DenyOneHost",
+            100,
+            "Outbound",
+            "Deny",
+            "*",
+            "*",
+            "10.0.0.4",
+            "*",
+        )]);
+        assert_eq!(
+            allow_rule(&out(&d)).map(|a| a.0),
+            Some("AllowInternetOutBound")
+        );
     }
 
     #[test]
     fn inbound_allow_from_anywhere_leaks_from_partner_range_does_not() {
-        let open = nsg(vec![r("AllowSsh", 100, "Inbound", "Allow", "Tcp", "22", "*", "*")]);
+        let open = nsg(vec![r(
+            "AllowSsh", 100, "Inbound", "Allow", "Tcp", "22", "*", "*",
+        )]);
         assert_eq!(allow_rule(&inb(&open)), Some(("AllowSsh", "Tcp", "22")));
-        let partner = nsg(vec![r("AllowPartner", 100, "Inbound", "Allow", "Tcp", "443", "203.0.113.0/24", "*")]);
+        let partner = nsg(vec![r(
+            "AllowPartner",
+            100,
+            "Inbound",
+            "Allow",
+            "Tcp",
+            "443",
+            "203.0.113.0/24",
+            "*",
+        )]);
         assert!(matches!(inb(&partner), Verdict::Deny { .. }));
         let internet = nsg(vec![
             r("DenyAllIn", 100, "Inbound", "Deny", "*", "*", "*", "*"),
-            r("AllowHttp", 200, "Inbound", "Allow", "Tcp", "80", "Internet", "*"),
+            r(
+                "AllowHttp",
+                200,
+                "Inbound",
+                "Allow",
+                "Tcp",
+                "80",
+                "Internet",
+                "*",
+            ),
         ]);
         assert!(matches!(inb(&internet), Verdict::Deny { .. }));
     }
 
     #[test]
     fn plural_fields_and_ranges() {
-        let d = nsg(vec![json!({"name": "AllowWeb", "properties": {"priority": 100, "direction": "Outbound",
+        let d = nsg(vec![
+            json!({"name": "AllowWeb", "properties": {"priority": 100, "direction": "Outbound",
             "access": "Allow", "protocol": "Tcp", "sourcePortRange": "*",
             "destinationPortRanges": ["80", "8000-8080"], "sourceAddressPrefix": "*",
             "destinationAddressPrefixes": ["10.0.0.0/8", "8.8.8.8"]}}),
-            r("DenyAll", 200, "Outbound", "Deny", "*", "*", "*", "*")]);
+            r("DenyAll", 200, "Outbound", "Deny", "*", "*", "*", "*"),
+        ]);
         assert_eq!(allow_rule(&out(&d)), Some(("AllowWeb", "Tcp", "80")));
     }
 
@@ -569,19 +804,34 @@ mod tests {
             r("Later", 300, "Outbound", "Allow", "*", "*", "*", "*"),
         ]);
         let mut u = PathSet::new();
-        u.insert(Path::parse("properties.securityRules[1].properties.destinationAddressPrefix"));
-        assert!(matches!(evaluate(&d, &u, Direction::Outbound), Verdict::Deny { .. }));
+        u.insert(Path::parse(
+            "properties.securityRules[1].properties.destinationAddressPrefix",
+        ));
+        assert!(matches!(
+            evaluate(&d, &u, Direction::Outbound),
+            Verdict::Deny { .. }
+        ));
         let mut u0 = PathSet::new();
-        u0.insert(Path::parse("properties.securityRules[0].properties.destinationAddressPrefix"));
-        assert!(matches!(evaluate(&d, &u0, Direction::Outbound), Verdict::Unknown { .. }));
+        u0.insert(Path::parse(
+            "properties.securityRules[0].properties.destinationAddressPrefix",
+        ));
+        assert!(matches!(
+            evaluate(&d, &u0, Direction::Outbound),
+            Verdict::Unknown { .. }
+        ));
         let mut all = PathSet::new();
         all.insert(Path::parse("properties.securityRules"));
-        assert!(matches!(evaluate(&d, &all, Direction::Outbound), Verdict::Unknown { .. }));
+        assert!(matches!(
+            evaluate(&d, &all, Direction::Outbound),
+            Verdict::Unknown { .. }
+        ));
     }
 
     #[test]
     fn lower_case_fields_and_any_protocol_spellings() {
-        let d = nsg(vec![r("DenyAll", 100, "outbound", "deny", "Any", "*", "*", "*")]);
+        let d = nsg(vec![r(
+            "DenyAll", 100, "outbound", "deny", "Any", "*", "*", "*",
+        )]);
         assert!(matches!(out(&d), Verdict::Deny { .. }));
     }
 }

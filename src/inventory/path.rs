@@ -202,18 +202,27 @@ mod tests {
         ] {
             assert_eq!(Path::parse(s).to_string(), s);
         }
-        assert_eq!(Path::parse("tags['a.b']").0, vec![Seg::Key("tags".into()), Seg::Key("a.b".into())]);
+        assert_eq!(
+            Path::parse("tags['a.b']").0,
+            vec![Seg::Key("tags".into()), Seg::Key("a.b".into())]
+        );
     }
 
     #[test]
     fn covering_and_below() {
-        let set: PathSet = [Path::parse("properties.subnetIds"), Path::parse("properties.x[1].y")]
-            .into_iter()
-            .collect();
-        assert!(set.covering(&Path::parse("properties.subnetIds[0].id")).is_some());
+        let set: PathSet = [
+            Path::parse("properties.subnetIds"),
+            Path::parse("properties.x[1].y"),
+        ]
+        .into_iter()
+        .collect();
+        assert!(set
+            .covering(&Path::parse("properties.subnetIds[0].id"))
+            .is_some());
         assert!(set.covering(&Path::parse("properties")).is_none());
         assert_eq!(
-            set.first_below(&Path::parse("properties")).map(|p| p.to_string()),
+            set.first_below(&Path::parse("properties"))
+                .map(|p| p.to_string()),
             Some("properties.subnetIds".to_string())
         );
         assert!(set.first_below(&Path::parse("properties.x[0]")).is_none());

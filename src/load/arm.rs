@@ -933,93 +933,9 @@ fn check_path(v: &Value, segs: &[&str], at: String, kind: Kind) -> Result<(), St
     }
 }
 
-/// The six platform rules of every NSG (priorities 65000–65500), as ARM
-/// returns them in `defaultSecurityRules`, with their ids.
+/// The six default rules with ids under `nsg_id` (see `inventory::nsg`).
 pub fn default_security_rules(nsg_id: &str) -> Vec<Value> {
-    const RULES: [(&str, i64, &str, &str, &str, &str, &str); 6] = [
-        (
-            "AllowVnetInBound",
-            65000,
-            "Inbound",
-            "VirtualNetwork",
-            "VirtualNetwork",
-            "Allow",
-            "Allow inbound traffic from all VMs in VNET",
-        ),
-        (
-            "AllowAzureLoadBalancerInBound",
-            65001,
-            "Inbound",
-            "AzureLoadBalancer",
-            "*",
-            "Allow",
-            "Allow inbound traffic from azure load balancer",
-        ),
-        (
-            "DenyAllInBound",
-            65500,
-            "Inbound",
-            "*",
-            "*",
-            "Deny",
-            "Deny all inbound traffic",
-        ),
-        (
-            "AllowVnetOutBound",
-            65000,
-            "Outbound",
-            "VirtualNetwork",
-            "VirtualNetwork",
-            "Allow",
-            "Allow outbound traffic from all VMs to all VMs in VNET",
-        ),
-        (
-            "AllowInternetOutBound",
-            65001,
-            "Outbound",
-            "*",
-            "Internet",
-            "Allow",
-            "Allow outbound traffic from all VMs to Internet",
-        ),
-        (
-            "DenyAllOutBound",
-            65500,
-            "Outbound",
-            "*",
-            "*",
-            "Deny",
-            "Deny all outbound traffic",
-        ),
-    ];
-    let base = nsg_id.trim_end_matches('/');
-    RULES
-        .iter()
-        .map(
-            |(name, priority, direction, src, dst, access, description)| {
-                json!({
-                    "name": name,
-                    "id": format!("{base}/defaultSecurityRules/{name}"),
-                    "type": "Microsoft.Network/networkSecurityGroups/defaultSecurityRules",
-                    "properties": {
-                        "description": description,
-                        "protocol": "*",
-                        "sourcePortRange": "*",
-                        "destinationPortRange": "*",
-                        "sourceAddressPrefix": src,
-                        "destinationAddressPrefix": dst,
-                        "sourcePortRanges": [],
-                        "destinationPortRanges": [],
-                        "sourceAddressPrefixes": [],
-                        "destinationAddressPrefixes": [],
-                        "access": access,
-                        "priority": priority,
-                        "direction": direction,
-                    }
-                })
-            },
-        )
-        .collect()
+    crate::inventory::nsg::default_rules(nsg_id)
 }
 
 fn add_default_rules(doc: &mut Value, id: &str) {
