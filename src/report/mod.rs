@@ -3,6 +3,7 @@
 //! never look at inputs, the inventory or the engine.
 
 pub mod json;
+pub mod sarif;
 pub mod table;
 
 use crate::findings::{Finding, Location, Report, Severity, Status};
@@ -16,6 +17,8 @@ pub enum Format {
     Table,
     /// The `mcpguard/report/v1` JSON contract (see [`json`]).
     Json,
+    /// SARIF 2.1.0 for GitHub code scanning and Azure DevOps.
+    Sarif,
 }
 
 /// How a report is rendered.
@@ -28,10 +31,10 @@ pub struct RenderOptions {
 /// Renders `report` in `format`. `rules` is the metadata of the rules that were
 /// enabled for the scan (formats that document rules list them all).
 pub fn render(format: Format, report: &Report, rules: &[RuleMeta], opts: &RenderOptions) -> String {
-    let _ = rules;
     match format {
         Format::Table => table::render(report, opts),
         Format::Json => json::render(report),
+        Format::Sarif => sarif::render(report, rules),
     }
 }
 
