@@ -3,6 +3,7 @@
 //! never look at inputs, the inventory or the engine.
 
 pub mod json;
+pub mod junit;
 pub mod sarif;
 pub mod table;
 
@@ -19,6 +20,8 @@ pub enum Format {
     Json,
     /// SARIF 2.1.0 for GitHub code scanning and Azure DevOps.
     Sarif,
+    /// JUnit XML: a testsuite per rule, a testcase per evaluated resource.
+    Junit,
 }
 
 /// How a report is rendered.
@@ -35,6 +38,7 @@ pub fn render(format: Format, report: &Report, rules: &[RuleMeta], opts: &Render
         Format::Table => table::render(report, opts),
         Format::Json => json::render(report),
         Format::Sarif => sarif::render(report, rules),
+        Format::Junit => junit::render(report, rules),
     }
 }
 
@@ -115,6 +119,29 @@ pub fn value_text(value: &serde_json::Value) -> String {
     }
 }
 
+/// Escapes text for XML and HTML. In an attribute, newlines and tabs become
+/// character references so parsers do not normalise them to spaces. Control
+/// characters XML 1.0 cannot carry at all become U+FFFD.
+pub fn escape_xml(s: &str, attribute: bool) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '\n' if attribute => out.push_str("&#10;"),
+            '\r' if attribute => out.push_str("&#13;"),
+            '\t' if attribute => out.push_str("&#9;"),
+            '\n' | '\r' | '\t' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// `n thing` / `n things`.
 pub fn plural(n: usize, word: &str) -> String {
     if n == 1 {
@@ -177,6 +204,16 @@ mod tests {
             help_uri(&linked, "1").as_deref(),
             Some("https://example.test/r")
         );
+    }
+
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(
+            escape_xml("a<b>&\"c'", false),
+            "a&lt;b&gt;&amp;&quot;c&#39;"
+        );
+        assert_eq!(escape_xml("x\ny\u{1}", false), "x\ny\u{FFFD}");
+        assert_eq!(escape_xml("x\ny\tz", true), "x&#10;y&#9;z");
     }
 
     #[test]
