@@ -2,6 +2,7 @@
 //! [`Report`] (and rule metadata, for remediation text and doc links): reports
 //! never look at inputs, the inventory or the engine.
 
+pub mod github;
 pub mod json;
 pub mod junit;
 pub mod sarif;
@@ -22,6 +23,8 @@ pub enum Format {
     Sarif,
     /// JUnit XML: a testsuite per rule, a testcase per evaluated resource.
     Junit,
+    /// GitHub Actions annotations (`::error file=…,line=…,title=MCP004::…`).
+    Github,
 }
 
 /// How a report is rendered.
@@ -39,6 +42,7 @@ pub fn render(format: Format, report: &Report, rules: &[RuleMeta], opts: &Render
         Format::Json => json::render(report),
         Format::Sarif => sarif::render(report, rules),
         Format::Junit => junit::render(report, rules),
+        Format::Github => github::render(report),
     }
 }
 
