@@ -5,6 +5,7 @@
 pub mod github;
 pub mod json;
 pub mod junit;
+pub mod markdown;
 pub mod sarif;
 pub mod table;
 
@@ -25,6 +26,8 @@ pub enum Format {
     Junit,
     /// GitHub Actions annotations (`::error file=…,line=…,title=MCP004::…`).
     Github,
+    /// A pull-request comment / step summary.
+    Markdown,
 }
 
 /// How a report is rendered.
@@ -43,6 +46,7 @@ pub fn render(format: Format, report: &Report, rules: &[RuleMeta], opts: &Render
         Format::Sarif => sarif::render(report, rules),
         Format::Junit => junit::render(report, rules),
         Format::Github => github::render(report),
+        Format::Markdown => markdown::render(report, rules),
     }
 }
 
