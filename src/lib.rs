@@ -4,6 +4,7 @@
 //! The pipeline, one module per stage:
 //! `load` → `inventory` → `policy` + `engine` → `suppress` → `report`.
 
+pub mod baseline;
 pub mod findings;
 pub mod inventory;
 pub mod load;
