@@ -3,6 +3,7 @@
 //! never look at inputs, the inventory or the engine.
 
 pub mod github;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
@@ -28,6 +29,8 @@ pub enum Format {
     Github,
     /// A pull-request comment / step summary.
     Markdown,
+    /// A self-contained HTML audit report.
+    Html,
 }
 
 /// How a report is rendered.
@@ -47,6 +50,7 @@ pub fn render(format: Format, report: &Report, rules: &[RuleMeta], opts: &Render
         Format::Junit => junit::render(report, rules),
         Format::Github => github::render(report),
         Format::Markdown => markdown::render(report, rules),
+        Format::Html => html::render(report, rules),
     }
 }
 
