@@ -41,7 +41,7 @@ fn inputs(kinds: &[InputKind], sep: &str) -> String {
     }
     kinds
         .iter()
-        .map(|k| input_name(*k))
+        .map(|k| k.as_str())
         .collect::<Vec<_>>()
         .join(sep)
 }
