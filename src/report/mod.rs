@@ -34,6 +34,50 @@ pub enum Format {
     Html,
 }
 
+impl Format {
+    /// The file name a report of this format gets under `--output-dir`.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Format::Table => "mcpguard.txt",
+            Format::Json => "mcpguard.json",
+            Format::Sarif => "mcpguard.sarif",
+            Format::Junit => "mcpguard-junit.xml",
+            Format::Github => "mcpguard-annotations.txt",
+            Format::Markdown => "mcpguard.md",
+            Format::Html => "mcpguard.html",
+        }
+    }
+}
+
+/// Checks, before scanning, that a report can be written to `path`: an
+/// unwritable `--output` is an exit-2 error up front, not after the work.
+/// An existing file is left untouched; a file this check creates is removed.
+#[allow(clippy::result_large_err)] // InputError is the crate's input diagnostic
+pub fn preflight_output(path: &std::path::Path) -> Result<(), crate::load::InputError> {
+    let shown = path.display().to_string();
+    if path.is_dir() {
+        return Err(crate::load::InputError::new(
+            &shown,
+            "cannot write the report: this is a directory",
+        ));
+    }
+    let existed = path.exists();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .map_err(|e| {
+            crate::load::InputError::new(
+                &shown,
+                format!("cannot write the report: {}", e.to_string().to_lowercase()),
+            )
+        })?;
+    if !existed {
+        let _ = std::fs::remove_file(path);
+    }
+    Ok(())
+}
+
 /// How a report is rendered.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RenderOptions {
@@ -227,6 +271,41 @@ mod tests {
         );
         assert_eq!(escape_xml("x\ny\u{1}", false), "x\ny\u{FFFD}");
         assert_eq!(escape_xml("x\ny\tz", true), "x&#10;y&#9;z");
+    }
+
+    #[test]
+    fn preflight_catches_unwritable_outputs() {
+        let dir = std::env::temp_dir().join(format!("mcpguard-preflight-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let fresh = dir.join("out.sarif");
+        assert!(preflight_output(&fresh).is_ok());
+        assert!(!fresh.exists(), "the check leaves no file behind");
+        std::fs::write(&fresh, "keep").expect("write");
+        assert!(preflight_output(&fresh).is_ok());
+        assert_eq!(
+            std::fs::read_to_string(&fresh).ok().as_deref(),
+            Some("keep")
+        );
+        let e = preflight_output(&dir.join("missing/out.sarif")).expect_err("no such dir");
+        assert!(
+            e.message.starts_with("cannot write the report: "),
+            "{}",
+            e.message
+        );
+        assert!(preflight_output(&dir).is_err(), "a directory");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn file_names_are_distinct() {
+        use clap::ValueEnum;
+        let mut names: Vec<&str> = Format::value_variants()
+            .iter()
+            .map(|f| f.file_name())
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Format::value_variants().len());
     }
 
     #[test]
