@@ -174,13 +174,35 @@ fn levels_locations_and_fingerprints() {
         "envs/prod%20dir/identity.tf"
     );
 
-    // ARM input: a logical location only, naming the id.
+    // ARM input: pinned to the one snapshot scanned (GitHub rejects a file
+    // with logical-only locations), and named by its id.
     let arm = result_for(&doc, "MCP002", ARM_CG);
-    assert!(arm["locations"][0].get("physicalLocation").is_none());
+    assert_eq!(
+        arm["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "snapshots/sub1.json"
+    );
+    assert!(arm["locations"][0]["physicalLocation"]
+        .get("region")
+        .is_none());
     assert_eq!(
         arm["locations"][0]["logicalLocations"][0]["fullyQualifiedName"],
         ARM_CG
     );
+    // GitHub code scanning needs a physical location on every result.
+    assert!(results(&doc)
+        .iter()
+        .all(|r| r["locations"][0].get("physicalLocation").is_some()));
+
+    // Two snapshots: which one is unknown, so no file rather than a wrong one.
+    let mut two = sample_report();
+    two.inputs.push(mcpguard::findings::InputInfo::new(
+        "snapshots/sub2.json",
+        mcpguard::inventory::InputKind::Arm,
+    ));
+    let doc2 = sarif_of(&two);
+    let arm2 = result_for(&doc2, "MCP002", ARM_CG);
+    assert!(arm2["locations"][0].get("physicalLocation").is_none());
+    assert_eq!(arm2["locations"][0]["logicalLocations"][0]["name"], ARM_CG);
 
     assert_eq!(result_for(&doc, "tag-owner", CG_LEGACY)["level"], "note");
     assert_eq!(result_for(&doc, "MCP009", CG_LEGACY)["level"], "warning");

@@ -8,8 +8,9 @@
 //!   low/info → `note`; an `unknown` finding is `kind: "review"`, level
 //!   `none` (SARIF allows a level other than `none` only for `kind: "fail"`);
 //! - `locations`: a physical location (relative `artifactLocation.uri` under
-//!   `%SRCROOT%`, `region.startLine` where known) when the finding has a file,
-//!   else a logical location naming the Terraform address or ARM id;
+//!   `%SRCROOT%`, `region.startLine` where known) when the finding has a file
+//!   (an ARM finding: the snapshot, when exactly one was scanned), always with
+//!   a logical location naming the Terraform address or ARM id;
 //! - `partialFingerprints["mcpguard/v1"]` is the finding's fingerprint, which
 //!   ignores line numbers, so alerts are tracked rather than duplicated;
 //! - a suppressed finding carries `suppressions` (`inSource` for an inline
@@ -54,10 +55,17 @@ pub fn document(report: &Report, rules: &[RuleMeta]) -> Value {
             None => json!({"id": id, "shortDescription": {"text": id}}),
         })
         .collect();
+    let fallback = fallback_file(report);
     let results: Vec<Value> = report
         .findings
         .iter()
-        .map(|f| result(f, ids.iter().position(|id| *id == f.rule_id)))
+        .map(|f| {
+            result(
+                f,
+                ids.iter().position(|id| *id == f.rule_id),
+                fallback.as_deref(),
+            )
+        })
         .collect();
 
     let notifications: Vec<Value> = report
@@ -167,7 +175,7 @@ fn descriptor(meta: &RuleMeta, version: &str) -> Value {
     Value::Object(d)
 }
 
-fn result(f: &Finding, rule_index: Option<usize>) -> Value {
+fn result(f: &Finding, rule_index: Option<usize>, fallback: Option<&str>) -> Value {
     let mut r = Map::new();
     r.insert("ruleId".into(), json!(f.rule_id));
     if let Some(i) = rule_index {
@@ -186,7 +194,7 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
         f.message.clone()
     };
     r.insert("message".into(), json!({"text": text}));
-    r.insert("locations".into(), json!([location(f)]));
+    r.insert("locations".into(), json!([location(f, fallback)]));
     if !f.fingerprint.is_empty() {
         r.insert(
             "partialFingerprints".into(),
@@ -236,29 +244,51 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
     Value::Object(r)
 }
 
-fn location(f: &Finding) -> Value {
+/// The file an ARM finding without a source location is pinned to: the ARM
+/// snapshot, when exactly one was scanned. GitHub rejects a whole SARIF file
+/// if any result has only a logical location, so a snapshot scan must name a
+/// file; with several snapshots (or a live sweep) the file is unknown and the
+/// result keeps only its logical location rather than a wrong one.
+fn fallback_file(report: &Report) -> Option<String> {
+    let mut arm = report.inputs.iter().filter(|i| i.kind == "arm");
+    match (arm.next(), arm.next()) {
+        (Some(only), None)
+            if !only.path.is_empty()
+                && only.path != "-"
+                && !only.path.starts_with("/subscriptions/") =>
+        {
+            Some(only.path.clone())
+        }
+        _ => None,
+    }
+}
+
+fn location(f: &Finding, fallback: Option<&str>) -> Value {
     let logical = json!([{
         "name": f.resource.address,
         "fullyQualifiedName": f.resource.id,
         "kind": "resource",
     }]);
-    match &f.location {
-        Some(loc) if !loc.file.is_empty() => {
-            let (uri, relative) = file_uri(&loc.file);
-            let mut artifact = Map::new();
-            artifact.insert("uri".into(), json!(uri));
-            if relative {
-                artifact.insert("uriBaseId".into(), json!("%SRCROOT%"));
-            }
-            let mut physical = Map::new();
-            physical.insert("artifactLocation".into(), Value::Object(artifact));
-            if let Some(line) = loc.line.filter(|l| *l >= 1) {
-                physical.insert("region".into(), json!({"startLine": line}));
-            }
-            json!({"physicalLocation": physical, "logicalLocations": logical})
-        }
-        _ => json!({"logicalLocations": logical}),
+    let (file, line) = match &f.location {
+        Some(loc) if !loc.file.is_empty() => (Some(loc.file.as_str()), loc.line),
+        _ if f.resource.address == f.resource.id => (fallback, None),
+        _ => (None, None),
+    };
+    let Some(file) = file else {
+        return json!({"logicalLocations": logical});
+    };
+    let (uri, relative) = file_uri(file);
+    let mut artifact = Map::new();
+    artifact.insert("uri".into(), json!(uri));
+    if relative {
+        artifact.insert("uriBaseId".into(), json!("%SRCROOT%"));
     }
+    let mut physical = Map::new();
+    physical.insert("artifactLocation".into(), Value::Object(artifact));
+    if let Some(line) = line.filter(|l| *l >= 1) {
+        physical.insert("region".into(), json!({"startLine": line}));
+    }
+    json!({"physicalLocation": physical, "logicalLocations": logical})
 }
 
 /// A file path as a URI reference: `/` separators, no `./`, percent-encoded.
