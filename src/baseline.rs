@@ -17,7 +17,7 @@
 //! entry whose resource is no longer in the scan as a stale-entry warning, and
 //! notes an entry whose resource no longer fails that way.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -133,13 +133,30 @@ fn find_string_value(text: &str, value: &str) -> Option<usize> {
 /// Suppresses the failures `baseline` records and reports what it no longer
 /// matches; recounts the summary.
 pub fn apply(baseline: &Baseline, report: &mut Report) {
+    // Indexed, so a baseline of thousands of entries stays linear-ish.
+    let index: BTreeMap<(&str, &str, &str), usize> = baseline
+        .entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            (
+                (
+                    e.rule_id.as_str(),
+                    e.address.as_str(),
+                    e.fingerprint.as_str(),
+                ),
+                i,
+            )
+        })
+        .collect();
     let mut used = vec![false; baseline.entries.len()];
     for f in report.findings.iter_mut() {
-        let Some(i) = baseline.entries.iter().position(|e| {
-            e.rule_id == f.rule_id
-                && e.address == f.resource.address
-                && e.fingerprint == f.fingerprint
-        }) else {
+        let key = (
+            f.rule_id.as_str(),
+            f.resource.address.as_str(),
+            f.fingerprint.as_str(),
+        );
+        let Some(&i) = index.get(&key) else {
             continue;
         };
         used[i] = true;
@@ -153,12 +170,18 @@ pub fn apply(baseline: &Baseline, report: &mut Report) {
             });
         }
     }
-    let addresses: BTreeSet<&str> = report
+    let evaluated: BTreeSet<(&str, &str)> = report
         .findings
         .iter()
-        .map(|f| f.resource.address.as_str())
-        .chain(report.passes.iter().map(|p| p.resource.address.as_str()))
+        .map(|f| (f.rule_id.as_str(), f.resource.address.as_str()))
+        .chain(
+            report
+                .passes
+                .iter()
+                .map(|p| (p.rule_id.as_str(), p.resource.address.as_str())),
+        )
         .collect();
+    let addresses: BTreeSet<&str> = evaluated.iter().map(|(_, a)| *a).collect();
     let mut warnings = Vec::new();
     let mut notes = Vec::new();
     for (entry, _) in baseline.entries.iter().zip(&used).filter(|(_, u)| !**u) {
@@ -170,17 +193,7 @@ pub fn apply(baseline: &Baseline, report: &mut Report) {
                     entry.rule_id, entry.address
                 ),
             });
-            continue;
-        }
-        let evaluated = report
-            .findings
-            .iter()
-            .any(|f| f.rule_id == entry.rule_id && f.resource.address == entry.address)
-            || report
-                .passes
-                .iter()
-                .any(|p| p.rule_id == entry.rule_id && p.resource.address == entry.address);
-        if evaluated {
+        } else if evaluated.contains(&(entry.rule_id.as_str(), entry.address.as_str())) {
             notes.push(format!(
                 "{}: baseline entry {} on `{}` no longer matches a failure; `mcpguard baseline write` drops it",
                 baseline.path, entry.rule_id, entry.address

@@ -91,3 +91,26 @@ fn a_report_given_as_baseline_is_a_diagnostic_with_the_file_name() {
     );
     assert!(shown.contains("mcpguard baseline write"), "{shown}");
 }
+
+#[test]
+fn large_baselines_apply_quickly() {
+    // 20,000 failures against a 20,000-entry baseline: indexed, not quadratic.
+    let template = sample_report().findings[0].clone();
+    let mut big = mcpguard::findings::Report::new();
+    big.findings = (0..20_000)
+        .map(|i| {
+            let mut f = template.clone();
+            f.resource.address = format!("module.m[{i}].azurerm_container_group.this");
+            f.fingerprint = format!("fp-{i}");
+            f
+        })
+        .collect();
+    big.finish();
+    let start = std::time::Instant::now();
+    let b = baseline::parse("b.json", &baseline::write(&big)).expect("parses");
+    baseline::apply(&b, &mut big);
+    let took = start.elapsed();
+    eprintln!("write+parse+apply of 20,000 entries: {took:?}");
+    assert_eq!(big.summary.suppressed, 20_000);
+    assert!(took < std::time::Duration::from_secs(20), "{took:?}");
+}
