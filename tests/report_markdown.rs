@@ -71,3 +71,20 @@ fn a_clean_scan_passes() {
     ));
     assert!(!md.contains("| severity"));
 }
+
+#[test]
+fn a_huge_scan_fits_in_a_pull_request_comment() {
+    let base = sample_report();
+    let mut big = mcpguard::findings::Report::new();
+    big.findings = (0..10_000)
+        .map(|i| {
+            let mut f = base.findings[i % base.findings.len()].clone();
+            f.resource.address = format!("module.m[{i}].azurerm_container_group.this");
+            f
+        })
+        .collect();
+    big.finish();
+    let md = markdown(&big);
+    assert!(md.len() < 65_536, "{} bytes", md.len());
+    assert!(md.contains("more (see the full report)"));
+}

@@ -49,3 +49,30 @@ fn every_format_renders_the_same_report_deterministically() {
         assert!(a.ends_with('\n'), "{format:?} ends with a newline");
     }
 }
+
+#[test]
+fn ten_thousand_findings_render_in_every_format() {
+    use clap::ValueEnum;
+    let base = sample_report();
+    let mut big = Report::new();
+    big.findings = (0..10_000)
+        .map(|i| {
+            let mut f = base.findings[i % base.findings.len()].clone();
+            f.resource.address = format!("module.m[{i}].azurerm_container_group.this");
+            f.fingerprint = format!("fp-{i}");
+            f
+        })
+        .collect();
+    big.finish();
+    for format in Format::value_variants() {
+        let start = std::time::Instant::now();
+        let out = render(*format, &big, &sample_rules(), &RenderOptions::default());
+        let took = start.elapsed();
+        eprintln!("{format:?}: {} KiB in {took:?}", out.len() / 1024);
+        assert!(out.len() > 10_000);
+        assert!(
+            took < std::time::Duration::from_secs(30),
+            "{format:?} took {took:?}"
+        );
+    }
+}

@@ -5,8 +5,9 @@
 //! failures (then of unknowns), one collapsed `<details>` per rule with its
 //! remediation and resources, suppressed findings with their reasons, and the
 //! scan's errors and warnings. Text from findings is escaped for table cells
-//! and inline HTML; the table is cut at [`MAX_ROWS`] rows so a large scan
-//! stays under GitHub's 65,536-character comment limit.
+//! and inline HTML; tables are cut at [`MAX_ROWS`] rows and per-rule lists
+//! at [`MAX_PER_RULE`] so a large scan stays under GitHub's 65,536-character
+//! comment limit (and the 1 MiB step-summary limit).
 
 use std::fmt::Write as _;
 
@@ -15,7 +16,10 @@ use crate::findings::{Finding, Report, Status};
 use crate::policy::RuleMeta;
 
 /// Rows per findings table before it is cut short.
-pub const MAX_ROWS: usize = 100;
+pub const MAX_ROWS: usize = 50;
+
+/// Resources listed under each rule before the list is cut short.
+pub const MAX_PER_RULE: usize = 10;
 
 pub fn render(report: &Report, rules: &[RuleMeta]) -> String {
     let mut out = String::new();
@@ -107,7 +111,7 @@ pub fn render(report: &Report, rules: &[RuleMeta]) -> String {
                 let _ = writeln!(out, "[Rule documentation]({uri})\n");
             }
         }
-        for f in fs {
+        for f in fs.iter().take(MAX_PER_RULE) {
             let _ = writeln!(
                 out,
                 "- {} `{}`: {}",
@@ -116,6 +120,7 @@ pub fn render(report: &Report, rules: &[RuleMeta]) -> String {
                 inline(&f.message)
             );
         }
+        more(&mut out, fs.len(), MAX_PER_RULE);
         out.push_str("\n</details>\n\n");
     }
 
@@ -129,7 +134,7 @@ pub fn render(report: &Report, rules: &[RuleMeta]) -> String {
             "<details>\n<summary>Suppressed ({})</summary>\n",
             suppressed.len()
         );
-        for f in suppressed {
+        for f in suppressed.iter().take(MAX_ROWS) {
             let (kind, reason) =
                 f.suppression
                     .as_ref()
@@ -153,6 +158,7 @@ pub fn render(report: &Report, rules: &[RuleMeta]) -> String {
                 inline(reason)
             );
         }
+        more(&mut out, suppressed.len(), MAX_ROWS);
         out.push_str("\n</details>\n\n");
     }
 
@@ -230,13 +236,17 @@ fn table(
         );
     }
     if rows.len() > MAX_ROWS {
-        let _ = writeln!(
-            out,
-            "\n… and {} more (see the full report)",
-            rows.len() - MAX_ROWS
-        );
+        out.push('\n');
+        more(out, rows.len(), MAX_ROWS);
     }
     out.push('\n');
+}
+
+/// The line that says a list was cut short.
+fn more(out: &mut String, total: usize, shown: usize) {
+    if total > shown {
+        let _ = writeln!(out, "- … and {} more (see the full report)", total - shown);
+    }
 }
 
 /// Text inside a code span in a table: only `|` and newlines need care.
