@@ -297,6 +297,19 @@ mod tests {
     }
 
     #[test]
+    fn format_names_are_the_cli_contract() {
+        use clap::ValueEnum;
+        let names: Vec<String> = Format::value_variants()
+            .iter()
+            .filter_map(|f| f.to_possible_value().map(|v| v.get_name().to_string()))
+            .collect();
+        assert_eq!(
+            names,
+            ["table", "json", "sarif", "junit", "github", "markdown", "html"]
+        );
+    }
+
+    #[test]
     fn file_names_are_distinct() {
         use clap::ValueEnum;
         let mut names: Vec<&str> = Format::value_variants()
