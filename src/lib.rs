@@ -5,6 +5,7 @@
 //! `load` → `inventory` → `policy` + `engine` → `suppress` → `report`,
 //! driven by `scan`.
 
+pub mod baseline;
 pub mod config;
 pub mod docs;
 pub mod engine;

@@ -196,7 +196,7 @@ fn outputs(common: &Common) -> miette::Result<Vec<(Format, Option<PathBuf>)>> {
             common.format.clone()
         };
         for f in formats {
-            out.push((f, Some(dir.join(report::default_file_name(f)))));
+            out.push((f, Some(dir.join(f.file_name()))));
         }
         out.push((Format::Table, None));
         return Ok(out);
@@ -219,14 +219,8 @@ fn outputs(common: &Common) -> miette::Result<Vec<(Format, Option<PathBuf>)>> {
 
 /// Fails before any scanning when an output file cannot be written.
 fn check_writable(targets: &[(Format, Option<PathBuf>)]) -> miette::Result<()> {
-    for (_, p) in targets {
-        if let Some(p) = p {
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(p)
-                .map_err(|e| miette::miette!("{}: cannot write output: {e}", p.display()))?;
-        }
+    for p in targets.iter().filter_map(|(_, p)| p.as_ref()) {
+        report::preflight_output(p).map_err(miette::Report::new)?;
     }
     Ok(())
 }
@@ -361,7 +355,7 @@ fn run(cli: Cli) -> miette::Result<u8> {
             };
             let rules = scan::load_rules(&opts)?;
             let text = match command {
-                RulesCommand::List => mcpguard::docs::rules_table(&rules.active),
+                RulesCommand::List => report::rules::list(&metas(&rules), &RenderOptions::default()),
                 RulesCommand::Show { id } => {
                     let ar = rules
                         .active

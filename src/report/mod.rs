@@ -2,7 +2,13 @@
 //! [`Report`] (and rule metadata, for remediation text and doc links): reports
 //! never look at inputs, the inventory or the engine.
 
+pub mod github;
+pub mod html;
 pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod rules;
+pub mod sarif;
 pub mod table;
 
 use crate::findings::{Finding, Location, Report, Severity, Status};
@@ -16,6 +22,60 @@ pub enum Format {
     Table,
     /// The `mcpguard/report/v1` JSON contract (see [`json`]).
     Json,
+    /// SARIF 2.1.0 for GitHub code scanning and Azure DevOps.
+    Sarif,
+    /// JUnit XML: a testsuite per rule, a testcase per evaluated resource.
+    Junit,
+    /// GitHub Actions annotations (`::error file=…,line=…,title=MCP004::…`).
+    Github,
+    /// A pull-request comment / step summary.
+    Markdown,
+    /// A self-contained HTML audit report.
+    Html,
+}
+
+impl Format {
+    /// The file name a report of this format gets under `--output-dir`.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Format::Table => "mcpguard.txt",
+            Format::Json => "mcpguard.json",
+            Format::Sarif => "mcpguard.sarif",
+            Format::Junit => "mcpguard-junit.xml",
+            Format::Github => "mcpguard-annotations.txt",
+            Format::Markdown => "mcpguard.md",
+            Format::Html => "mcpguard.html",
+        }
+    }
+}
+
+/// Checks, before scanning, that a report can be written to `path`: an
+/// unwritable `--output` is an exit-2 error up front, not after the work.
+/// An existing file is left untouched; a file this check creates is removed.
+#[allow(clippy::result_large_err)] // InputError is the crate's input diagnostic
+pub fn preflight_output(path: &std::path::Path) -> Result<(), crate::load::InputError> {
+    let shown = path.display().to_string();
+    if path.is_dir() {
+        return Err(crate::load::InputError::new(
+            &shown,
+            "cannot write the report: this is a directory",
+        ));
+    }
+    let existed = path.exists();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .map_err(|e| {
+            crate::load::InputError::new(
+                &shown,
+                format!("cannot write the report: {}", e.to_string().to_lowercase()),
+            )
+        })?;
+    if !existed {
+        let _ = std::fs::remove_file(path);
+    }
+    Ok(())
 }
 
 /// How a report is rendered.
@@ -28,10 +88,14 @@ pub struct RenderOptions {
 /// Renders `report` in `format`. `rules` is the metadata of the rules that were
 /// enabled for the scan (formats that document rules list them all).
 pub fn render(format: Format, report: &Report, rules: &[RuleMeta], opts: &RenderOptions) -> String {
-    let _ = rules;
     match format {
         Format::Table => table::render(report, opts),
         Format::Json => json::render(report),
+        Format::Sarif => sarif::render(report, rules),
+        Format::Junit => junit::render(report, rules),
+        Format::Github => github::render(report),
+        Format::Markdown => markdown::render(report, rules),
+        Format::Html => html::render(report, rules),
     }
 }
 
@@ -112,6 +176,29 @@ pub fn value_text(value: &serde_json::Value) -> String {
     }
 }
 
+/// Escapes text for XML and HTML. In an attribute, newlines and tabs become
+/// character references so parsers do not normalise them to spaces. Control
+/// characters XML 1.0 cannot carry at all become U+FFFD.
+pub fn escape_xml(s: &str, attribute: bool) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '\n' if attribute => out.push_str("&#10;"),
+            '\r' if attribute => out.push_str("&#13;"),
+            '\t' if attribute => out.push_str("&#9;"),
+            '\n' | '\r' | '\t' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// `n thing` / `n things`.
 pub fn plural(n: usize, word: &str) -> String {
     if n == 1 {
@@ -174,6 +261,64 @@ mod tests {
             help_uri(&linked, "1").as_deref(),
             Some("https://example.test/r")
         );
+    }
+
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(
+            escape_xml("a<b>&\"c'", false),
+            "a&lt;b&gt;&amp;&quot;c&#39;"
+        );
+        assert_eq!(escape_xml("x\ny\u{1}", false), "x\ny\u{FFFD}");
+        assert_eq!(escape_xml("x\ny\tz", true), "x&#10;y&#9;z");
+    }
+
+    #[test]
+    fn preflight_catches_unwritable_outputs() {
+        let dir = std::env::temp_dir().join(format!("mcpguard-preflight-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let fresh = dir.join("out.sarif");
+        assert!(preflight_output(&fresh).is_ok());
+        assert!(!fresh.exists(), "the check leaves no file behind");
+        std::fs::write(&fresh, "keep").expect("write");
+        assert!(preflight_output(&fresh).is_ok());
+        assert_eq!(
+            std::fs::read_to_string(&fresh).ok().as_deref(),
+            Some("keep")
+        );
+        let e = preflight_output(&dir.join("missing/out.sarif")).expect_err("no such dir");
+        assert!(
+            e.message.starts_with("cannot write the report: "),
+            "{}",
+            e.message
+        );
+        assert!(preflight_output(&dir).is_err(), "a directory");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn format_names_are_the_cli_contract() {
+        use clap::ValueEnum;
+        let names: Vec<String> = Format::value_variants()
+            .iter()
+            .filter_map(|f| f.to_possible_value().map(|v| v.get_name().to_string()))
+            .collect();
+        assert_eq!(
+            names,
+            ["table", "json", "sarif", "junit", "github", "markdown", "html"]
+        );
+    }
+
+    #[test]
+    fn file_names_are_distinct() {
+        use clap::ValueEnum;
+        let mut names: Vec<&str> = Format::value_variants()
+            .iter()
+            .map(|f| f.file_name())
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Format::value_variants().len());
     }
 
     #[test]
