@@ -5,6 +5,10 @@
 //! `load` → `inventory` → `policy` + `engine` → `suppress` → `report`,
 //! driven by `scan`.
 
+// Input errors carry their source text so miette can show the offending
+// snippet; they are built once per bad input, never on a hot path.
+#![allow(clippy::result_large_err)]
+
 pub mod baseline;
 pub mod config;
 pub mod docs;
