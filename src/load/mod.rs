@@ -7,6 +7,7 @@ pub mod arm;
 #[cfg(feature = "azure")]
 pub mod azure;
 pub mod azurerm;
+pub mod hcl;
 pub mod plan;
 pub mod snapshot;
 pub mod terraform;

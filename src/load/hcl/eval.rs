@@ -1,0 +1,712 @@
+//! Expression evaluation over `hcl::edit` syntax trees (which keep spans),
+//! with unknown as a value and the resource references of each expression
+//! recorded as it is evaluated.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use hcl::edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, UnaryOperator};
+use hcl::edit::template::{Directive, Element, Template};
+use hcl::edit::{Decorated, Span};
+
+use super::funcs;
+use super::value::Val;
+
+/// An evaluation failure, pointing at the expression that caused it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvalError {
+    pub message: String,
+    pub span: Option<Range<usize>>,
+}
+
+impl EvalError {
+    pub fn new(message: impl Into<String>, span: Option<Range<usize>>) -> Self {
+        EvalError {
+            message: message.into(),
+            span,
+        }
+    }
+}
+
+type R<T> = Result<T, EvalError>;
+
+/// What a root name (`var`, `local`, `azurerm_subnet`, …) resolves to.
+pub struct Root {
+    pub val: Val,
+    /// How many of the following `.attr` steps the scope consumed.
+    pub consumed: usize,
+    /// The resource block address, when the root names a resource block.
+    pub block: Option<String>,
+}
+
+/// Resolves the root of a traversal. `attrs` are the names of the `.attr`
+/// steps that follow it (as many as are plain attribute accesses).
+pub trait Scope {
+    fn root(&self, name: &str, attrs: &[&str]) -> Result<Option<Root>, String>;
+}
+
+/// One evaluation: a scope, the local names of `for` expressions and
+/// `dynamic` iterators, and the references met so far.
+pub struct Eval<'a> {
+    scope: &'a dyn Scope,
+    locals: Vec<(String, Val)>,
+    /// Absolute addresses of the resource instances referred to.
+    pub refs: Vec<String>,
+}
+
+impl<'a> Eval<'a> {
+    pub fn new(scope: &'a dyn Scope) -> Self {
+        Eval {
+            scope,
+            locals: Vec::new(),
+            refs: Vec::new(),
+        }
+    }
+
+    /// Binds a local name (a `dynamic` block iterator) for later evaluations.
+    pub fn push_local(&mut self, name: &str, val: Val) {
+        self.locals.push((name.to_string(), val));
+    }
+
+    pub fn pop_local(&mut self) {
+        self.locals.pop();
+    }
+
+    fn add_ref(&mut self, addr: &str) {
+        if !self.refs.iter().any(|r| r == addr) {
+            self.refs.push(addr.to_string());
+        }
+    }
+
+    /// Evaluates an expression; the addresses of unknowns in the result are
+    /// added to the references too.
+    pub fn eval(&mut self, e: &Expression) -> R<Val> {
+        let v = self.expr(e)?;
+        let mut origins = Vec::new();
+        v.unknown_origins(&mut origins);
+        for o in origins {
+            self.add_ref(&o);
+        }
+        Ok(v)
+    }
+
+    fn expr(&mut self, e: &Expression) -> R<Val> {
+        match e {
+            Expression::Null(_) => Ok(Val::Null),
+            Expression::Bool(b) => Ok(Val::Bool(*b.value())),
+            Expression::Number(n) => Ok(Val::Num(n.value().as_f64().unwrap_or(0.0))),
+            Expression::String(s) => Ok(Val::Str(s.value().clone())),
+            Expression::Array(a) => {
+                Ok(Val::List(a.iter().map(|x| self.expr(x)).collect::<R<_>>()?))
+            }
+            Expression::Object(o) => {
+                let mut m = BTreeMap::new();
+                let mut unknown = None;
+                for (okey, v) in o.iter() {
+                    let key = match okey {
+                        ObjectKey::Ident(i) => Val::str(i.as_str()),
+                        // A bare name as a key is the name itself, as in Terraform.
+                        ObjectKey::Expression(Expression::Variable(i)) => Val::str(i.as_str()),
+                        ObjectKey::Expression(x) => self.expr(x)?,
+                    };
+                    let val = self.expr(v.expr())?;
+                    match key {
+                        Val::Unknown(o) => unknown = Some(Val::Unknown(o)),
+                        k => {
+                            let ks = k.to_str().ok_or_else(|| {
+                                EvalError::new(
+                                    format!("object key must be a string, not {}", k.type_name()),
+                                    okey.span(),
+                                )
+                            })?;
+                            m.insert(ks, val);
+                        }
+                    }
+                }
+                Ok(unknown.unwrap_or(Val::Map(m)))
+            }
+            Expression::StringTemplate(t) => self.template(t),
+            Expression::HeredocTemplate(h) => self.template(&h.template),
+            Expression::Parenthesis(p) => self.expr(p.inner()),
+            Expression::Variable(v) => self.traversal(e, v, &[]),
+            Expression::Conditional(c) => {
+                let cond = self.expr(&c.cond_expr)?;
+                match cond {
+                    Val::Unknown(o) => {
+                        // Both branches still get checked for errors and references.
+                        self.expr(&c.true_expr)?;
+                        self.expr(&c.false_expr)?;
+                        Ok(Val::Unknown(o))
+                    }
+                    v => match v.as_bool() {
+                        Some(true) => self.expr(&c.true_expr),
+                        Some(false) => self.expr(&c.false_expr),
+                        None => Err(EvalError::new(
+                            format!("condition must be a bool, not {}", v.type_name()),
+                            c.cond_expr.span(),
+                        )),
+                    },
+                }
+            }
+            Expression::FuncCall(f) => {
+                let name = f.name.name.as_str();
+                let full = if f.name.is_namespaced() {
+                    let ns: Vec<&str> = f.name.namespace.iter().map(|n| n.as_str()).collect();
+                    format!("{}::{name}", ns.join("::"))
+                } else {
+                    name.to_string()
+                };
+                match full.as_str() {
+                    "try" => {
+                        let mut last = None;
+                        for a in f.args.iter() {
+                            match self.expr(a) {
+                                // An unknown might still fail at apply: the result is unknown.
+                                Ok(v) if v.is_unknown() => return Ok(v),
+                                Ok(v) => return Ok(v),
+                                Err(err) => last = Some(err),
+                            }
+                        }
+                        Err(last.unwrap_or_else(|| {
+                            EvalError::new("try needs at least one argument", f.span())
+                        }))
+                    }
+                    "can" => match f.args.get(0) {
+                        Some(a) => match self.expr(a) {
+                            Ok(v) if v.has_unknown() => Ok(Val::unknown()),
+                            Ok(_) => Ok(Val::Bool(true)),
+                            Err(_) => Ok(Val::Bool(false)),
+                        },
+                        None => Err(EvalError::new("can needs one argument", f.span())),
+                    },
+                    _ => {
+                        let mut args = Vec::with_capacity(f.args.len());
+                        for a in f.args.iter() {
+                            args.push(self.expr(a)?);
+                        }
+                        if f.args.expand_final() {
+                            match args.pop() {
+                                Some(Val::List(l)) => args.extend(l),
+                                Some(Val::Unknown(o)) => return Ok(Val::Unknown(o)),
+                                Some(v) => {
+                                    return Err(EvalError::new(
+                                        format!("`...` needs a list, not {}", v.type_name()),
+                                        f.span(),
+                                    ))
+                                }
+                                None => {}
+                            }
+                        }
+                        funcs::call(&full, args)
+                            .map_err(|m| EvalError::new(format!("{full}(): {m}"), f.span()))
+                    }
+                }
+            }
+            Expression::Traversal(t) => match &t.expr {
+                Expression::Variable(v) => self.traversal(e, v, &t.operators),
+                other => {
+                    let base = self.expr(other)?;
+                    self.apply_ops(base, &t.operators, e)
+                }
+            },
+            Expression::UnaryOp(u) => {
+                let v = self.expr(&u.expr)?;
+                match (u.operator.value(), v) {
+                    (_, Val::Unknown(o)) => Ok(Val::Unknown(o)),
+                    (UnaryOperator::Neg, v) => match v.as_num() {
+                        Some(n) => Ok(Val::Num(-n)),
+                        None => Err(EvalError::new(
+                            format!("cannot negate a {}", v.type_name()),
+                            e.span(),
+                        )),
+                    },
+                    (UnaryOperator::Not, v) => match v.as_bool() {
+                        Some(b) => Ok(Val::Bool(!b)),
+                        None => Err(EvalError::new(
+                            format!("cannot apply `!` to a {}", v.type_name()),
+                            e.span(),
+                        )),
+                    },
+                }
+            }
+            Expression::BinaryOp(b) => {
+                let l = self.expr(&b.lhs_expr)?;
+                let r = self.expr(&b.rhs_expr)?;
+                binary(*b.operator.value(), l, r).map_err(|m| EvalError::new(m, e.span()))
+            }
+            Expression::ForExpr(f) => self.for_expr(f, e),
+        }
+    }
+
+    fn lookup_local(&self, name: &str) -> Option<&Val> {
+        self.locals
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v)
+    }
+
+    fn traversal(
+        &mut self,
+        whole: &Expression,
+        var: &Decorated<hcl::edit::Ident>,
+        ops: &[Decorated<TraversalOperator>],
+    ) -> R<Val> {
+        let name = var.as_str();
+        if let Some(v) = self.lookup_local(name) {
+            let v = v.clone();
+            return self.apply_ops(v, ops, whole);
+        }
+        let attrs: Vec<&str> = ops
+            .iter()
+            .map_while(|o| match o.value() {
+                TraversalOperator::GetAttr(a) => Some(a.as_str()),
+                _ => None,
+            })
+            .collect();
+        let root = self
+            .scope
+            .root(name, &attrs)
+            .map_err(|m| EvalError::new(m, whole.span()))?
+            .ok_or_else(|| {
+                EvalError::new(
+                    format!("unknown name `{name}`"),
+                    var.span().or_else(|| whole.span()),
+                )
+            })?;
+        let rest = &ops[root.consumed.min(ops.len())..];
+        if let Some(block) = &root.block {
+            // A reference to a whole expanded block (or through a splat or an
+            // unknown key) refers to every instance of it.
+            let instances: Vec<String> = match &root.val {
+                Val::List(l) => l.iter().filter_map(res_addr).collect(),
+                Val::Map(m) => m.values().filter_map(res_addr).collect(),
+                Val::Res(_, Some(a)) => vec![a.clone()],
+                _ => vec![block.clone()],
+            };
+            let precise = matches!(
+                rest.first().map(|o| o.value()),
+                Some(TraversalOperator::Index(_) | TraversalOperator::LegacyIndex(_))
+            ) && !matches!(root.val, Val::Unknown(_));
+            if !precise {
+                for a in instances {
+                    self.add_ref(&a);
+                }
+            }
+        }
+        self.apply_ops(root.val, rest, whole)
+    }
+
+    fn apply_ops(
+        &mut self,
+        mut v: Val,
+        ops: &[Decorated<TraversalOperator>],
+        whole: &Expression,
+    ) -> R<Val> {
+        for (n, op) in ops.iter().enumerate() {
+            if let Val::Res(_, Some(a)) = &v {
+                let a = a.clone();
+                self.add_ref(&a);
+            }
+            v = match op.value() {
+                TraversalOperator::GetAttr(a) => get_attr(v, a.as_str())
+                    .map_err(|m| EvalError::new(m, op.span().or_else(|| whole.span())))?,
+                TraversalOperator::LegacyIndex(i) => index(v, &Val::Num(*i.value() as f64))
+                    .map_err(|m| EvalError::new(m, op.span().or_else(|| whole.span())))?,
+                TraversalOperator::Index(ix) => {
+                    let k = self.expr(ix)?;
+                    index(v, &k)
+                        .map_err(|m| EvalError::new(m, ix.span().or_else(|| whole.span())))?
+                }
+                TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => {
+                    let rest = &ops[n + 1..];
+                    return match v {
+                        Val::Unknown(o) => Ok(Val::Unknown(o)),
+                        Val::Null => Ok(Val::List(Vec::new())),
+                        Val::List(items) => {
+                            let mut out = Vec::with_capacity(items.len());
+                            for it in items {
+                                out.push(self.apply_ops(it, rest, whole)?);
+                            }
+                            Ok(Val::List(out))
+                        }
+                        other => Ok(Val::List(vec![self.apply_ops(other, rest, whole)?])),
+                    };
+                }
+            };
+        }
+        if let Val::Res(_, Some(a)) = &v {
+            let a = a.clone();
+            self.add_ref(&a);
+        }
+        Ok(v)
+    }
+
+    fn template(&mut self, t: &Template) -> R<Val> {
+        let elems: Vec<&Element> = t.iter().collect();
+        // `"${x}"` is x itself, unconverted, as in Terraform.
+        if let [Element::Interpolation(i)] = elems.as_slice() {
+            return self.expr(&i.expr);
+        }
+        let mut out = String::new();
+        let mut unknown: Option<Val> = None;
+        self.template_into(t, &mut out, &mut unknown)?;
+        Ok(unknown.unwrap_or(Val::Str(out)))
+    }
+
+    fn template_into(
+        &mut self,
+        t: &Template,
+        out: &mut String,
+        unknown: &mut Option<Val>,
+    ) -> R<()> {
+        for el in t.iter() {
+            match el {
+                Element::Literal(s) => out.push_str(s.value()),
+                Element::Interpolation(i) => {
+                    let v = self.expr(&i.expr)?;
+                    match v {
+                        Val::Unknown(o) => {
+                            unknown.get_or_insert(Val::Unknown(o));
+                        }
+                        v => match v.to_str() {
+                            Some(s) => out.push_str(&s),
+                            None if v == Val::Null => {
+                                return Err(EvalError::new(
+                                    "cannot include a null value in a string template",
+                                    i.expr.span(),
+                                ))
+                            }
+                            None => {
+                                return Err(EvalError::new(
+                                    format!(
+                                        "cannot include a {} in a string template",
+                                        v.type_name()
+                                    ),
+                                    i.expr.span(),
+                                ))
+                            }
+                        },
+                    }
+                }
+                Element::Directive(d) => match d.as_ref() {
+                    Directive::If(ifd) => {
+                        let c = self.expr(&ifd.if_expr.cond_expr)?;
+                        match c {
+                            Val::Unknown(o) => {
+                                unknown.get_or_insert(Val::Unknown(o));
+                            }
+                            c => match c.as_bool() {
+                                Some(true) => {
+                                    self.template_into(&ifd.if_expr.template, out, unknown)?
+                                }
+                                Some(false) => {
+                                    if let Some(e) = &ifd.else_expr {
+                                        self.template_into(&e.template, out, unknown)?
+                                    }
+                                }
+                                None => {
+                                    return Err(EvalError::new(
+                                        "template condition must be a bool",
+                                        ifd.if_expr.cond_expr.span(),
+                                    ))
+                                }
+                            },
+                        }
+                    }
+                    Directive::For(fd) => {
+                        let f = &fd.for_expr;
+                        let coll = self.expr(&f.collection_expr)?;
+                        let items = match iter_items(coll) {
+                            Ok(Some(items)) => items,
+                            Ok(None) => {
+                                unknown.get_or_insert(Val::unknown());
+                                continue;
+                            }
+                            Err(m) => return Err(EvalError::new(m, f.collection_expr.span())),
+                        };
+                        for (k, v) in items {
+                            let pushed = self.bind(
+                                f.key_var.as_ref().map(|k| k.as_str()),
+                                f.value_var.as_str(),
+                                k,
+                                v,
+                            );
+                            let r = self.template_into(&f.template, out, unknown);
+                            self.locals.truncate(self.locals.len() - pushed);
+                            r?;
+                        }
+                    }
+                },
+            }
+        }
+        Ok(())
+    }
+
+    fn bind(&mut self, key_var: Option<&str>, value_var: &str, k: Val, v: Val) -> usize {
+        let mut n = 0;
+        if let Some(kv) = key_var {
+            self.locals.push((kv.to_string(), k));
+            n += 1;
+        }
+        self.locals.push((value_var.to_string(), v));
+        n + 1
+    }
+
+    fn for_expr(&mut self, f: &hcl::edit::expr::ForExpr, whole: &Expression) -> R<Val> {
+        let coll = self.expr(&f.intro.collection_expr)?;
+        let items = match iter_items(coll)
+            .map_err(|m| EvalError::new(m, f.intro.collection_expr.span()))?
+        {
+            Some(items) => items,
+            None => return Ok(Val::unknown()),
+        };
+        let key_var = f.intro.key_var.as_ref().map(|k| k.as_str());
+        let value_var = f.intro.value_var.as_str();
+        let mut list = Vec::new();
+        let mut map: BTreeMap<String, Val> = BTreeMap::new();
+        let mut unknown = None;
+        for (k, v) in items {
+            let pushed = self.bind(key_var, value_var, k, v);
+            let r = self.for_item(f, &mut list, &mut map, &mut unknown);
+            self.locals.truncate(self.locals.len() - pushed);
+            r.map_err(|mut e| {
+                if e.span.is_none() {
+                    e.span = whole.span();
+                }
+                e
+            })?;
+        }
+        if let Some(u) = unknown {
+            return Ok(u);
+        }
+        Ok(if f.key_expr.is_some() {
+            Val::Map(map)
+        } else {
+            Val::List(list)
+        })
+    }
+
+    fn for_item(
+        &mut self,
+        f: &hcl::edit::expr::ForExpr,
+        list: &mut Vec<Val>,
+        map: &mut BTreeMap<String, Val>,
+        unknown: &mut Option<Val>,
+    ) -> R<()> {
+        if let Some(c) = &f.cond {
+            match self.expr(&c.expr)? {
+                Val::Unknown(o) => {
+                    *unknown = Some(Val::Unknown(o));
+                    return Ok(());
+                }
+                v => match v.as_bool() {
+                    Some(true) => {}
+                    Some(false) => return Ok(()),
+                    None => {
+                        return Err(EvalError::new(
+                            "`for` condition must be a bool",
+                            c.expr.span(),
+                        ))
+                    }
+                },
+            }
+        }
+        let val = self.expr(&f.value_expr)?;
+        match &f.key_expr {
+            None => list.push(val),
+            Some(ke) => {
+                let k = self.expr(ke)?;
+                if let Val::Unknown(o) = k {
+                    *unknown = Some(Val::Unknown(o));
+                    return Ok(());
+                }
+                let ks = k.to_str().ok_or_else(|| {
+                    EvalError::new(
+                        format!("`for` key must be a string, not {}", k.type_name()),
+                        ke.span(),
+                    )
+                })?;
+                if f.grouping {
+                    if let Val::List(l) = map.entry(ks).or_insert_with(|| Val::List(Vec::new())) {
+                        l.push(val);
+                    }
+                } else if map.insert(ks.clone(), val).is_some() {
+                    return Err(EvalError::new(
+                        format!("duplicate key `{ks}` in `for` expression (use `...` to group)"),
+                        ke.span(),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn res_addr(v: &Val) -> Option<String> {
+    match v {
+        Val::Res(_, a) => a.clone(),
+        _ => None,
+    }
+}
+
+/// Key/value pairs of a collection for `for` and `dynamic`; `None` when unknown.
+pub fn iter_items(coll: Val) -> Result<Option<Vec<(Val, Val)>>, String> {
+    match coll {
+        Val::Unknown(_) => Ok(None),
+        Val::List(l) => Ok(Some(
+            l.into_iter()
+                .enumerate()
+                .map(|(i, v)| (Val::Num(i as f64), v))
+                .collect(),
+        )),
+        Val::Map(m) | Val::Res(m, _) => {
+            Ok(Some(m.into_iter().map(|(k, v)| (Val::Str(k), v)).collect()))
+        }
+        Val::Null => Err("cannot iterate over a null value".into()),
+        v => Err(format!("cannot iterate over a {}", v.type_name())),
+    }
+}
+
+pub fn get_attr(v: Val, name: &str) -> Result<Val, String> {
+    match v {
+        Val::Unknown(o) => Ok(Val::Unknown(o)),
+        Val::Res(mut m, addr) => Ok(m.remove(name).unwrap_or(Val::Unknown(addr))),
+        Val::Map(mut m) => m
+            .remove(name)
+            .ok_or_else(|| format!("object has no attribute `{name}`")),
+        Val::Null => Err(format!("cannot read attribute `{name}` of a null value")),
+        other => Err(format!(
+            "cannot read attribute `{name}` of a {}",
+            other.type_name()
+        )),
+    }
+}
+
+pub fn index(v: Val, k: &Val) -> Result<Val, String> {
+    if let Val::Unknown(o) = k {
+        return Ok(Val::Unknown(o.clone()));
+    }
+    match v {
+        Val::Unknown(o) => Ok(Val::Unknown(o)),
+        Val::List(mut l) => {
+            let n = k
+                .as_num()
+                .ok_or_else(|| format!("list index must be a number, not {}", k.type_name()))?;
+            if n < 0.0 || n.fract() != 0.0 || n as usize >= l.len() {
+                return Err(format!(
+                    "index {} out of range for a list of {} elements",
+                    super::value::fmt_num(n),
+                    l.len()
+                ));
+            }
+            Ok(l.swap_remove(n as usize))
+        }
+        Val::Map(mut m) | Val::Res(mut m, _) => {
+            let ks = k
+                .to_str()
+                .ok_or_else(|| format!("map key must be a string, not {}", k.type_name()))?;
+            m.remove(&ks)
+                .ok_or_else(|| format!("no element with key `{ks}`"))
+        }
+        Val::Null => Err("cannot index a null value".into()),
+        other => Err(format!("cannot index a {}", other.type_name())),
+    }
+}
+
+fn binary(op: BinaryOperator, l: Val, r: Val) -> Result<Val, String> {
+    use BinaryOperator::*;
+    match op {
+        And | Or => {
+            let (lb, rb) = (l.as_bool(), r.as_bool());
+            let short = matches!(op, Or);
+            if lb == Some(short) || rb == Some(short) {
+                return Ok(Val::Bool(short));
+            }
+            match (&l, &r) {
+                (Val::Unknown(o), _) | (_, Val::Unknown(o)) => Ok(Val::Unknown(o.clone())),
+                _ => match (lb, rb) {
+                    (Some(a), Some(b)) => Ok(Val::Bool(if short { a || b } else { a && b })),
+                    _ => Err(format!(
+                        "`{}` needs bools, not {} and {}",
+                        op.as_str(),
+                        l.type_name(),
+                        r.type_name()
+                    )),
+                },
+            }
+        }
+        Eq | NotEq => {
+            if l.has_unknown() || r.has_unknown() {
+                return Ok(first_unknown(&l, &r));
+            }
+            let same = equal(&l, &r);
+            Ok(Val::Bool(if matches!(op, Eq) { same } else { !same }))
+        }
+        _ => {
+            if let Val::Unknown(o) = &l {
+                return Ok(Val::Unknown(o.clone()));
+            }
+            if let Val::Unknown(o) = &r {
+                return Ok(Val::Unknown(o.clone()));
+            }
+            let (a, b) = match (l.as_num(), r.as_num()) {
+                (Some(a), Some(b)) => (a, b),
+                _ => {
+                    return Err(format!(
+                        "`{}` needs numbers, not {} and {}",
+                        op.as_str(),
+                        l.type_name(),
+                        r.type_name()
+                    ))
+                }
+            };
+            Ok(match op {
+                Plus => Val::Num(a + b),
+                Minus => Val::Num(a - b),
+                Mul => Val::Num(a * b),
+                Div => {
+                    if b == 0.0 {
+                        return Err("division by zero".into());
+                    }
+                    Val::Num(a / b)
+                }
+                Mod => {
+                    if b == 0.0 {
+                        return Err("modulo by zero".into());
+                    }
+                    Val::Num(a % b)
+                }
+                Less => Val::Bool(a < b),
+                LessEq => Val::Bool(a <= b),
+                Greater => Val::Bool(a > b),
+                GreaterEq => Val::Bool(a >= b),
+                _ => return Err(format!("unsupported operator `{}`", op.as_str())),
+            })
+        }
+    }
+}
+
+fn first_unknown(l: &Val, r: &Val) -> Val {
+    let mut o = Vec::new();
+    l.unknown_origins(&mut o);
+    r.unknown_origins(&mut o);
+    Val::Unknown(o.into_iter().next())
+}
+
+/// Terraform equality: numbers by value, objects and lists deeply.
+pub fn equal(l: &Val, r: &Val) -> bool {
+    match (l, r) {
+        (Val::Num(a), Val::Num(b)) => a == b,
+        (Val::List(a), Val::List(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| equal(x, y))
+        }
+        (Val::Map(a) | Val::Res(a, _), Val::Map(b) | Val::Res(b, _)) => {
+            a.len() == b.len()
+                && a.iter()
+                    .zip(b)
+                    .all(|((ka, va), (kb, vb))| ka == kb && equal(va, vb))
+        }
+        _ => l == r,
+    }
+}

@@ -1,0 +1,218 @@
+//! The evaluator's values. Unknown is a first-class value, as in Terraform:
+//! anything computed from an unknown is unknown, and it is never guessed.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+/// A Terraform value during evaluation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Val {
+    Null,
+    Bool(bool),
+    Num(f64),
+    Str(String),
+    /// Lists, tuples and sets (sets are kept sorted and deduplicated).
+    List(Vec<Val>),
+    /// Maps and objects.
+    Map(BTreeMap<String, Val>),
+    /// A resource, data source or nested block instance: an attribute that
+    /// the configuration does not set is computed by the provider, so reading
+    /// it gives unknown instead of an error.
+    Res(BTreeMap<String, Val>, Option<String>),
+    /// Not known before apply. Carries the address of the resource instance
+    /// it comes from, when it comes from one, so that references survive
+    /// locals, variables and module boundaries.
+    Unknown(Option<String>),
+}
+
+impl Val {
+    pub fn unknown() -> Val {
+        Val::Unknown(None)
+    }
+
+    pub fn str(s: impl Into<String>) -> Val {
+        Val::Str(s.into())
+    }
+
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Val::Unknown(_))
+    }
+
+    /// Whether the value or anything inside it is unknown.
+    pub fn has_unknown(&self) -> bool {
+        match self {
+            Val::Unknown(_) => true,
+            Val::List(l) => l.iter().any(Val::has_unknown),
+            Val::Map(m) | Val::Res(m, _) => m.values().any(Val::has_unknown),
+            _ => false,
+        }
+    }
+
+    /// The first resource address an unknown inside this value comes from.
+    pub fn unknown_origins(&self, out: &mut Vec<String>) {
+        match self {
+            Val::Unknown(Some(a)) => {
+                if !out.contains(a) {
+                    out.push(a.clone())
+                }
+            }
+            Val::List(l) => l.iter().for_each(|v| v.unknown_origins(out)),
+            Val::Map(m) | Val::Res(m, _) => m.values().for_each(|v| v.unknown_origins(out)),
+            _ => {}
+        }
+    }
+
+    /// Terraform's type name, for messages.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Val::Null => "null",
+            Val::Bool(_) => "bool",
+            Val::Num(_) => "number",
+            Val::Str(_) => "string",
+            Val::List(_) => "list",
+            Val::Map(_) | Val::Res(..) => "object",
+            Val::Unknown(_) => "unknown",
+        }
+    }
+
+    pub fn as_map(&self) -> Option<&BTreeMap<String, Val>> {
+        match self {
+            Val::Map(m) | Val::Res(m, _) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// A string rendering of a primitive, as Terraform converts it to string.
+    pub fn to_str(&self) -> Option<String> {
+        match self {
+            Val::Str(s) => Some(s.clone()),
+            Val::Bool(b) => Some(b.to_string()),
+            Val::Num(n) => Some(fmt_num(*n)),
+            _ => None,
+        }
+    }
+
+    /// Converts a JSON value (tfvars JSON, jsondecode, `--var`).
+    pub fn from_json(v: &Value) -> Val {
+        match v {
+            Value::Null => Val::Null,
+            Value::Bool(b) => Val::Bool(*b),
+            Value::Number(n) => Val::Num(n.as_f64().unwrap_or(0.0)),
+            Value::String(s) => Val::Str(s.clone()),
+            Value::Array(a) => Val::List(a.iter().map(Val::from_json).collect()),
+            Value::Object(o) => Val::Map(
+                o.iter()
+                    .map(|(k, v)| (k.clone(), Val::from_json(v)))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// The value as plan JSON's `after` shows it: unknowns are dropped from
+    /// objects and become `null` inside lists.
+    pub fn to_json(&self) -> Value {
+        match self {
+            Val::Null | Val::Unknown(_) => Value::Null,
+            Val::Bool(b) => Value::Bool(*b),
+            Val::Num(n) => num_json(*n),
+            Val::Str(s) => Value::String(s.clone()),
+            Val::List(l) => Value::Array(l.iter().map(Val::to_json).collect()),
+            Val::Map(m) | Val::Res(m, _) => Value::Object(
+                m.iter()
+                    .filter(|(_, v)| !v.is_unknown())
+                    .map(|(k, v)| (k.clone(), v.to_json()))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// The value's unknown shape as plan JSON's `after_unknown` shows it:
+    /// `true` for unknown leaves, `false` for known list elements, objects
+    /// keeping only the keys that are (or contain) unknown.
+    pub fn unknown_json(&self) -> Value {
+        match self {
+            Val::Unknown(_) => Value::Bool(true),
+            Val::List(l) => Value::Array(l.iter().map(Val::unknown_json).collect()),
+            Val::Map(m) | Val::Res(m, _) => {
+                let mut o = Map::new();
+                for (k, v) in m {
+                    let u = v.unknown_json();
+                    if u != Value::Bool(false)
+                        && !(u.is_object() && u.as_object().is_some_and(Map::is_empty))
+                    {
+                        o.insert(k.clone(), u);
+                    } else if matches!(v, Val::List(_)) {
+                        o.insert(k.clone(), u);
+                    }
+                }
+                Value::Object(o)
+            }
+            _ => Value::Bool(false),
+        }
+    }
+
+    /// Terraform's truthiness is strict: only bools (and "true"/"false").
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Val::Bool(b) => Some(*b),
+            Val::Str(s) if s == "true" => Some(true),
+            Val::Str(s) if s == "false" => Some(false),
+            _ => None,
+        }
+    }
+
+    pub fn as_num(&self) -> Option<f64> {
+        match self {
+            Val::Num(n) => Some(*n),
+            Val::Str(s) => s.trim().parse().ok(),
+            _ => None,
+        }
+    }
+}
+
+/// Numbers print like Terraform: integers without a fraction.
+pub fn fmt_num(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{}", n as i64)
+    } else {
+        format!("{n}")
+    }
+}
+
+fn num_json(n: f64) -> Value {
+    if n.fract() == 0.0 && n.abs() < 9.0e15 {
+        Value::from(n as i64)
+    } else {
+        serde_json::Number::from_f64(n)
+            .map(Value::Number)
+            .unwrap_or(Value::Null)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn plan_shapes() {
+        let mut m = BTreeMap::new();
+        m.insert("name".to_string(), Val::str("a"));
+        m.insert("id".to_string(), Val::unknown());
+        m.insert(
+            "ids".to_string(),
+            Val::List(vec![Val::unknown(), Val::str("x")]),
+        );
+        m.insert("n".to_string(), Val::Num(3.0));
+        let v = Val::Map(m);
+        assert_eq!(
+            v.to_json(),
+            json!({"name": "a", "ids": [null, "x"], "n": 3})
+        );
+        assert_eq!(v.unknown_json(), json!({"id": true, "ids": [true, false]}));
+        assert!(v.has_unknown());
+        assert_eq!(fmt_num(2.5), "2.5");
+        assert_eq!(fmt_num(10.0), "10");
+    }
+}
