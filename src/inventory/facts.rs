@@ -91,7 +91,7 @@ fn container_group_facts(r: &mut Resource, det: &Detection) {
     let mut image_unknown = false;
     let mut env_hit = false;
     let mut plain_env = BTreeSet::new();
-    for (at, c) in containers(&r.doc) {
+    for (at, _) in containers(&r.doc) {
         let image_path = at.key("properties").key("image");
         match image_path.get(&r.doc).and_then(Value::as_str) {
             Some(img) => repos.push(image_repository(img)),

@@ -28,7 +28,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::OnceLock;
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use super::snapshot::{self, kind_name, SnapshotMeta};
 use super::InputError;
