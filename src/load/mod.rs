@@ -54,7 +54,13 @@ impl InputError {
     }
 
     /// Points the error at a byte range of `text`.
-    pub fn at_span(mut self, text: &str, start: usize, len: usize, label: impl Into<String>) -> Self {
+    pub fn at_span(
+        mut self,
+        text: &str,
+        start: usize,
+        len: usize,
+        label: impl Into<String>,
+    ) -> Self {
         self.src = Some(NamedSource::new(self.path.clone(), text.to_string()));
         self.span = Some(SourceSpan::new(start.min(text.len()).into(), len));
         self.label = label.into();
@@ -82,7 +88,9 @@ pub fn offset_of(text: &str, line: usize, column: usize) -> usize {
     let mut off = 0;
     for (n, l) in text.split_inclusive('\n').enumerate() {
         if n + 1 == line {
-            return (off + column.saturating_sub(1)).min(off + l.len()).min(text.len());
+            return (off + column.saturating_sub(1))
+                .min(off + l.len())
+                .min(text.len());
         }
         off += l.len();
     }
@@ -92,8 +100,12 @@ pub fn offset_of(text: &str, line: usize, column: usize) -> usize {
 /// Reads a file as text, refusing oversized files and decoding BOMs.
 pub fn read_text(path: &FsPath) -> Result<String, InputError> {
     let shown = path.display().to_string();
-    let meta = std::fs::metadata(path)
-        .map_err(|e| InputError::new(&shown, format!("cannot read: {}", e.to_string().to_lowercase())))?;
+    let meta = std::fs::metadata(path).map_err(|e| {
+        InputError::new(
+            &shown,
+            format!("cannot read: {}", e.to_string().to_lowercase()),
+        )
+    })?;
     if meta.len() > MAX_INPUT_BYTES {
         return Err(InputError::new(
             &shown,
@@ -104,8 +116,12 @@ pub fn read_text(path: &FsPath) -> Result<String, InputError> {
             ),
         ));
     }
-    let bytes = std::fs::read(path)
-        .map_err(|e| InputError::new(&shown, format!("cannot read: {}", e.to_string().to_lowercase())))?;
+    let bytes = std::fs::read(path).map_err(|e| {
+        InputError::new(
+            &shown,
+            format!("cannot read: {}", e.to_string().to_lowercase()),
+        )
+    })?;
     decode(&shown, bytes)
 }
 
@@ -121,7 +137,12 @@ pub fn decode(shown: &str, bytes: Vec<u8>) -> Result<String, InputError> {
         });
         char::decode_utf16(units)
             .collect::<Result<String, _>>()
-            .map_err(|_| InputError::new(shown, "file has a UTF-16 byte order mark but is not valid UTF-16"))
+            .map_err(|_| {
+                InputError::new(
+                    shown,
+                    "file has a UTF-16 byte order mark but is not valid UTF-16",
+                )
+            })
     };
     match bytes.as_slice() {
         [0xEF, 0xBB, 0xBF, rest @ ..] => String::from_utf8(rest.to_vec())
@@ -131,7 +152,10 @@ pub fn decode(shown: &str, bytes: Vec<u8>) -> Result<String, InputError> {
         _ => String::from_utf8(bytes).map_err(|e| {
             InputError::new(
                 shown,
-                format!("file is not text (not valid UTF-8 at byte {})", e.utf8_error().valid_up_to()),
+                format!(
+                    "file is not text (not valid UTF-8 at byte {})",
+                    e.utf8_error().valid_up_to()
+                ),
             )
         }),
     }
@@ -154,7 +178,10 @@ pub fn detect(path: &FsPath, text: Option<&str>) -> Detected {
     if path.is_dir() {
         return Detected::Terraform;
     }
-    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
     if name.ends_with(".tf") || name.ends_with(".tf.json") || name.ends_with(".tfvars") {
         return Detected::Terraform;
     }

@@ -55,7 +55,9 @@ impl TfResource {
 
     /// Whether a top-level attribute is unknown until apply.
     pub fn attr_unknown(&self, name: &str) -> bool {
-        self.unknown.get(name).is_some_and(|u| u == &Value::Bool(true))
+        self.unknown
+            .get(name)
+            .is_some_and(|u| u == &Value::Bool(true))
     }
 }
 

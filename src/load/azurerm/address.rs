@@ -118,6 +118,19 @@ pub fn absolute(prefix: &str, rel: &str) -> String {
     }
 }
 
+/// Drops instance keys that are expressions (`[count.index]`, `[each.key]`):
+/// the translation then picks the instance matching the referring resource.
+fn literal_keys<'a>(segs: &[Seg<'a>]) -> Vec<Seg<'a>> {
+    segs.iter()
+        .map(|s| Seg {
+            name: s.name,
+            key: s.key.filter(|k| {
+                k.starts_with('"') || (!k.is_empty() && k.bytes().all(|b| b.is_ascii_digit()))
+            }),
+        })
+        .collect()
+}
+
 /// What a configuration `references` entry names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ref {
@@ -151,9 +164,9 @@ pub fn parse_ref(r: &str) -> Ref {
             },
             None => Ref::Other,
         },
-        "data" if segs.len() >= 3 => Ref::Resource(join(&segs[..3])),
+        "data" if segs.len() >= 3 => Ref::Resource(join(&literal_keys(&segs[..3]))),
         _ if segs.len() >= 2 && first.key.is_none() && !first.name.is_empty() => {
-            Ref::Resource(join(&segs[..2]))
+            Ref::Resource(join(&literal_keys(&segs[..2])))
         }
         _ => Ref::Other,
     }
@@ -202,6 +215,10 @@ mod tests {
                 key: Some(r#""a""#.into()),
                 output: Some("subnet_id".into())
             }
+        );
+        assert_eq!(
+            parse_ref("azurerm_subnet.x[count.index].id"),
+            Ref::Resource("azurerm_subnet.x".into())
         );
         assert_eq!(parse_ref("each.value"), Ref::Other);
         assert_eq!(parse_ref("local.x"), Ref::Other);
