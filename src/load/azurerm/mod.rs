@@ -1,8 +1,325 @@
-//! Terraform → ARM translation (placeholder until the translation lands).
-use crate::inventory::{InputKind, Resource};
-use crate::load::terraform::TfModel;
+//! Terraform → ARM translation. Used for plans and `.tf` source alike.
+//!
+//! Translation is data: one [`table::Spec`] per `azurerm_*` type, in
+//! `<type>.rs`, following `shared/reference/azurerm-to-arm.md`. This module
+//! runs them: it gives every resource an id (real, or synthesised from
+//! subscription, resource group and names), turns references into ids, and
+//! then folds standalone children into their parents the way ARM shows them
+//! ([`fold`]). Types without a table are kept as `terraform:<type>` with
+//! their address and tags, so nothing is silently lost.
 
-/// Translates a Terraform model into ARM-shaped resources.
-pub fn translate(_model: TfModel, _kind: InputKind) -> (Vec<Resource>, Vec<String>) {
-    (Vec::new(), Vec::new())
+pub mod address;
+mod api_management;
+mod container_group;
+mod federated_identity_credential;
+mod fold;
+mod network_security_group;
+mod policy;
+mod role_assignment;
+mod subnet;
+pub mod table;
+mod user_assigned_identity;
+mod virtual_network;
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::{Map, Value};
+
+use crate::inventory::{InputKind, PathSet, Resource};
+use crate::load::terraform::{TfModel, TfResource};
+use table::{Builder, IdSpec, Spec};
+
+/// Subscription put in synthetic ids when neither the provider nor the
+/// environment names one.
+pub const PLACEHOLDER_SUBSCRIPTION: &str = "00000000-0000-0000-0000-000000000000";
+
+/// Every translated type.
+const SPECS: &[&Spec] = &[
+    &container_group::SPEC,
+    &network_security_group::NSG,
+    &network_security_group::RULE,
+    &subnet::SUBNET,
+    &subnet::ASSOCIATION,
+    &virtual_network::SPEC,
+    &user_assigned_identity::SPEC,
+    &user_assigned_identity::RESOURCE_GROUP,
+    &federated_identity_credential::MANAGED,
+    &federated_identity_credential::APPLICATION,
+    &role_assignment::SPEC,
+    &policy::DEFINITION,
+    &policy::SUBSCRIPTION_ASSIGNMENT,
+    &policy::RESOURCE_GROUP_ASSIGNMENT,
+    &policy::MANAGEMENT_GROUP_ASSIGNMENT,
+    &api_management::SERVICE,
+    &api_management::API_POLICY,
+    &api_management::POLICY,
+];
+
+fn spec(tf_type: &str) -> Option<&'static Spec> {
+    SPECS.iter().copied().find(|s| s.tf_type == tf_type)
+}
+
+/// Whether the translation reads this type's attributes (readers may skip
+/// materialising the values of other types).
+pub fn is_known(tf_type: &str) -> bool {
+    spec(tf_type).is_some()
+}
+
+/// Resolution context: every resource's id, looked up by address.
+pub struct Cx<'a> {
+    res: &'a [TfResource],
+    by_addr: HashMap<&'a str, usize>,
+    /// Address with instance keys dropped → instances.
+    by_conf: HashMap<String, Vec<usize>>,
+    pub(crate) ids: Vec<Option<String>>,
+    pub(crate) synthetic: Vec<bool>,
+    pub(crate) sub: String,
+}
+
+impl<'a> Cx<'a> {
+    fn new(res: &'a [TfResource], sub: String) -> Self {
+        let mut by_addr = HashMap::with_capacity(res.len());
+        let mut by_conf: HashMap<String, Vec<usize>> = HashMap::new();
+        for (n, r) in res.iter().enumerate() {
+            by_addr.insert(r.address.as_str(), n);
+            if r.address.contains('[') {
+                by_conf
+                    .entry(address::config_address(&r.address))
+                    .or_default()
+                    .push(n);
+            }
+        }
+        Cx {
+            res,
+            by_addr,
+            by_conf,
+            ids: vec![None; res.len()],
+            synthetic: vec![false; res.len()],
+            sub,
+        }
+    }
+
+    /// The resource an address names, as seen from resource `from`: the exact
+    /// instance; else, for an address without instance keys, the instance with
+    /// the referring resource's own keys, else the only instance.
+    pub fn resolve(&self, target: &str, from: usize) -> Option<usize> {
+        if let Some(&n) = self.by_addr.get(target) {
+            return Some(n);
+        }
+        let cands = self.by_conf.get(&address::config_address(target))?;
+        let tsegs = address::split(target);
+        let fitting: Vec<usize> = cands
+            .iter()
+            .copied()
+            .filter(|&c| {
+                let csegs = address::split(&self.res[c].address);
+                csegs.len() == tsegs.len()
+                    && tsegs
+                        .iter()
+                        .zip(&csegs)
+                        .all(|(t, c)| t.key.is_none() || t.key == c.key)
+            })
+            .collect();
+        if fitting.len() == 1 {
+            return Some(fitting[0]);
+        }
+        let own = address::keys(&self.res[from].address);
+        fitting.into_iter().find(|&c| {
+            let csegs = address::split(&self.res[c].address);
+            let free: Vec<&str> = tsegs
+                .iter()
+                .zip(&csegs)
+                .filter(|(t, _)| t.key.is_none())
+                .filter_map(|(_, c)| c.key)
+                .collect();
+            !free.is_empty()
+                && own.len() >= free.len()
+                && own[own.len() - free.len()..]
+                    .iter()
+                    .zip(&free)
+                    .all(|(a, b)| a == b)
+        })
+    }
+}
+
+/// Translates a Terraform model into ARM-shaped resources, plus notes for the report.
+pub fn translate(model: TfModel, kind: InputKind) -> (Vec<Resource>, Vec<String>) {
+    let sub = model
+        .subscription_id
+        .clone()
+        .unwrap_or_else(|| PLACEHOLDER_SUBSCRIPTION.to_string());
+    let mut notes = model.notes.clone();
+    let res = &model.resources;
+    let mut cx = Cx::new(res, sub);
+    assign_ids(&mut cx);
+    let mut built: Vec<Built> = Vec::with_capacity(res.len());
+    for (n, r) in res.iter().enumerate() {
+        let id = cx.ids[n].clone().unwrap_or_default();
+        let b = match spec(&r.tf_type) {
+            Some(s) => build(s, r, &cx, n, id),
+            None => untranslated(r, &cx, n, id),
+        };
+        notes.extend(b.notes.iter().cloned());
+        built.push(Built {
+            tf_type: r.tf_type.clone(),
+            b: b.into_parts(),
+        });
+    }
+    let out = fold::fold(&cx, built, kind, res);
+    (out, notes)
+}
+
+/// A translated resource before folding.
+pub(crate) struct Built {
+    pub tf_type: String,
+    pub b: Parts,
+}
+
+/// The parts of a [`Builder`] that outlive it.
+pub(crate) struct Parts {
+    pub doc: Map<String, Value>,
+    pub unknown: std::collections::BTreeSet<crate::inventory::Path>,
+    pub sensitive: std::collections::BTreeSet<crate::inventory::Path>,
+    pub links: std::collections::BTreeMap<String, String>,
+    pub lines: std::collections::BTreeMap<String, u32>,
+}
+
+impl Builder<'_> {
+    fn into_parts(self) -> Parts {
+        Parts {
+            doc: self.doc,
+            unknown: self.unknown,
+            sensitive: self.sensitive,
+            links: self.links,
+            lines: self.lines,
+        }
+    }
+}
+
+fn build<'a>(s: &Spec, r: &'a TfResource, cx: &'a Cx<'a>, n: usize, id: String) -> Builder<'a> {
+    let mut b = Builder::new(r, cx, n);
+    b.id = id.clone();
+    b.doc.insert("id".into(), Value::String(id));
+    for t in s.fields {
+        b.apply(t, "", &crate::inventory::Path::root());
+    }
+    b.doc
+        .insert("type".into(), Value::String(s.arm_type.to_string()));
+    if let Some(fin) = s.finish {
+        fin(&mut b);
+    }
+    b
+}
+
+fn untranslated<'a>(r: &'a TfResource, cx: &'a Cx<'a>, n: usize, id: String) -> Builder<'a> {
+    let mut b = Builder::new(r, cx, n);
+    b.id = id.clone();
+    b.doc.insert("id".into(), Value::String(id));
+    b.apply(table::COMMON, "", &crate::inventory::Path::root());
+    b.doc.insert(
+        "type".into(),
+        Value::String(format!("terraform:{}", r.tf_type)),
+    );
+    b
+}
+
+/// Gives every resource an id: the real one when known, else one built from
+/// names (two passes, so ids built from other ids see them), else one that
+/// names the address. Ids are unique per address.
+fn assign_ids(cx: &mut Cx<'_>) {
+    let res = cx.res;
+    for _pass in 0..2 {
+        let found: Vec<Option<(String, bool)>> = (0..res.len())
+            .map(|n| {
+                if cx.ids[n].is_some() {
+                    return None;
+                }
+                let r = &res[n];
+                // An association's Terraform id is its subnet's: never take it as its own.
+                let real = r.attr("id").and_then(Value::as_str).filter(|s| {
+                    !s.is_empty()
+                        && !r.attr_unknown("id")
+                        && r.tf_type != subnet::ASSOCIATION.tf_type
+                });
+                if let Some(id) = real {
+                    return Some((id.to_string(), false));
+                }
+                let b = Builder::new(r, cx, n);
+                let id = match spec(&r.tf_type).map(|s| s.id) {
+                    Some(IdSpec::Group(t)) => fill(&b, t).map(|p| {
+                        let rg = b.str("resource_group_name").unwrap_or("");
+                        (!rg.is_empty()).then(|| {
+                            format!(
+                                "/subscriptions/{}/resourceGroups/{rg}/providers/{p}",
+                                cx.sub
+                            )
+                        })
+                    }),
+                    Some(IdSpec::Subscription(t)) => {
+                        fill(&b, t).map(|p| Some(format!("/subscriptions/{}/{p}", cx.sub)))
+                    }
+                    Some(IdSpec::Custom(f)) => Some(f(&b)),
+                    None => None,
+                };
+                id.flatten().map(|id| (id, true))
+            })
+            .collect();
+        for (n, f) in found.into_iter().enumerate() {
+            if let Some((id, synthetic)) = f {
+                cx.ids[n] = Some(id);
+                cx.synthetic[n] = synthetic;
+            }
+        }
+    }
+    // Real ids claim their place first; a missing or clashing synthetic one names the address.
+    let mut taken: HashSet<String> = HashSet::new();
+    let order = (0..res.len())
+        .filter(|&n| !cx.synthetic[n])
+        .chain((0..res.len()).filter(|&n| cx.synthetic[n]));
+    let order: Vec<usize> = order.collect();
+    for n in order {
+        let fresh = cx.ids[n]
+            .as_ref()
+            .is_some_and(|id| taken.insert(id.to_ascii_lowercase()));
+        if !fresh {
+            let id = format!(
+                "/subscriptions/{}/providers/mcpguard.terraform/{}",
+                cx.sub, res[n].address
+            );
+            taken.insert(id.to_ascii_lowercase());
+            cx.ids[n] = Some(id);
+            cx.synthetic[n] = true;
+        }
+    }
+}
+
+/// Fills `{attr}` placeholders with known attribute values.
+fn fill(b: &Builder<'_>, template: &str) -> Option<String> {
+    let mut out = String::with_capacity(template.len() + 32);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let close = rest[open..].find('}')? + open;
+        out.push_str(b.str(&rest[open + 1..close])?);
+        rest = &rest[close + 1..];
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
+/// Turns the builder's marks into the Resource's side data.
+pub(crate) fn finish_resource(
+    addr: &str,
+    tf: &TfResource,
+    parts: Parts,
+    kind: InputKind,
+) -> Resource {
+    let mut r = Resource::new(addr, kind, Value::Object(parts.doc));
+    r.tf_type = Some(tf.tf_type.clone());
+    r.origin = tf.origin.clone();
+    r.origin.attribute_lines = parts.lines;
+    r.unknown = parts.unknown.into_iter().collect::<PathSet>();
+    r.sensitive = parts.sensitive.into_iter().collect::<PathSet>();
+    r.links = parts.links;
+    r
 }
