@@ -65,10 +65,12 @@ pub fn is_known(tf_type: &str) -> bool {
     spec(tf_type).is_some()
 }
 
-/// Resolution context: every resource's id, looked up by address.
-pub struct Cx<'a> {
-    res: &'a [TfResource],
-    by_addr: HashMap<&'a str, usize>,
+/// Resolution context: every resource's id, looked up by address. It owns
+/// its addresses so that the Terraform values can be freed as soon as each
+/// document is built.
+pub struct Cx {
+    addrs: Vec<String>,
+    by_addr: HashMap<String, usize>,
     /// Address with instance keys dropped → instances.
     by_conf: HashMap<String, Vec<usize>>,
     pub(crate) ids: Vec<Option<String>>,
@@ -76,12 +78,12 @@ pub struct Cx<'a> {
     pub(crate) sub: String,
 }
 
-impl<'a> Cx<'a> {
-    fn new(res: &'a [TfResource], sub: String) -> Self {
+impl Cx {
+    fn new(res: &[TfResource], sub: String) -> Self {
         let mut by_addr = HashMap::with_capacity(res.len());
         let mut by_conf: HashMap<String, Vec<usize>> = HashMap::new();
         for (n, r) in res.iter().enumerate() {
-            by_addr.insert(r.address.as_str(), n);
+            by_addr.insert(r.address.clone(), n);
             if r.address.contains('[') {
                 by_conf
                     .entry(address::config_address(&r.address))
@@ -90,7 +92,7 @@ impl<'a> Cx<'a> {
             }
         }
         Cx {
-            res,
+            addrs: res.iter().map(|r| r.address.clone()).collect(),
             by_addr,
             by_conf,
             ids: vec![None; res.len()],
@@ -112,7 +114,7 @@ impl<'a> Cx<'a> {
             .iter()
             .copied()
             .filter(|&c| {
-                let csegs = address::split(&self.res[c].address);
+                let csegs = address::split(&self.addrs[c]);
                 csegs.len() == tsegs.len()
                     && tsegs
                         .iter()
@@ -123,9 +125,9 @@ impl<'a> Cx<'a> {
         if fitting.len() == 1 {
             return Some(fitting[0]);
         }
-        let own = address::keys(&self.res[from].address);
+        let own = address::keys(&self.addrs[from]);
         fitting.into_iter().find(|&c| {
-            let csegs = address::split(&self.res[c].address);
+            let csegs = address::split(&self.addrs[c]);
             let free: Vec<&str> = tsegs
                 .iter()
                 .zip(&csegs)
@@ -148,30 +150,41 @@ pub fn translate(model: TfModel, kind: InputKind) -> (Vec<Resource>, Vec<String>
         .subscription_id
         .clone()
         .unwrap_or_else(|| PLACEHOLDER_SUBSCRIPTION.to_string());
-    let mut notes = model.notes.clone();
-    let res = &model.resources;
-    let mut cx = Cx::new(res, sub);
-    assign_ids(&mut cx);
+    let mut notes = model.notes;
+    let mut res = model.resources;
+    let mut cx = Cx::new(&res, sub);
+    assign_ids(&mut cx, &res);
     let mut built: Vec<Built> = Vec::with_capacity(res.len());
-    for (n, r) in res.iter().enumerate() {
+    // Indexed: each step reads `res[n]`, then frees its values.
+    #[allow(clippy::needless_range_loop)]
+    for n in 0..res.len() {
+        let r = &res[n];
         let id = cx.ids[n].clone().unwrap_or_default();
         let b = match spec(&r.tf_type) {
             Some(s) => build(s, r, &cx, n, id),
             None => untranslated(r, &cx, n, id),
         };
         notes.extend(b.notes.iter().cloned());
+        let keys = fold::Keys::of(r);
         built.push(Built {
             tf_type: r.tf_type.clone(),
+            keys,
             b: b.into_parts(),
         });
+        // The document is built: free the Terraform values (halves peak memory on large plans).
+        let r = &mut res[n];
+        r.values = Value::Null;
+        r.unknown = Value::Null;
+        r.sensitive = Value::Null;
     }
-    let out = fold::fold(&cx, built, kind, res);
+    let out = fold::fold(&cx, built, kind, &res);
     (out, notes)
 }
 
 /// A translated resource before folding.
 pub(crate) struct Built {
     pub tf_type: String,
+    pub keys: fold::Keys,
     pub b: Parts,
 }
 
@@ -196,7 +209,7 @@ impl Builder<'_> {
     }
 }
 
-fn build<'a>(s: &Spec, r: &'a TfResource, cx: &'a Cx<'a>, n: usize, id: String) -> Builder<'a> {
+fn build<'a>(s: &Spec, r: &'a TfResource, cx: &'a Cx, n: usize, id: String) -> Builder<'a> {
     let mut b = Builder::new(r, cx, n);
     b.id = id.clone();
     b.doc.insert("id".into(), Value::String(id));
@@ -211,7 +224,7 @@ fn build<'a>(s: &Spec, r: &'a TfResource, cx: &'a Cx<'a>, n: usize, id: String) 
     b
 }
 
-fn untranslated<'a>(r: &'a TfResource, cx: &'a Cx<'a>, n: usize, id: String) -> Builder<'a> {
+fn untranslated<'a>(r: &'a TfResource, cx: &'a Cx, n: usize, id: String) -> Builder<'a> {
     let mut b = Builder::new(r, cx, n);
     b.id = id.clone();
     b.doc.insert("id".into(), Value::String(id));
@@ -226,8 +239,7 @@ fn untranslated<'a>(r: &'a TfResource, cx: &'a Cx<'a>, n: usize, id: String) -> 
 /// Gives every resource an id: the real one when known, else one built from
 /// names (two passes, so ids built from other ids see them), else one that
 /// names the address. Ids are unique per address.
-fn assign_ids(cx: &mut Cx<'_>) {
-    let res = cx.res;
+fn assign_ids(cx: &mut Cx, res: &[TfResource]) {
     for _pass in 0..2 {
         let found: Vec<Option<(String, bool)>> = (0..res.len())
             .map(|n| {
