@@ -335,3 +335,224 @@ pub(crate) fn finish_resource(
     r.links = parts.links;
     r
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::inventory::Origin;
+    use crate::load::terraform::Mode;
+
+    fn tf(address: &str, values: Value, unknown: Value) -> TfResource {
+        let segs = address::split(address);
+        let (ty, name) = (segs[segs.len() - 2].name, segs[segs.len() - 1].name);
+        TfResource {
+            address: address.into(),
+            module: address::module_prefix(address),
+            mode: Mode::Managed,
+            tf_type: ty.into(),
+            name: name.into(),
+            index: None,
+            values,
+            unknown,
+            sensitive: Value::Null,
+            references: BTreeMap::new(),
+            origin: Origin::default(),
+        }
+    }
+
+    fn run(resources: Vec<TfResource>) -> Vec<Resource> {
+        let model = TfModel {
+            resources,
+            subscription_id: Some("sub-1".into()),
+            notes: vec![],
+        };
+        translate(model, InputKind::Terraform).0
+    }
+
+    #[test]
+    fn source_lines_are_rekeyed_to_arm_paths() {
+        let mut cg = tf(
+            "azurerm_container_group.a",
+            json!({"name": "a", "resource_group_name": "rg", "ip_address_type": "None",
+                   "identity": [{"type": "SystemAssigned"}], "container": [{"name": "c", "image": "i"}]}),
+            Value::Null,
+        );
+        cg.origin.attribute_lines = [
+            ("identity.0.type", 7),
+            ("container.0.image", 12),
+            ("name", 2),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        let r = &run(vec![cg])[0];
+        let lines = &r.origin.attribute_lines;
+        assert_eq!(lines.get("identity.type"), Some(&7));
+        assert_eq!(
+            lines.get("properties.containers[0].properties.image"),
+            Some(&12)
+        );
+        assert_eq!(lines.get("name"), Some(&2));
+        // Provider defaults apply to source input; "None" means no ipAddress.
+        assert_eq!(r.doc.pointer("/properties/sku"), Some(&json!("Standard")));
+        assert!(r.doc.pointer("/properties/ipAddress").is_none());
+        assert_eq!(r.kind, InputKind::Terraform);
+        assert_eq!(
+            r.id(),
+            "/subscriptions/sub-1/resourceGroups/rg/providers/Microsoft.ContainerInstance/containerGroups/a"
+        );
+    }
+
+    #[test]
+    fn unknown_types_and_names_keep_address_ids() {
+        let out = run(vec![
+            tf(
+                "azurerm_storage_account.s",
+                json!({"name": "st", "tags": {"a": "b"}}),
+                Value::Null,
+            ),
+            tf(
+                "azurerm_subnet.u",
+                json!({"resource_group_name": "rg"}),
+                json!({"name": true}),
+            ),
+        ]);
+        assert_eq!(out[0].arm_type(), "terraform:azurerm_storage_account");
+        assert_eq!(out[0].tag("A"), Some(&json!("b")));
+        assert_eq!(
+            out[1].id(),
+            "/subscriptions/sub-1/providers/mcpguard.terraform/azurerm_subnet.u"
+        );
+    }
+
+    #[test]
+    fn policy_definition_assignment_and_apim() {
+        let mut asg = tf(
+            "azurerm_resource_group_policy_assignment.a",
+            json!({"name": "deny-public", "enforce": false, "parameters": "{\"effect\":{\"value\":\"Deny\"}}"}),
+            json!({"resource_group_id": true, "policy_definition_id": true}),
+        );
+        asg.references.insert(
+            "resource_group_id".into(),
+            vec!["azurerm_resource_group.rg".into()],
+        );
+        asg.references.insert(
+            "policy_definition_id".into(),
+            vec!["azurerm_policy_definition.d".into()],
+        );
+        let out = run(vec![
+            tf(
+                "azurerm_resource_group.rg",
+                json!({"name": "rg-mcp", "location": "West Europe"}),
+                Value::Null,
+            ),
+            tf(
+                "azurerm_policy_definition.d",
+                json!({"name": "no-public-aci", "mode": "Indexed", "policy_type": "Custom",
+                       "policy_rule": "{\"if\":{\"field\":\"type\",\"equals\":\"x\"},\"then\":{\"effect\":\"deny\"}}",
+                       "metadata": "not json"}),
+                Value::Null,
+            ),
+            asg,
+            tf(
+                "azurerm_api_management.g",
+                json!({"name": "apim", "resource_group_name": "rg-mcp", "sku_name": "Developer_1",
+                       "public_network_access_enabled": false, "virtual_network_type": "None",
+                       "virtual_network_configuration": [{"subnet_id": "/x"}],
+                       "security": [{"frontend_tls10_enabled": false}]}),
+                Value::Null,
+            ),
+        ]);
+        assert_eq!(out[0].doc.pointer("/location"), Some(&json!("westeurope")));
+        let def = &out[1];
+        assert_eq!(
+            def.doc.pointer("/properties/policyRule/then/effect"),
+            Some(&json!("deny"))
+        );
+        assert_eq!(
+            def.doc.pointer("/properties/metadata"),
+            Some(&json!("not json"))
+        );
+        let a = &out[2];
+        assert_eq!(
+            a.doc.pointer("/properties/scope").and_then(Value::as_str),
+            Some(out[0].id())
+        );
+        assert_eq!(
+            a.doc
+                .pointer("/properties/policyDefinitionId")
+                .and_then(Value::as_str),
+            Some(def.id())
+        );
+        assert_eq!(
+            a.doc.pointer("/properties/enforcementMode"),
+            Some(&json!("DoNotEnforce"))
+        );
+        assert_eq!(
+            a.doc.pointer("/properties/parameters/effect/value"),
+            Some(&json!("Deny"))
+        );
+        assert_eq!(
+            a.id(),
+            format!(
+                "{}/providers/Microsoft.Authorization/policyAssignments/deny-public",
+                out[0].id()
+            )
+        );
+        let g = &out[3];
+        assert_eq!(
+            g.doc.pointer("/sku"),
+            Some(&json!({"name": "Developer", "capacity": 1}))
+        );
+        assert_eq!(
+            g.doc.pointer("/properties/publicNetworkAccess"),
+            Some(&json!("Disabled"))
+        );
+        assert!(g
+            .doc
+            .pointer("/properties/virtualNetworkConfiguration")
+            .is_none());
+        assert_eq!(
+            g.doc.pointer("/properties/customProperties/Microsoft.WindowsAzure.ApiManagement.Gateway.Security.Protocols.Tls10"),
+            Some(&json!("false"))
+        );
+    }
+
+    #[test]
+    fn azuread_application_credential() {
+        let mut fic = tf(
+            "azuread_application_federated_identity_credential.gh",
+            json!({"display_name": "gh-main", "issuer": "https://token.actions.githubusercontent.com",
+                   "subject": "repo:acme/x:environment:prod", "audiences": ["api://AzureADTokenExchange"]}),
+            json!({"application_id": true, "credential_id": true}),
+        );
+        fic.references.insert(
+            "application_id".into(),
+            vec!["azuread_application.app".into()],
+        );
+        let out = run(vec![
+            tf(
+                "azuread_application.app",
+                json!({"id": "/applications/0a1b"}),
+                Value::Null,
+            ),
+            fic,
+        ]);
+        assert_eq!(
+            out[1].arm_type(),
+            "Microsoft.Graph/applications/federatedIdentityCredentials"
+        );
+        assert_eq!(
+            out[1].id(),
+            "/applications/0a1b/federatedIdentityCredentials/gh-main"
+        );
+        assert_eq!(
+            out[1].doc.pointer("/properties/subject"),
+            Some(&json!("repo:acme/x:environment:prod"))
+        );
+    }
+}
