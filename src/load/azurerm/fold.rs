@@ -20,17 +20,33 @@ fn lc(v: Option<&Value>) -> String {
     v.and_then(Value::as_str).unwrap_or("").to_ascii_lowercase()
 }
 
+/// The names folding matches parents by, kept when the values are freed
+/// (lower case, as ARM names compare).
+pub(crate) struct Keys {
+    rg: String,
+    name: String,
+    /// `network_security_group_name` of a rule, `virtual_network_name` of a subnet.
+    parent: String,
+}
+
+impl Keys {
+    pub(crate) fn of(r: &TfResource) -> Keys {
+        Keys {
+            rg: lc(r.attr("resource_group_name")),
+            name: lc(r.attr("name")),
+            parent: lc(r
+                .attr("network_security_group_name")
+                .or_else(|| r.attr("virtual_network_name"))),
+        }
+    }
+}
+
 /// (resource group, name) → index, for one type.
-fn by_group_name(
-    built: &[Built],
-    res: &[TfResource],
-    tf_type: &str,
-) -> HashMap<(String, String), usize> {
+fn by_group_name(built: &[Built], tf_type: &str) -> HashMap<(String, String), usize> {
     let mut m = HashMap::new();
     for (n, b) in built.iter().enumerate() {
         if b.tf_type == tf_type {
-            let r = &res[n];
-            m.entry((lc(r.attr("resource_group_name")), lc(r.attr("name"))))
+            m.entry((b.keys.rg.clone(), b.keys.name.clone()))
                 .or_insert(n);
         }
     }
@@ -39,26 +55,23 @@ fn by_group_name(
 
 /// The parent of child `n`: through the reference of its `link` attribute, else by names.
 fn parent(
-    cx: &Cx<'_>,
+    cx: &Cx,
     res: &[TfResource],
+    built: &[Built],
     n: usize,
     link: &str,
     parent_type: &str,
     names: &HashMap<(String, String), usize>,
 ) -> Option<usize> {
-    let r = &res[n];
-    let by_ref = r
+    let by_ref = res[n]
         .references
         .get(link)
         .into_iter()
         .flatten()
         .filter_map(|t| cx.resolve(t, n))
-        .find(|&p| res[p].tf_type == parent_type);
-    by_ref.or_else(|| {
-        names
-            .get(&(lc(r.attr("resource_group_name")), lc(r.attr(link))))
-            .copied()
-    })
+        .find(|&p| built[p].tf_type == parent_type);
+    let k = &built[n].keys;
+    by_ref.or_else(|| names.get(&(k.rg.clone(), k.parent.clone())).copied())
 }
 
 /// `properties.<key>` of a document as an array, created when absent.
@@ -68,14 +81,14 @@ fn array_at<'d>(doc: &'d mut serde_json::Map<String, Value>, key: &str) -> &'d m
 }
 
 pub(crate) fn fold(
-    cx: &Cx<'_>,
+    cx: &Cx,
     mut built: Vec<Built>,
     kind: InputKind,
     res: &[TfResource],
 ) -> Vec<Resource> {
     let mut dropped = vec![false; built.len()];
-    let nsgs = by_group_name(&built, res, network_security_group::NSG.tf_type);
-    let vnets = by_group_name(&built, res, virtual_network::SPEC.tf_type);
+    let nsgs = by_group_name(&built, network_security_group::NSG.tf_type);
+    let vnets = by_group_name(&built, virtual_network::SPEC.tf_type);
     let mut by_id: HashMap<String, usize> = HashMap::new();
     for (n, id) in cx.ids.iter().enumerate() {
         if let Some(id) = id {
@@ -91,6 +104,7 @@ pub(crate) fn fold(
         let Some(p) = parent(
             cx,
             res,
+            &built,
             n,
             "network_security_group_name",
             network_security_group::NSG.tf_type,
@@ -171,6 +185,7 @@ pub(crate) fn fold(
         let Some(p) = parent(
             cx,
             res,
+            &built,
             n,
             "virtual_network_name",
             virtual_network::SPEC.tf_type,

@@ -122,7 +122,7 @@ pub enum Ids {
 /// Builds one resource's ARM document.
 pub struct Builder<'a> {
     pub tf: &'a TfResource,
-    pub(super) cx: &'a Cx<'a>,
+    pub(super) cx: &'a Cx,
     pub(super) me: usize,
     /// The resource's id (real or synthetic); empty while ids are computed.
     pub id: String,
@@ -176,6 +176,16 @@ fn mark_node<'v>(mut v: &'v Value, tf: &str) -> Result<Option<&'v Value>, ()> {
     Ok(Some(v))
 }
 
+/// Whether a mark tree holds a `true` anywhere.
+fn has_mark(v: &Value) -> bool {
+    match v {
+        Value::Bool(b) => *b,
+        Value::Object(m) => m.values().any(has_mark),
+        Value::Array(a) => a.iter().any(has_mark),
+        _ => false,
+    }
+}
+
 /// Relative paths of every `true` below a mark tree.
 fn marks_below(v: &Value, at: &mut Vec<Seg>, out: &mut Vec<Path>) {
     match v {
@@ -198,6 +208,38 @@ fn marks_below(v: &Value, at: &mut Vec<Seg>, out: &mut Vec<Path>) {
     }
 }
 
+thread_local! {
+    /// Parsed ARM paths of the tables' `&'static str`s, parsed once per thread.
+    static PATHS: std::cell::RefCell<std::collections::HashMap<(usize, usize), &'static Path>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// The parsed form of a table's ARM path. The tables are a fixed set of
+/// literals, so the few hundred parsed paths are kept for the process.
+fn static_path(s: &'static str) -> &'static Path {
+    PATHS.with(|m| {
+        *m.borrow_mut()
+            .entry((s.as_ptr() as usize, s.len()))
+            .or_insert_with(|| Box::leak(Box::new(Path::parse(s))))
+    })
+}
+
+/// An ARM path as a base and a relative part, joined only when a mark needs it.
+#[derive(Clone, Copy)]
+pub struct Arm<'p> {
+    pub base: &'p Path,
+    pub rel: &'p Path,
+}
+
+impl Arm<'_> {
+    pub fn full(&self) -> Path {
+        concat(self.base, self.rel)
+    }
+    fn segs(&self) -> impl Iterator<Item = &Seg> {
+        self.base.0.iter().chain(self.rel.0.iter())
+    }
+}
+
 fn join_tf(base: &str, rel: &str) -> String {
     match (base.is_empty(), rel.is_empty()) {
         (true, _) => rel.to_string(),
@@ -213,7 +255,7 @@ fn concat(base: &Path, rel: &Path) -> Path {
 }
 
 impl<'a> Builder<'a> {
-    pub(super) fn new(tf: &'a TfResource, cx: &'a Cx<'a>, me: usize) -> Self {
+    pub(super) fn new(tf: &'a TfResource, cx: &'a Cx, me: usize) -> Self {
         Builder {
             tf,
             cx,
@@ -247,11 +289,7 @@ impl<'a> Builder<'a> {
     pub fn is_unknown(&self, tf: &str) -> bool {
         match mark_node(&self.tf.unknown, tf) {
             Err(()) => true,
-            Ok(Some(v)) => {
-                let mut out = Vec::new();
-                marks_below(v, &mut Vec::new(), &mut out);
-                !out.is_empty()
-            }
+            Ok(Some(v)) => has_mark(v),
             Ok(None) => false,
         }
     }
@@ -324,20 +362,31 @@ impl<'a> Builder<'a> {
 
     /// Sets a value, creating the objects and arrays on the way.
     pub fn put(&mut self, path: &Path, v: Value) {
-        let Some((last, init)) = path.0.split_last() else {
-            return;
-        };
-        let mut cur: &mut Value = match init.first() {
-            None => {
-                if let Seg::Key(k) = last {
-                    self.doc.insert(k.clone(), v);
+        let root = Path::root();
+        self.put_at(
+            Arm {
+                base: &root,
+                rel: path,
+            },
+            v,
+        );
+    }
+
+    fn put_at(&mut self, arm: Arm<'_>, v: Value) {
+        let mut segs = arm.segs();
+        let mut cur: &mut Value = match segs.next() {
+            Some(Seg::Key(k)) => {
+                if !self.doc.contains_key(k) {
+                    self.doc.insert(k.clone(), Value::Null);
                 }
-                return;
+                match self.doc.get_mut(k) {
+                    Some(x) => x,
+                    None => return,
+                }
             }
-            Some(Seg::Key(k)) => self.doc.entry(k.clone()).or_insert(Value::Null),
-            Some(Seg::Index(_)) => return,
+            _ => return,
         };
-        for s in init.iter().skip(1).chain(std::iter::once(last)) {
+        for s in segs {
             cur = step(cur, s);
         }
         *cur = v;
@@ -364,14 +413,14 @@ impl<'a> Builder<'a> {
         self.sensitive.insert(p);
     }
 
-    fn line(&mut self, tf: &str, arm: &Path) {
+    fn line(&mut self, tf: &str, arm: Arm<'_>) {
         if let Some(l) = self.tf.origin.attribute_lines.get(tf) {
-            self.lines.insert(arm.to_string(), *l);
+            self.lines.insert(arm.full().to_string(), *l);
         }
     }
 
     /// Copies the unknown and sensitive marks below `tf` to below `arm`.
-    fn carry_marks(&mut self, tf: &str, arm: &Path) {
+    fn carry_marks(&mut self, tf: &str, arm: Arm<'_>) {
         for (tree, unknown) in [(&self.tf.unknown, true), (&self.tf.sensitive, false)] {
             let mut rel = Vec::new();
             match mark_node(tree, tf) {
@@ -380,7 +429,7 @@ impl<'a> Builder<'a> {
                 Ok(None) => {}
             }
             for r in rel {
-                let p = concat(arm, &r);
+                let p = concat(&arm.full(), &r);
                 if unknown {
                     self.unknown.insert(p);
                 } else {
@@ -398,13 +447,16 @@ impl<'a> Builder<'a> {
     pub fn apply(&mut self, fields: &[Field], tf_base: &str, arm_base: &Path) {
         for fl in fields {
             let tf = join_tf(tf_base, fl.tf);
-            let arm = concat(arm_base, &Path::parse(fl.arm));
-            self.line(&tf, &arm);
+            let arm = Arm {
+                base: arm_base,
+                rel: static_path(fl.arm),
+            };
+            self.line(&tf, arm);
             self.field(fl.conv, &tf, arm);
         }
     }
 
-    fn field(&mut self, conv: Conv, tf: &str, arm: Path) {
+    fn field(&mut self, conv: Conv, tf: &str, arm: Arm<'_>) {
         let v = self.get(tf);
         let fully_unknown = self.is_fully_unknown(tf);
         match conv {
@@ -430,21 +482,21 @@ impl<'a> Builder<'a> {
                             .filter(|c| !c.is_whitespace())
                             .flat_map(char::to_lowercase)
                             .collect();
-                        self.put(&arm, Value::String(norm));
+                        self.put_at(arm, Value::String(norm));
                     }
-                    (Some(x), _) => self.put(&arm, x.clone()),
+                    (Some(x), _) => self.put_at(arm, x.clone()),
                     (None, _) if fully_unknown => {}
-                    (None, Conv::DefaultStr(d)) => self.put(&arm, Value::String(d.to_string())),
-                    (None, Conv::DefaultBool(d)) => self.put(&arm, Value::Bool(d)),
-                    (None, Conv::Plural) => self.put(&arm, Value::Array(Vec::new())),
+                    (None, Conv::DefaultStr(d)) => self.put_at(arm, Value::String(d.to_string())),
+                    (None, Conv::DefaultBool(d)) => self.put_at(arm, Value::Bool(d)),
+                    (None, Conv::Plural) => self.put_at(arm, Value::Array(Vec::new())),
                     (None, _) => {}
                 }
                 if matches!(conv, Conv::Secret)
                     && (present.is_some() || fully_unknown || self.sensitive_at(tf))
                 {
-                    self.sensitive.insert(arm.clone());
+                    self.sensitive.insert(arm.full());
                 }
-                self.carry_marks(tf, &arm);
+                self.carry_marks(tf, arm);
             }
             Conv::Choice(yes, no, default) => {
                 let b = if fully_unknown {
@@ -453,10 +505,10 @@ impl<'a> Builder<'a> {
                     v.and_then(Value::as_bool).or(default)
                 };
                 if let Some(b) = b {
-                    self.put(&arm, Value::String(if b { yes } else { no }.to_string()));
+                    self.put_at(arm, Value::String(if b { yes } else { no }.to_string()));
                 }
                 if fully_unknown {
-                    self.unknown.insert(arm);
+                    self.unknown.insert(arm.full());
                 }
             }
             Conv::Id | Conv::IdObj | Conv::IdObjs | Conv::IdKeys => match self.ids(tf) {
@@ -475,13 +527,13 @@ impl<'a> Builder<'a> {
                                 .collect(),
                         ),
                     };
-                    self.put(&arm, val);
+                    self.put_at(arm, val);
                 }
                 Ids::Unknown => {
                     let p = if matches!(conv, Conv::IdObj) {
-                        arm.key("id")
+                        arm.full().key("id")
                     } else {
-                        arm
+                        arm.full()
                     };
                     self.unknown.insert(p);
                 }
@@ -489,48 +541,49 @@ impl<'a> Builder<'a> {
             },
             Conv::Principal => {
                 if let Some((id, _)) = self.referenced(tf).into_iter().next() {
-                    self.links.insert(arm.to_string(), id);
+                    self.links.insert(arm.full().to_string(), id);
                 }
                 if let Some(x) = v.filter(|_| !fully_unknown) {
-                    self.put(&arm, x.clone());
+                    self.put_at(arm, x.clone());
                 }
-                self.carry_marks(tf, &arm);
+                self.carry_marks(tf, arm);
             }
             Conv::Json => {
                 if fully_unknown {
-                    self.unknown.insert(arm);
+                    self.unknown.insert(arm.full());
                 } else if let Some(s) = v.and_then(Value::as_str).filter(|s| !s.trim().is_empty()) {
                     match serde_json::from_str::<Value>(s) {
-                        Ok(j) => self.put(&arm, j),
+                        Ok(j) => self.put_at(arm, j),
                         Err(e) => {
                             self.notes.push(format!(
                                 "{}: `{tf}` is not valid JSON ({e}); kept as a string",
                                 self.tf.address
                             ));
-                            self.put(&arm, Value::String(s.to_string()));
+                            self.put_at(arm, Value::String(s.to_string()));
                         }
                     }
                 } else if let Some(x) = v.filter(|x| x.is_object()) {
-                    self.put(&arm, x.clone());
+                    self.put_at(arm, x.clone());
                 }
             }
             Conv::Join => {
                 if fully_unknown {
-                    self.unknown.insert(arm);
+                    self.unknown.insert(arm.full());
                 } else if let Some(Value::Array(a)) = v {
                     let parts: Vec<&str> = a.iter().filter_map(Value::as_str).collect();
                     if !parts.is_empty() {
-                        self.put(&arm, Value::String(parts.join(" ")));
+                        self.put_at(arm, Value::String(parts.join(" ")));
                     }
                 }
             }
             Conv::NameValue(key) => {
                 if fully_unknown {
-                    self.unknown.insert(arm);
+                    self.unknown.insert(arm.full());
                     return;
                 }
                 let Some(Value::Object(m)) = v else { return };
-                let mut arr = match self.at(&arm) {
+                let full = arm.full();
+                let mut arr = match self.at(&full) {
                     Some(Value::Array(a)) => a.clone(),
                     _ => Vec::new(),
                 };
@@ -539,24 +592,32 @@ impl<'a> Builder<'a> {
                     let n = arr.len();
                     arr.push(serde_json::json!({ "name": k, key: x }));
                     if secret || self.sensitive_at(&format!("{tf}.{k}")) {
-                        self.sensitive.insert(arm.index(n).key(key));
+                        self.sensitive.insert(full.index(n).key(key));
                     }
                     if mark_node(&self.tf.unknown, &format!("{tf}.{k}")).is_err() {
-                        self.unknown.insert(arm.index(n).key(key));
+                        self.unknown.insert(full.index(n).key(key));
                     }
                 }
-                self.put(&arm, Value::Array(arr));
+                self.put_at(arm, Value::Array(arr));
             }
             Conv::Blocks(sub) => {
                 if fully_unknown {
-                    self.unknown.insert(arm);
+                    self.unknown.insert(arm.full());
                     return;
                 }
                 let Some(Value::Array(a)) = v else { return };
+                let full = arm.full();
                 for i in 0..a.len() {
                     let tfi = format!("{tf}.{i}");
-                    let armi = arm.index(i);
-                    self.line(&tfi, &armi);
+                    let armi = full.index(i);
+                    let root = Path::root();
+                    self.line(
+                        &tfi,
+                        Arm {
+                            base: &root,
+                            rel: &armi,
+                        },
+                    );
                     self.put(&armi, Value::Object(Map::new()));
                     self.apply(sub, &tfi, &armi);
                 }
@@ -590,7 +651,14 @@ pub fn ensure_array(v: &mut Value) -> &mut Vec<Value> {
 /// One step down, replacing a value of the wrong shape.
 fn step<'v>(cur: &'v mut Value, s: &Seg) -> &'v mut Value {
     match s {
-        Seg::Key(k) => ensure_object(cur).entry(k.clone()).or_insert(Value::Null),
+        Seg::Key(k) => {
+            let m = ensure_object(cur);
+            if !m.contains_key(k) {
+                m.insert(k.clone(), Value::Null);
+            }
+            m.get_mut(k)
+                .unwrap_or_else(|| unreachable!("inserted above"))
+        }
         Seg::Index(i) => {
             let a = ensure_array(cur);
             if a.len() <= *i {
