@@ -213,7 +213,7 @@ fn federated_facts(r: &mut Resource) {
 /// Built-in role definition GUIDs → role names (the roles rules care about).
 pub const BUILTIN_ROLES: &[(&str, &str)] = &[
     ("8e3af657-a8ff-443c-a75c-2fe8c4bcb635", "Owner"),
-    ("b24988ac-6180-49ee-bf4f-e8ee7d5ef09d", "Contributor"),
+    ("b24988ac-6180-42a0-ab88-20f7382dd24c", "Contributor"),
     (
         "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9",
         "User Access Administrator",

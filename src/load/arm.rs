@@ -1051,6 +1051,7 @@ fn unfold_children(docs: &[RawDoc], standalone: &HashSet<String>) -> Vec<RawDoc>
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
     use super::*;
 
     #[test]

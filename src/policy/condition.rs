@@ -338,7 +338,7 @@ mod tests {
             (json!({"field": "type", "equals": "a", "in": ["a"]}), "two operators"),
             (json!({"AllOf": []}), "no conditions"),
             (json!({"count": {"field": "Microsoft.Network/networkSecurityGroups/securityRules[*]", "bogus": 1}, "equals": 0}), "unknown key `bogus`"),
-            (json!({"value": "[concat(", "equals": "x"}), "unterminated"),
+            (json!({"value": "[concat(]", "equals": "x"}), "ends too early"),
         ] {
             let e = parse(&c).unwrap_err();
             assert!(e.message.contains(want), "{c}: {}", e.message);

@@ -173,7 +173,8 @@ impl Parser<'_> {
                     Expr::Call(name.to_ascii_lowercase(), args)
                 }
             }
-            other => return Err(format!("unexpected `{}` in expression", other.map(String::from).unwrap_or_default())),
+            Some(c) => return Err(format!("unexpected `{c}` in expression `[{}]`", self.s)),
+            None => return Err(format!("expression `[{}]` ends too early", self.s)),
         };
         loop {
             if self.eat('.') {
@@ -692,7 +693,9 @@ mod tests {
 
     #[test]
     fn parse_errors() {
-        assert!(parse_template("[concat(").is_err());
+        assert!(parse_template("[concat(]").is_err());
+        // Not bracketed at both ends: a literal, as ARM reads it.
+        assert!(matches!(parse_template("[concat("), Ok(Template::Lit(_))));
         assert!(parse_template("[nosuchfunction(1)]").unwrap_err().contains("unknown function"));
         assert!(parse_template("[concat('a') extra]").is_err());
     }
