@@ -201,7 +201,10 @@ fn plan_and_deployed_resources_give_the_same_verdicts() {
     // A role assignment's name is a GUID chosen at apply: its plan id is
     // synthetic, so role assignments are compared by type (and count).
     let key = |f: &mcpguard::findings::Finding| {
-        if f.resource.arm_type.eq_ignore_ascii_case("Microsoft.Authorization/roleAssignments") {
+        if f.resource
+            .arm_type
+            .eq_ignore_ascii_case("Microsoft.Authorization/roleAssignments")
+        {
             f.resource.arm_type.to_ascii_lowercase()
         } else {
             f.resource.id.to_ascii_lowercase()
@@ -217,6 +220,11 @@ fn plan_and_deployed_resources_give_the_same_verdicts() {
             v.sort();
             v
         };
-        assert_eq!(verdicts("plan.json"), verdicts("arm.json"), "{}", dir.display());
+        assert_eq!(
+            verdicts("plan.json"),
+            verdicts("arm.json"),
+            "{}",
+            dir.display()
+        );
     }
 }

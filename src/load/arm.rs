@@ -1051,8 +1051,8 @@ fn unfold_children(docs: &[RawDoc], standalone: &HashSet<String>) -> Vec<RawDoc>
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn types_from_ids() {

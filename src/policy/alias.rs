@@ -91,9 +91,10 @@ impl AliasTable {
     pub fn add_json(&mut self, v: &Value) -> Result<usize, String> {
         let namespaces: Vec<&Value> = match v {
             Value::Array(a) => a.iter().collect(),
-            Value::Object(o) if o.contains_key("value") => {
-                o["value"].as_array().map(|a| a.iter().collect()).unwrap_or_default()
-            }
+            Value::Object(o) if o.contains_key("value") => o["value"]
+                .as_array()
+                .map(|a| a.iter().collect())
+                .unwrap_or_default(),
             Value::Object(_) => vec![v],
             _ => return Err("expected an array of provider namespaces".to_string()),
         };
@@ -104,8 +105,16 @@ impl AliasTable {
                 .and_then(Value::as_array)
                 .ok_or("a namespace has no `resourceTypes` array")?;
             for rt in types {
-                for a in rt.get("aliases").and_then(Value::as_array).into_iter().flatten() {
-                    let name = a.get("name").and_then(Value::as_str).ok_or("an alias has no `name`")?;
+                for a in rt
+                    .get("aliases")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    let name = a
+                        .get("name")
+                        .and_then(Value::as_str)
+                        .ok_or("an alias has no `name`")?;
                     let path = a
                         .get("defaultPath")
                         .and_then(Value::as_str)
@@ -148,7 +157,8 @@ static EXTRA: OnceLock<AliasTable> = OnceLock::new();
 pub fn load_alias_file(path: &std::path::Path) -> Result<usize, crate::load::InputError> {
     let text = crate::load::read_text(path)?;
     let shown = path.display().to_string();
-    let v: Value = serde_json::from_str(&text).map_err(|e| crate::load::InputError::json(&shown, &text, &e, "alias file"))?;
+    let v: Value = serde_json::from_str(&text)
+        .map_err(|e| crate::load::InputError::json(&shown, &text, &e, "alias file"))?;
     let mut t = AliasTable::default();
     let n = t
         .add_json(&v)
@@ -198,8 +208,16 @@ mod tests {
     fn paths() {
         assert_eq!(
             parse_path("tags['a.b'].c[*]"),
-            vec![PSeg::Key("tags".into()), PSeg::Key("a.b".into()), PSeg::Key("c".into()), PSeg::Star]
+            vec![
+                PSeg::Key("tags".into()),
+                PSeg::Key("a.b".into()),
+                PSeg::Key("c".into()),
+                PSeg::Star
+            ]
         );
-        assert_eq!(parse_path("tags[x y]"), vec![PSeg::Key("tags".into()), PSeg::Key("x y".into())]);
+        assert_eq!(
+            parse_path("tags[x y]"),
+            vec![PSeg::Key("tags".into()), PSeg::Key("x y".into())]
+        );
     }
 }

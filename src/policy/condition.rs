@@ -59,7 +59,13 @@ impl Op {
     pub fn negated(self) -> bool {
         matches!(
             self,
-            Op::NotEquals | Op::NotLike | Op::NotMatch | Op::NotMatchInsensitively | Op::NotContains | Op::NotIn | Op::NotContainsKey
+            Op::NotEquals
+                | Op::NotLike
+                | Op::NotMatch
+                | Op::NotMatchInsensitively
+                | Op::NotContains
+                | Op::NotIn
+                | Op::NotContainsKey
         )
     }
 }
@@ -92,30 +98,81 @@ impl FieldRef {
     }
 }
 
-const GENERIC: &[&str] = &["name", "fullname", "kind", "type", "location", "id", "identity", "tags", "sku", "zones", "properties", "plan", "managedby", "extendedlocation"];
+const GENERIC: &[&str] = &[
+    "name",
+    "fullname",
+    "kind",
+    "type",
+    "location",
+    "id",
+    "identity",
+    "tags",
+    "sku",
+    "zones",
+    "properties",
+    "plan",
+    "managedby",
+    "extendedlocation",
+];
 
 /// Parses one part: `type`, `tags['x']`, `identity.type`, an alias, `mcpguard.fact`.
 pub fn parse_part(text: &str) -> FieldPart {
     let t = text.trim();
     let lower = t.to_ascii_lowercase();
     if lower == "fullname" {
-        return FieldPart { text: t.to_string(), path: vec![], fact: false, full_name: true, unknown_alias: false };
+        return FieldPart {
+            text: t.to_string(),
+            path: vec![],
+            fact: false,
+            full_name: true,
+            unknown_alias: false,
+        };
     }
-    if let Some(rest) = lower.strip_prefix("mcpguard.").map(|_| &t["mcpguard.".len()..]) {
-        return FieldPart { text: t.to_string(), path: alias::parse_path(rest), fact: true, full_name: false, unknown_alias: false };
+    if let Some(rest) = lower
+        .strip_prefix("mcpguard.")
+        .map(|_| &t["mcpguard.".len()..])
+    {
+        return FieldPart {
+            text: t.to_string(),
+            path: alias::parse_path(rest),
+            fact: true,
+            full_name: false,
+            unknown_alias: false,
+        };
     }
     let head = lower.split(['.', '[']).next().unwrap_or("");
     if !t.contains('/') && GENERIC.contains(&head) {
-        return FieldPart { text: t.to_string(), path: alias::parse_path(t), fact: false, full_name: false, unknown_alias: false };
+        return FieldPart {
+            text: t.to_string(),
+            path: alias::parse_path(t),
+            fact: false,
+            full_name: false,
+            unknown_alias: false,
+        };
     }
     match alias::lookup(t) {
-        Some(path) => FieldPart { text: t.to_string(), path, fact: false, full_name: false, unknown_alias: false },
-        None => FieldPart { text: t.to_string(), path: vec![], fact: false, full_name: false, unknown_alias: true },
+        Some(path) => FieldPart {
+            text: t.to_string(),
+            path,
+            fact: false,
+            full_name: false,
+            unknown_alias: false,
+        },
+        None => FieldPart {
+            text: t.to_string(),
+            path: vec![],
+            fact: false,
+            full_name: false,
+            unknown_alias: true,
+        },
     }
 }
 
 pub fn parse_field(text: &str) -> FieldRef {
-    FieldRef { text: text.to_string(), hops: text.split(" -> ").map(parse_part).collect() }
+    FieldRef {
+        text: text.to_string(),
+        hops: text.split(" -> ").map(parse_part).collect(),
+    }
 }
 
 /// A field name may itself be an expression (`[concat('tags[', parameters('t'), ']')]`).
@@ -129,8 +186,15 @@ pub enum FieldSpec {
 pub enum Subject {
     Field(FieldSpec),
     Value(Template),
-    FieldCount { field: FieldRef, where_: Option<Box<Cond>> },
-    ValueCount { value: Template, name: Option<String>, where_: Option<Box<Cond>> },
+    FieldCount {
+        field: FieldRef,
+        where_: Option<Box<Cond>>,
+    },
+    ValueCount {
+        value: Template,
+        name: Option<String>,
+        where_: Option<Box<Cond>>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -138,7 +202,11 @@ pub enum Cond {
     AllOf(Vec<Cond>),
     AnyOf(Vec<Cond>),
     Not(Box<Cond>),
-    Leaf { subject: Subject, op: Op, operand: Template },
+    Leaf {
+        subject: Subject,
+        op: Op,
+        operand: Template,
+    },
 }
 
 /// A parse error, with the JSON key or value it is about (to locate it).
@@ -149,7 +217,10 @@ pub struct CondError {
 }
 
 fn err(message: impl Into<String>, near: impl Into<String>) -> CondError {
-    CondError { message: message.into(), near: near.into() }
+    CondError {
+        message: message.into(),
+        near: near.into(),
+    }
 }
 
 fn template(v: &Value, _key: &str) -> Result<Template, CondError> {
@@ -160,9 +231,12 @@ fn template(v: &Value, _key: &str) -> Result<Template, CondError> {
 }
 
 pub fn parse(v: &Value) -> Result<Cond, CondError> {
-    let obj = v
-        .as_object()
-        .ok_or_else(|| err(format!("a condition must be an object, got `{v}`"), v.to_string()))?;
+    let obj = v.as_object().ok_or_else(|| {
+        err(
+            format!("a condition must be an object, got `{v}`"),
+            v.to_string(),
+        )
+    })?;
     let mut logical = None;
     let mut subject: Option<(&str, &Value)> = None;
     let mut op: Option<(Op, &str, &Value)> = None;
@@ -171,20 +245,29 @@ pub fn parse(v: &Value) -> Result<Cond, CondError> {
         match l.as_str() {
             "allof" | "anyof" | "not" => {
                 if logical.is_some() || obj.len() > 1 {
-                    return Err(err(format!("`{k}` must be the only key of its object"), k.clone()));
+                    return Err(err(
+                        format!("`{k}` must be the only key of its object"),
+                        k.clone(),
+                    ));
                 }
                 logical = Some((l.clone(), val));
             }
             "field" | "value" | "count" => {
                 if subject.is_some() {
-                    return Err(err(format!("a condition has two subjects (`{k}`)"), k.clone()));
+                    return Err(err(
+                        format!("a condition has two subjects (`{k}`)"),
+                        k.clone(),
+                    ));
                 }
                 subject = Some((k.as_str(), val));
             }
             _ => match OPERATORS.iter().find(|(n, _)| n.eq_ignore_ascii_case(k)) {
                 Some((_, o)) => {
                     if let Some((_, prev, _)) = op {
-                        return Err(err(format!("a condition has two operators (`{prev}` and `{k}`)"), k.clone()));
+                        return Err(err(
+                            format!("a condition has two operators (`{prev}` and `{k}`)"),
+                            k.clone(),
+                        ));
                     }
                     op = Some((*o, k.as_str(), val));
                 }
@@ -196,28 +279,52 @@ pub fn parse(v: &Value) -> Result<Cond, CondError> {
         return match l.as_str() {
             "not" => Ok(Cond::Not(Box::new(parse(val)?))),
             _ => {
-                let arr = val.as_array().ok_or_else(|| err(format!("`{l}` needs an array of conditions"), l.clone()))?;
+                let arr = val
+                    .as_array()
+                    .ok_or_else(|| err(format!("`{l}` needs an array of conditions"), l.clone()))?;
                 if arr.is_empty() {
                     return Err(err(format!("`{l}` has no conditions"), l.clone()));
                 }
                 let kids = arr.iter().map(parse).collect::<Result<Vec<_>, _>>()?;
-                Ok(if l == "allof" { Cond::AllOf(kids) } else { Cond::AnyOf(kids) })
+                Ok(if l == "allof" {
+                    Cond::AllOf(kids)
+                } else {
+                    Cond::AnyOf(kids)
+                })
             }
         };
     }
-    let (skey, sval) = subject.ok_or_else(|| err("a condition needs `field`, `value` or `count`", v.to_string()))?;
-    let (op, okey, oval) = op.ok_or_else(|| err(format!("the condition on `{skey}` has no operator"), skey.to_string()))?;
+    let (skey, sval) = subject.ok_or_else(|| {
+        err(
+            "a condition needs `field`, `value` or `count`",
+            v.to_string(),
+        )
+    })?;
+    let (op, okey, oval) = op.ok_or_else(|| {
+        err(
+            format!("the condition on `{skey}` has no operator"),
+            skey.to_string(),
+        )
+    })?;
     let operand = template(oval, okey)?;
-    if matches!(op, Op::Match | Op::NotMatch | Op::MatchInsensitively | Op::NotMatchInsensitively) {
+    if matches!(
+        op,
+        Op::Match | Op::NotMatch | Op::MatchInsensitively | Op::NotMatchInsensitively
+    ) {
         if let Template::Lit(p) = &operand {
             if !p.is_string() {
-                return Err(err(format!("`{okey}` needs a pattern string"), okey.to_string()));
+                return Err(err(
+                    format!("`{okey}` needs a pattern string"),
+                    okey.to_string(),
+                ));
             }
         }
     }
     let subject = match skey.to_ascii_lowercase().as_str() {
         "field" => {
-            let s = sval.as_str().ok_or_else(|| err("`field` must be a string", skey.to_string()))?;
+            let s = sval
+                .as_str()
+                .ok_or_else(|| err("`field` must be a string", skey.to_string()))?;
             match expr::parse_template(s).map_err(|e| err(e, s.to_string()))? {
                 Template::Expr(e) => Subject::Field(FieldSpec::Dynamic(e)),
                 Template::Lit(_) => Subject::Field(FieldSpec::Static(parse_field(s))),
@@ -225,16 +332,29 @@ pub fn parse(v: &Value) -> Result<Cond, CondError> {
         }
         "value" => Subject::Value(template(sval, skey)?),
         _ => {
-            let c = sval.as_object().ok_or_else(|| err("`count` must be an object", skey.to_string()))?;
+            let c = sval
+                .as_object()
+                .ok_or_else(|| err("`count` must be an object", skey.to_string()))?;
             let mut field = None;
             let mut value = None;
             let mut name = None;
             let mut where_ = None;
             for (k, x) in c {
                 match k.to_ascii_lowercase().as_str() {
-                    "field" => field = Some(x.as_str().ok_or_else(|| err("`count.field` must be a string", k.clone()))?),
+                    "field" => {
+                        field = Some(
+                            x.as_str()
+                                .ok_or_else(|| err("`count.field` must be a string", k.clone()))?,
+                        )
+                    }
                     "value" => value = Some(template(x, k)?),
-                    "name" => name = Some(x.as_str().ok_or_else(|| err("`count.name` must be a string", k.clone()))?.to_string()),
+                    "name" => {
+                        name = Some(
+                            x.as_str()
+                                .ok_or_else(|| err("`count.name` must be a string", k.clone()))?
+                                .to_string(),
+                        )
+                    }
                     "where" => where_ = Some(Box::new(parse(x)?)),
                     _ => return Err(err(format!("unknown key `{k}` in `count`"), k.clone())),
                 }
@@ -243,16 +363,32 @@ pub fn parse(v: &Value) -> Result<Cond, CondError> {
                 (Some(f), None) => {
                     let fr = parse_field(f);
                     if !fr.is_collection() && !fr.hops.iter().any(|h| h.unknown_alias) {
-                        return Err(err(format!("`count.field` must be a `[*]` alias, got `{f}`"), f.to_string()));
+                        return Err(err(
+                            format!("`count.field` must be a `[*]` alias, got `{f}`"),
+                            f.to_string(),
+                        ));
                     }
                     Subject::FieldCount { field: fr, where_ }
                 }
-                (None, Some(v)) => Subject::ValueCount { value: v, name, where_ },
-                _ => return Err(err("`count` needs exactly one of `field` and `value`", skey.to_string())),
+                (None, Some(v)) => Subject::ValueCount {
+                    value: v,
+                    name,
+                    where_,
+                },
+                _ => {
+                    return Err(err(
+                        "`count` needs exactly one of `field` and `value`",
+                        skey.to_string(),
+                    ))
+                }
             }
         }
     };
-    Ok(Cond::Leaf { subject, op, operand })
+    Ok(Cond::Leaf {
+        subject,
+        op,
+        operand,
+    })
 }
 
 /// Every field string a condition reads (static ones), for docs and sweeps.
@@ -260,7 +396,9 @@ pub fn fields(c: &Cond, out: &mut Vec<String>) {
     match c {
         Cond::AllOf(k) | Cond::AnyOf(k) => k.iter().for_each(|x| fields(x, out)),
         Cond::Not(x) => fields(x, out),
-        Cond::Leaf { subject, operand, .. } => {
+        Cond::Leaf {
+            subject, operand, ..
+        } => {
             match subject {
                 Subject::Field(FieldSpec::Static(f)) => out.push(f.text.clone()),
                 Subject::Field(FieldSpec::Dynamic(e)) => expr::fields_read(e, out),
@@ -332,13 +470,25 @@ mod tests {
     #[test]
     fn parse_rejects_bad_conditions() {
         for (c, want) in [
-            (json!({"field": "type", "equalz": "x"}), "unknown key `equalz`"),
+            (
+                json!({"field": "type", "equalz": "x"}),
+                "unknown key `equalz`",
+            ),
             (json!({"anyof": [], "x": 1}), "only key"),
             (json!({"field": "type"}), "no operator"),
-            (json!({"field": "type", "equals": "a", "in": ["a"]}), "two operators"),
+            (
+                json!({"field": "type", "equals": "a", "in": ["a"]}),
+                "two operators",
+            ),
             (json!({"AllOf": []}), "no conditions"),
-            (json!({"count": {"field": "Microsoft.Network/networkSecurityGroups/securityRules[*]", "bogus": 1}, "equals": 0}), "unknown key `bogus`"),
-            (json!({"value": "[concat(]", "equals": "x"}), "ends too early"),
+            (
+                json!({"count": {"field": "Microsoft.Network/networkSecurityGroups/securityRules[*]", "bogus": 1}, "equals": 0}),
+                "unknown key `bogus`",
+            ),
+            (
+                json!({"value": "[concat(]", "equals": "x"}),
+                "ends too early",
+            ),
         ] {
             let e = parse(&c).unwrap_err();
             assert!(e.message.contains(want), "{c}: {}", e.message);

@@ -42,8 +42,15 @@ pub struct Item {
 
 #[derive(Debug, Clone)]
 enum Binding {
-    Field { pattern: Vec<PSeg>, fact: bool, at: Path },
-    Value { name: Option<String>, value: Val },
+    Field {
+        pattern: Vec<PSeg>,
+        fact: bool,
+        at: Path,
+    },
+    Value {
+        name: Option<String>,
+        value: Val,
+    },
 }
 
 /// Members of a `count` that matched, kept so a message can name them.
@@ -72,7 +79,11 @@ pub struct Res {
 
 impl Res {
     fn of(tri: Tri) -> Res {
-        Res { tri, evidence: Vec::new(), unknown: Vec::new() }
+        Res {
+            tri,
+            evidence: Vec::new(),
+            unknown: Vec::new(),
+        }
     }
 }
 
@@ -90,7 +101,8 @@ fn seg_eq(a: &PSeg, b: &PSeg) -> bool {
 
 fn child<'v>(v: &'v Value, k: &str) -> Option<(&'v String, &'v Value)> {
     let m = v.as_object()?;
-    m.get_key_value(k).or_else(|| m.iter().find(|(key, _)| key_eq(key, k)))
+    m.get_key_value(k)
+        .or_else(|| m.iter().find(|(key, _)| key_eq(key, k)))
 }
 
 /// The `fullName` of a resource: parent names and its own, from the id.
@@ -100,7 +112,13 @@ fn full_name(res: &Resource) -> String {
         Some((_, rest)) => {
             let parts: Vec<&str> = rest.split('/').collect();
             // namespace, type, name, childType, childName, …: names at even positions after the first.
-            parts.iter().skip(2).step_by(2).copied().collect::<Vec<_>>().join("/")
+            parts
+                .iter()
+                .skip(2)
+                .step_by(2)
+                .copied()
+                .collect::<Vec<_>>()
+                .join("/")
         }
         None => res.name().to_string(),
     }
@@ -108,18 +126,34 @@ fn full_name(res: &Resource) -> String {
 
 impl<'a> Ctx<'a> {
     pub fn new(res: &'a Resource, inv: &'a Inventory, params: &'a Params) -> Self {
-        Ctx { res, inv, params, bindings: Vec::new(), matched: Vec::new() }
+        Ctx {
+            res,
+            inv,
+            params,
+            bindings: Vec::new(),
+            matched: Vec::new(),
+        }
     }
 
     /// Reads one field part on `res`; `bind` applies the count bindings (only
     /// on the resource being evaluated, not on dereferenced ones).
     fn walk_part(&self, part: &FieldPart, res: &Resource, bind: bool, out: &mut Vec<Item>) -> bool {
         if part.unknown_alias {
-            out.push(Item { got: Got::Unknown(format!("unknown alias `{}`", part.text)), path: part.text.clone(), at: None, hops: vec![] });
+            out.push(Item {
+                got: Got::Unknown(format!("unknown alias `{}`", part.text)),
+                path: part.text.clone(),
+                at: None,
+                hops: vec![],
+            });
             return false;
         }
         if part.full_name {
-            out.push(Item { got: Got::Known(Value::String(full_name(res))), path: "fullName".into(), at: Some(Path::root()), hops: vec![] });
+            out.push(Item {
+                got: Got::Known(Value::String(full_name(res))),
+                path: "fullName".into(),
+                at: Some(Path::root()),
+                hops: vec![],
+            });
             return false;
         }
         let (root, base) = if part.fact {
@@ -128,7 +162,17 @@ impl<'a> Ctx<'a> {
             (&res.doc, Path::root())
         };
         let mut collection = false;
-        self.rec(Some(root), base, &part.path, 0, res, bind, part.fact, out, &mut collection);
+        self.rec(
+            Some(root),
+            base,
+            &part.path,
+            0,
+            res,
+            bind,
+            part.fact,
+            out,
+            &mut collection,
+        );
         collection
     }
 
@@ -155,8 +199,15 @@ impl<'a> Ctx<'a> {
                 Some(x) => {
                     if let Some(p) = res.unknown.covering(&path) {
                         Got::Unknown(p.to_string())
-                    } else if (x.is_object() || x.is_array()) && res.unknown.first_below(&path).is_some() {
-                        Got::Unknown(res.unknown.first_below(&path).map(|p| p.to_string()).unwrap_or_default())
+                    } else if (x.is_object() || x.is_array())
+                        && res.unknown.first_below(&path).is_some()
+                    {
+                        Got::Unknown(
+                            res.unknown
+                                .first_below(&path)
+                                .map(|p| p.to_string())
+                                .unwrap_or_default(),
+                        )
                     } else if res.sensitive.touching(&path).is_some() {
                         Got::Known(Value::String(REDACTED.into()))
                     } else {
@@ -164,39 +215,98 @@ impl<'a> Ctx<'a> {
                     }
                 }
             };
-            out.push(Item { got, path: path.to_string(), at: Some(path), hops: vec![] });
+            out.push(Item {
+                got,
+                path: path.to_string(),
+                at: Some(path),
+                hops: vec![],
+            });
             return;
         }
         let Some(v) = v else {
             if let Some(p) = res.unknown.covering(&path) {
-                out.push(Item { got: Got::Unknown(p.to_string()), path: path.to_string(), at: Some(path), hops: vec![] });
+                out.push(Item {
+                    got: Got::Unknown(p.to_string()),
+                    path: path.to_string(),
+                    at: Some(path),
+                    hops: vec![],
+                });
                 return;
             }
-            if segs[i..].contains(&PSeg::Star) && !self.bound_index(&path, segs, i, bind, fact).is_some_and(|_| !segs[i + 1..].contains(&PSeg::Star)) {
+            if segs[i..].contains(&PSeg::Star)
+                && !self
+                    .bound_index(&path, segs, i, bind, fact)
+                    .is_some_and(|_| !segs[i + 1..].contains(&PSeg::Star))
+            {
                 // A missing array is an empty collection.
                 if segs[i..].iter().any(|s| *s == PSeg::Star) {
                     *collection = true;
                     return;
                 }
             }
-            out.push(Item { got: Got::Missing, path: path.to_string(), at: Some(path), hops: vec![] });
+            out.push(Item {
+                got: Got::Missing,
+                path: path.to_string(),
+                at: Some(path),
+                hops: vec![],
+            });
             return;
         };
         match &segs[i] {
             PSeg::Key(k) => match child(v, k) {
-                Some((real, c)) => self.rec(Some(c), path.key(real.clone()), segs, i + 1, res, bind, fact, out, collection),
-                None => self.rec(None, path.key(k.clone()), segs, i + 1, res, bind, fact, out, collection),
+                Some((real, c)) => self.rec(
+                    Some(c),
+                    path.key(real.clone()),
+                    segs,
+                    i + 1,
+                    res,
+                    bind,
+                    fact,
+                    out,
+                    collection,
+                ),
+                None => self.rec(
+                    None,
+                    path.key(k.clone()),
+                    segs,
+                    i + 1,
+                    res,
+                    bind,
+                    fact,
+                    out,
+                    collection,
+                ),
             },
             PSeg::Star => {
                 if let Some(idx) = self.bound_index(&path, segs, i, bind, fact) {
                     let el = v.as_array().and_then(|a| a.get(idx));
-                    self.rec(el, path.index(idx), segs, i + 1, res, bind, fact, out, collection);
+                    self.rec(
+                        el,
+                        path.index(idx),
+                        segs,
+                        i + 1,
+                        res,
+                        bind,
+                        fact,
+                        out,
+                        collection,
+                    );
                     return;
                 }
                 *collection = true;
                 if let Value::Array(a) = v {
                     for (j, el) in a.iter().enumerate() {
-                        self.rec(Some(el), path.index(j), segs, i + 1, res, bind, fact, out, collection);
+                        self.rec(
+                            Some(el),
+                            path.index(j),
+                            segs,
+                            i + 1,
+                            res,
+                            bind,
+                            fact,
+                            out,
+                            collection,
+                        );
                     }
                 }
             }
@@ -204,15 +314,30 @@ impl<'a> Ctx<'a> {
     }
 
     /// The member index a `count` binds the `[*]` at `segs[i]` to, if any.
-    fn bound_index(&self, path: &Path, segs: &[PSeg], i: usize, bind: bool, fact: bool) -> Option<usize> {
+    fn bound_index(
+        &self,
+        path: &Path,
+        segs: &[PSeg],
+        i: usize,
+        bind: bool,
+        fact: bool,
+    ) -> Option<usize> {
         if !bind {
             return None;
         }
         for b in self.bindings.iter().rev() {
-            if let Binding::Field { pattern, fact: bf, at } = b {
+            if let Binding::Field {
+                pattern,
+                fact: bf,
+                at,
+            } = b
+            {
                 if *bf == fact
                     && pattern.len() > i
-                    && pattern[..=i].iter().zip(&segs[..=i]).all(|(a, b)| seg_eq(a, b))
+                    && pattern[..=i]
+                        .iter()
+                        .zip(&segs[..=i])
+                        .all(|(a, b)| seg_eq(a, b))
                     && path.is_prefix_of(at)
                 {
                     if let Some(Seg::Index(n)) = at.0.get(path.0.len()) {
@@ -242,21 +367,38 @@ impl<'a> Ctx<'a> {
                         let mut got = Vec::new();
                         collection |= self.walk_part(part, t, false, &mut got);
                         let mut hops = it.hops.clone();
-                        hops.push(Evidence { path: it.path.clone(), value: match &it.got {
-                            Got::Known(v) => v.clone(),
-                            _ => Value::String(t.id().to_string()),
-                        }});
+                        hops.push(Evidence {
+                            path: it.path.clone(),
+                            value: match &it.got {
+                                Got::Known(v) => v.clone(),
+                                _ => Value::String(t.id().to_string()),
+                            },
+                        });
                         for g in got {
-                            next.push(Item { got: g.got, path: format!("{} -> {}", it.path, g.path), at: it.at.clone(), hops: hops.clone() });
+                            next.push(Item {
+                                got: g.got,
+                                path: format!("{} -> {}", it.path, g.path),
+                                at: it.at.clone(),
+                                hops: hops.clone(),
+                            });
                         }
                     }
                     (None, Got::Known(v)) => next.push(Item {
-                        got: Got::Unknown(format!("{}: `{}` is not among the scanned resources", it.path, expr::canonical(v))),
+                        got: Got::Unknown(format!(
+                            "{}: `{}` is not among the scanned resources",
+                            it.path,
+                            expr::canonical(v)
+                        )),
                         path: format!("{} -> {}", it.path, part.text),
                         at: it.at.clone(),
                         hops: it.hops.clone(),
                     }),
-                    (None, g) => next.push(Item { got: g.clone(), path: format!("{} -> {}", it.path, part.text), at: it.at.clone(), hops: it.hops.clone() }),
+                    (None, g) => next.push(Item {
+                        got: g.clone(),
+                        path: format!("{} -> {}", it.path, part.text),
+                        at: it.at.clone(),
+                        hops: it.hops.clone(),
+                    }),
                 }
             }
             items = next;
@@ -330,18 +472,36 @@ impl<'a> Ctx<'a> {
                 self.matched.truncate(saved);
                 Ok(match r.tri {
                     Tri::True => Res::of(Tri::False),
-                    Tri::False => Res { tri: Tri::True, evidence: r.evidence, unknown: vec![] },
-                    Tri::Unknown => Res { tri: Tri::Unknown, evidence: vec![], unknown: r.unknown },
+                    Tri::False => Res {
+                        tri: Tri::True,
+                        evidence: r.evidence,
+                        unknown: vec![],
+                    },
+                    Tri::Unknown => Res {
+                        tri: Tri::Unknown,
+                        evidence: vec![],
+                        unknown: r.unknown,
+                    },
                 })
             }
-            Cond::Leaf { subject, op, operand } => self.leaf(subject, *op, operand),
+            Cond::Leaf {
+                subject,
+                op,
+                operand,
+            } => self.leaf(subject, *op, operand),
         }
     }
 
     fn leaf(&mut self, subject: &Subject, op: Op, operand: &Template) -> Result<Res, String> {
         let rhs = match self.template(operand)? {
             Val::Known(v) => v,
-            Val::Unknown(p) => return Ok(Res { tri: Tri::Unknown, evidence: vec![], unknown: vec![p] }),
+            Val::Unknown(p) => {
+                return Ok(Res {
+                    tri: Tri::Unknown,
+                    evidence: vec![],
+                    unknown: vec![p],
+                })
+            }
         };
         match subject {
             Subject::Field(spec) => {
@@ -350,7 +510,11 @@ impl<'a> Ctx<'a> {
                 let (items, collection) = self.select(&f);
                 if collection && items.is_empty() {
                     // Vacuous truth over an empty collection, except `exists: true`.
-                    let tri = if op == Op::Exists && exists_wanted(&rhs)? { Tri::False } else { Tri::True };
+                    let tri = if op == Op::Exists && exists_wanted(&rhs)? {
+                        Tri::False
+                    } else {
+                        Tri::True
+                    };
                     return Ok(Res::of(tri));
                 }
                 let mut acc = Res::of(Tri::True);
@@ -366,7 +530,10 @@ impl<'a> Ctx<'a> {
                         }
                         Tri::True => {
                             acc.evidence.extend(it.hops.iter().cloned());
-                            acc.evidence.push(Evidence { path: it.path.clone(), value: got_value(&it.got) });
+                            acc.evidence.push(Evidence {
+                                path: it.path.clone(),
+                                value: got_value(&it.got),
+                            });
                         }
                     }
                 }
@@ -376,7 +543,11 @@ impl<'a> Ctx<'a> {
                 Ok(acc)
             }
             Subject::Value(t) => match self.template(t)? {
-                Val::Unknown(p) => Ok(Res { tri: Tri::Unknown, evidence: vec![], unknown: vec![p] }),
+                Val::Unknown(p) => Ok(Res {
+                    tri: Tri::Unknown,
+                    evidence: vec![],
+                    unknown: vec![p],
+                }),
                 Val::Known(v) => Ok(Res::of(apply(op, &Got::Known(v), &rhs, false)?)),
             },
             Subject::FieldCount { field, where_ } => {
@@ -397,7 +568,11 @@ impl<'a> Ctx<'a> {
                     let r = match (where_, &it.at) {
                         (None, _) => Res::of(Tri::True),
                         (Some(w), Some(at)) => {
-                            self.bindings.push(Binding::Field { pattern: pattern.clone(), fact, at: at.clone() });
+                            self.bindings.push(Binding::Field {
+                                pattern: pattern.clone(),
+                                fact,
+                                at: at.clone(),
+                            });
                             let r = self.eval(w);
                             self.bindings.pop();
                             r?
@@ -407,10 +582,12 @@ impl<'a> Ctx<'a> {
                     match r.tri {
                         Tri::True => {
                             yes += 1;
+                            // The member itself, then what decided it.
+                            evidence.push(Evidence {
+                                path: it.path.clone(),
+                                value: got_value(&it.got),
+                            });
                             evidence.extend(r.evidence);
-                            if where_.is_none() {
-                                evidence.push(Evidence { path: it.path.clone(), value: got_value(&it.got) });
-                            }
                             if let Some(at) = &it.at {
                                 members.push(at.clone());
                             }
@@ -424,15 +601,31 @@ impl<'a> Ctx<'a> {
                 }
                 let tri = count_verdict(op, yes, maybe, &rhs)?;
                 if tri == Tri::True && where_.is_some() {
-                    self.matched.push(Matched { pattern, fact, members });
+                    self.matched.push(Matched {
+                        pattern,
+                        fact,
+                        members,
+                    });
                 }
                 Ok(finish(tri, evidence, unknown))
             }
-            Subject::ValueCount { value, name, where_ } => {
+            Subject::ValueCount {
+                value,
+                name,
+                where_,
+            } => {
                 let arr = match self.template(value)? {
                     Val::Known(Value::Array(a)) => a,
-                    Val::Known(other) => return Err(format!("`count.value` must be an array, got `{other}`")),
-                    Val::Unknown(p) => return Ok(Res { tri: Tri::Unknown, evidence: vec![], unknown: vec![p] }),
+                    Val::Known(other) => {
+                        return Err(format!("`count.value` must be an array, got `{other}`"))
+                    }
+                    Val::Unknown(p) => {
+                        return Ok(Res {
+                            tri: Tri::Unknown,
+                            evidence: vec![],
+                            unknown: vec![p],
+                        })
+                    }
                 };
                 let (mut yes, mut maybe) = (0i64, 0i64);
                 let mut evidence = Vec::new();
@@ -441,7 +634,10 @@ impl<'a> Ctx<'a> {
                     let r = match where_ {
                         None => Res::of(Tri::True),
                         Some(w) => {
-                            self.bindings.push(Binding::Value { name: name.clone(), value: Val::Known(el) });
+                            self.bindings.push(Binding::Value {
+                                name: name.clone(),
+                                value: Val::Known(el),
+                            });
                             let r = self.eval(w);
                             self.bindings.pop();
                             r?
@@ -459,7 +655,11 @@ impl<'a> Ctx<'a> {
                         Tri::False => {}
                     }
                 }
-                Ok(finish(count_verdict(op, yes, maybe, &rhs)?, evidence, unknown))
+                Ok(finish(
+                    count_verdict(op, yes, maybe, &rhs)?,
+                    evidence,
+                    unknown,
+                ))
             }
         }
     }
@@ -467,9 +667,17 @@ impl<'a> Ctx<'a> {
 
 fn finish(tri: Tri, evidence: Vec<Evidence>, unknown: Vec<String>) -> Res {
     match tri {
-        Tri::True => Res { tri, evidence, unknown: vec![] },
+        Tri::True => Res {
+            tri,
+            evidence,
+            unknown: vec![],
+        },
         Tri::False => Res::of(tri),
-        Tri::Unknown => Res { tri, evidence: vec![], unknown },
+        Tri::Unknown => Res {
+            tri,
+            evidence: vec![],
+            unknown,
+        },
     }
 }
 
@@ -518,7 +726,11 @@ pub fn apply(op: Op, got: &Got, rhs: &Value, location: bool) -> Result<Tri, Stri
         Got::Unknown(_) => return Ok(Tri::Unknown),
         Got::Missing => {
             return Ok(if op == Op::Exists {
-                if exists_wanted(rhs)? { Tri::False } else { Tri::True }
+                if exists_wanted(rhs)? {
+                    Tri::False
+                } else {
+                    Tri::True
+                }
             } else if op.negated() {
                 Tri::True
             } else {
@@ -528,7 +740,11 @@ pub fn apply(op: Op, got: &Got, rhs: &Value, location: bool) -> Result<Tri, Stri
         Got::Known(Value::Null) => return apply(op, &Got::Missing, rhs, location),
         Got::Known(v) => v,
     };
-    let (v, rhs) = if location { (norm_location(v), norm_location(rhs)) } else { (v.clone(), rhs.clone()) };
+    let (v, rhs) = if location {
+        (norm_location(v), norm_location(rhs))
+    } else {
+        (v.clone(), rhs.clone())
+    };
     let b = |x: bool| if x { Tri::True } else { Tri::False };
     let s = expr::canonical(&v);
     let r = expr::canonical(&rhs);
@@ -559,7 +775,9 @@ pub fn apply(op: Op, got: &Got, rhs: &Value, location: bool) -> Result<Tri, Stri
         Op::In => b(in_list(&rhs)?),
         Op::NotIn => b(!in_list(&rhs)?),
         Op::ContainsKey | Op::NotContainsKey => {
-            let hit = v.as_object().is_some_and(|m| m.keys().any(|k| k.eq_ignore_ascii_case(&r)));
+            let hit = v
+                .as_object()
+                .is_some_and(|m| m.keys().any(|k| k.eq_ignore_ascii_case(&r)));
             b(hit == (op == Op::ContainsKey))
         }
         Op::Less => b(expr::compare_values(&v, &rhs)?.is_lt()),
@@ -595,7 +813,11 @@ impl Env for Ctx<'_> {
         if many {
             Val::Known(Value::Array(vals))
         } else {
-            Val::Known(vals.into_iter().next().unwrap_or(Value::String(String::new())))
+            Val::Known(
+                vals.into_iter()
+                    .next()
+                    .unwrap_or(Value::String(String::new())),
+            )
         }
     }
 
@@ -603,7 +825,10 @@ impl Env for Ctx<'_> {
         for b in self.bindings.iter().rev() {
             match b {
                 Binding::Value { name: n, value } => {
-                    if name.is_none() || n.as_deref().is_some_and(|n| name.is_some_and(|x| x.eq_ignore_ascii_case(n))) {
+                    if name.is_none()
+                        || n.as_deref()
+                            .is_some_and(|n| name.is_some_and(|x| x.eq_ignore_ascii_case(n)))
+                    {
                         return Ok(value.clone());
                     }
                 }
@@ -622,7 +847,10 @@ impl Env for Ctx<'_> {
                 }
             }
         }
-        Err(format!("current({}) is used outside a count that defines it", name.unwrap_or("")))
+        Err(format!(
+            "current({}) is used outside a count that defines it",
+            name.unwrap_or("")
+        ))
     }
 
     fn resource_id(&self) -> String {
@@ -665,13 +893,21 @@ fn placeholder_values(field: &str, ctx: &mut Ctx) -> Vec<String> {
     let matched = ctx
         .matched
         .iter()
-        .find(|m| m.fact == first.fact && m.pattern.len() <= first.path.len() && m.pattern.iter().zip(&first.path).all(|(a, b)| seg_eq(a, b)))
+        .find(|m| {
+            m.fact == first.fact
+                && m.pattern.len() <= first.path.len()
+                && m.pattern.iter().zip(&first.path).all(|(a, b)| seg_eq(a, b))
+        })
         .cloned();
     let mut items = Vec::new();
     match matched {
         Some(m) => {
             for member in m.members {
-                ctx.bindings.push(Binding::Field { pattern: m.pattern.clone(), fact: m.fact, at: member });
+                ctx.bindings.push(Binding::Field {
+                    pattern: m.pattern.clone(),
+                    fact: m.fact,
+                    at: member,
+                });
                 items.extend(ctx.select(&f).0);
                 ctx.bindings.pop();
             }

@@ -51,13 +51,72 @@ pub enum Template {
 }
 
 const FUNCTIONS: &[&str] = &[
-    "parameters", "field", "current", "concat", "tolower", "toupper", "replace", "split", "first", "last",
-    "length", "empty", "contains", "startswith", "endswith", "substring", "take", "skip", "if", "and", "or",
-    "not", "equals", "less", "lessorequals", "greater", "greaterorequals", "union", "intersection", "json",
-    "string", "int", "float", "bool", "indexof", "lastindexof", "trim", "padleft", "coalesce", "createarray",
-    "array", "createobject", "ipRangeContains", "resourcegroup", "subscription", "requestcontext", "utcnow",
-    "adddays", "trygett", "tryget", "true", "false", "null", "min", "max", "base64", "format", "policy",
-    "range", "items", "join", "uniquestring", "guid", "datetimeadd", "startswith", "endswith",
+    "parameters",
+    "field",
+    "current",
+    "concat",
+    "tolower",
+    "toupper",
+    "replace",
+    "split",
+    "first",
+    "last",
+    "length",
+    "empty",
+    "contains",
+    "startswith",
+    "endswith",
+    "substring",
+    "take",
+    "skip",
+    "if",
+    "and",
+    "or",
+    "not",
+    "equals",
+    "less",
+    "lessorequals",
+    "greater",
+    "greaterorequals",
+    "union",
+    "intersection",
+    "json",
+    "string",
+    "int",
+    "float",
+    "bool",
+    "indexof",
+    "lastindexof",
+    "trim",
+    "padleft",
+    "coalesce",
+    "createarray",
+    "array",
+    "createobject",
+    "ipRangeContains",
+    "resourcegroup",
+    "subscription",
+    "requestcontext",
+    "utcnow",
+    "adddays",
+    "trygett",
+    "tryget",
+    "true",
+    "false",
+    "null",
+    "min",
+    "max",
+    "base64",
+    "format",
+    "policy",
+    "range",
+    "items",
+    "join",
+    "uniquestring",
+    "guid",
+    "datetimeadd",
+    "startswith",
+    "endswith",
 ];
 
 fn known_function(name: &str) -> bool {
@@ -71,7 +130,10 @@ pub fn parse_template(s: &str) -> Result<Template, String> {
         return Ok(Template::Lit(Value::String(format!("[{rest}"))));
     }
     if s.starts_with('[') && s.ends_with(']') && s.len() >= 2 {
-        let mut p = Parser { s: &s[1..s.len() - 1], i: 0 };
+        let mut p = Parser {
+            s: &s[1..s.len() - 1],
+            i: 0,
+        };
         let e = p.expr()?;
         p.ws();
         if p.i != p.s.len() {
@@ -143,7 +205,10 @@ impl Parser<'_> {
             }
             Some(c) if c.is_ascii_alphabetic() => {
                 let start = self.i;
-                while self.peek().is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') {
+                while self
+                    .peek()
+                    .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+                {
                     self.i += 1;
                 }
                 let name = self.s[start..self.i].to_string();
@@ -180,7 +245,10 @@ impl Parser<'_> {
             if self.eat('.') {
                 self.ws();
                 let start = self.i;
-                while self.peek().is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') {
+                while self
+                    .peek()
+                    .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+                {
                     self.i += 1;
                 }
                 if start == self.i {
@@ -224,8 +292,14 @@ fn truthy(v: &Value) -> Result<bool, String> {
 
 fn as_i64(v: &Value) -> Result<i64, String> {
     match v {
-        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)).ok_or("bad number".into()),
-        Value::String(s) => s.trim().parse().map_err(|_| format!("`{s}` is not an integer")),
+        Value::Number(n) => n
+            .as_i64()
+            .or_else(|| n.as_f64().map(|f| f as i64))
+            .ok_or("bad number".into()),
+        Value::String(s) => s
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{s}` is not an integer")),
         other => Err(format!("expected an integer, got `{other}`")),
     }
 }
@@ -233,11 +307,14 @@ fn as_i64(v: &Value) -> Result<i64, String> {
 /// Case-insensitive equality as Azure's `equals` does it.
 pub fn loose_eq(a: &Value, b: &Value) -> bool {
     match (a, b) {
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| loose_eq(p, q)),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| loose_eq(p, q))
+        }
         (Value::Object(x), Value::Object(y)) => {
             x.len() == y.len()
                 && x.iter().all(|(k, v)| {
-                    y.iter().any(|(k2, v2)| k.eq_ignore_ascii_case(k2) && loose_eq(v, v2))
+                    y.iter()
+                        .any(|(k2, v2)| k.eq_ignore_ascii_case(k2) && loose_eq(v, v2))
                 })
         }
         (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
@@ -252,16 +329,22 @@ fn compare(a: &Value, b: &Value) -> Result<std::cmp::Ordering, String> {
             .as_f64()
             .partial_cmp(&y.as_f64())
             .ok_or_else(|| "numbers cannot be compared".to_string()),
-        (Value::String(x), Value::String(y)) => Ok(x.to_ascii_lowercase().cmp(&y.to_ascii_lowercase())),
+        (Value::String(x), Value::String(y)) => {
+            Ok(x.to_ascii_lowercase().cmp(&y.to_ascii_lowercase()))
+        }
         (Value::Number(_), Value::String(s)) | (Value::String(s), Value::Number(_)) => {
             // Numbers written as strings ("3") compare as numbers.
-            let n: f64 = s.trim().parse().map_err(|_| format!("cannot compare a number with `{s}`"))?;
+            let n: f64 = s
+                .trim()
+                .parse()
+                .map_err(|_| format!("cannot compare a number with `{s}`"))?;
             let (x, y) = match (a, b) {
                 (Value::Number(x), _) => (x.as_f64().unwrap_or(0.0), n),
                 (_, Value::Number(y)) => (n, y.as_f64().unwrap_or(0.0)),
                 _ => (0.0, 0.0),
             };
-            x.partial_cmp(&y).ok_or_else(|| "numbers cannot be compared".to_string())
+            x.partial_cmp(&y)
+                .ok_or_else(|| "numbers cannot be compared".to_string())
         }
         _ => Err(format!("cannot compare `{a}` with `{b}`")),
     }
@@ -276,7 +359,11 @@ fn ipv4(s: &str) -> Option<(u32, u32)> {
         Some((a, l)) => (a, l.trim().parse::<u32>().ok()?),
         None => (s, 32),
     };
-    let o: Vec<u32> = addr.trim().split('.').map(|x| x.parse().ok()).collect::<Option<_>>()?;
+    let o: Vec<u32> = addr
+        .trim()
+        .split('.')
+        .map(|x| x.parse().ok())
+        .collect::<Option<_>>()?;
     if o.len() != 4 || o.iter().any(|&x| x > 255) || len > 32 {
         return None;
     }
@@ -302,7 +389,11 @@ pub fn eval(e: &Expr, env: &dyn Env) -> Result<Val, String> {
         Expr::Prop(base, name) => Ok(match eval(base, env)? {
             Val::Known(v) => Val::Known(
                 v.as_object()
-                    .and_then(|m| m.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone()))
+                    .and_then(|m| {
+                        m.iter()
+                            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                            .map(|(_, v)| v.clone())
+                    })
                     .ok_or_else(|| format!("the value has no property `{name}`"))?,
             ),
             u => u,
@@ -346,7 +437,11 @@ fn call(name: &str, args: &[Expr], env: &dyn Env) -> Result<Val, String> {
         "parameters" => return Ok(Val::Known(env.parameter(&arg_str(0)?)?)),
         "field" => return Ok(env.field(&arg_str(0)?)),
         "current" => {
-            let n = if args.is_empty() { None } else { Some(args_name(args, env)?) };
+            let n = if args.is_empty() {
+                None
+            } else {
+                Some(args_name(args, env)?)
+            };
             return env.current(n.as_deref());
         }
         "if" => {
@@ -402,12 +497,19 @@ fn call(name: &str, args: &[Expr], env: &dyn Env) -> Result<Val, String> {
             u => return Ok(u),
         }
     }
-    let arg = |n: usize| -> Result<&Value, String> { vals.get(n).ok_or_else(|| format!("`{name}` needs argument {}", n + 1)) };
+    let arg = |n: usize| -> Result<&Value, String> {
+        vals.get(n)
+            .ok_or_else(|| format!("`{name}` needs argument {}", n + 1))
+    };
     let s = |n: usize| -> Result<String, String> { arg(n).map(as_str) };
     let out = match name {
         "concat" => {
             if vals.iter().all(Value::is_array) {
-                Value::Array(vals.iter().flat_map(|v| v.as_array().cloned().unwrap_or_default()).collect())
+                Value::Array(
+                    vals.iter()
+                        .flat_map(|v| v.as_array().cloned().unwrap_or_default())
+                        .collect(),
+                )
             } else {
                 Value::String(vals.iter().map(as_str).collect())
             }
@@ -424,17 +526,32 @@ fn call(name: &str, args: &[Expr], env: &dyn Env) -> Result<Val, String> {
             };
             let mut parts = vec![text];
             for sep in seps.iter().filter(|s| !s.is_empty()) {
-                parts = parts.iter().flat_map(|p| p.split(sep.as_str()).map(str::to_string).collect::<Vec<_>>()).collect();
+                parts = parts
+                    .iter()
+                    .flat_map(|p| {
+                        p.split(sep.as_str())
+                            .map(str::to_string)
+                            .collect::<Vec<_>>()
+                    })
+                    .collect();
             }
             json!(parts)
         }
         "first" => match arg(0)? {
             Value::Array(a) => a.first().cloned().unwrap_or(Value::Null),
-            v => json!(as_str(v).chars().next().map(String::from).unwrap_or_default()),
+            v => json!(as_str(v)
+                .chars()
+                .next()
+                .map(String::from)
+                .unwrap_or_default()),
         },
         "last" => match arg(0)? {
             Value::Array(a) => a.last().cloned().unwrap_or(Value::Null),
-            v => json!(as_str(v).chars().last().map(String::from).unwrap_or_default()),
+            v => json!(as_str(v)
+                .chars()
+                .last()
+                .map(String::from)
+                .unwrap_or_default()),
         },
         "length" => json!(match arg(0)? {
             Value::Array(a) => a.len(),
@@ -459,13 +576,24 @@ fn call(name: &str, args: &[Expr], env: &dyn Env) -> Result<Val, String> {
         }
         "startswith" => json!(s(0)?.to_lowercase().starts_with(&s(1)?.to_lowercase())),
         "endswith" => json!(s(0)?.to_lowercase().ends_with(&s(1)?.to_lowercase())),
-        "indexof" => json!(s(0)?.to_lowercase().find(&s(1)?.to_lowercase()).map(|i| i as i64).unwrap_or(-1)),
-        "lastindexof" => json!(s(0)?.to_lowercase().rfind(&s(1)?.to_lowercase()).map(|i| i as i64).unwrap_or(-1)),
+        "indexof" => json!(s(0)?
+            .to_lowercase()
+            .find(&s(1)?.to_lowercase())
+            .map(|i| i as i64)
+            .unwrap_or(-1)),
+        "lastindexof" => json!(s(0)?
+            .to_lowercase()
+            .rfind(&s(1)?.to_lowercase())
+            .map(|i| i as i64)
+            .unwrap_or(-1)),
         "substring" => {
             let text: Vec<char> = s(0)?.chars().collect();
-            let start = usize::try_from(as_i64(arg(1)?)?).map_err(|_| "negative start".to_string())?;
+            let start =
+                usize::try_from(as_i64(arg(1)?)?).map_err(|_| "negative start".to_string())?;
             let len = match vals.get(2) {
-                Some(v) => usize::try_from(as_i64(v)?).map_err(|_| "negative length".to_string())?,
+                Some(v) => {
+                    usize::try_from(as_i64(v)?).map_err(|_| "negative length".to_string())?
+                }
                 None => text.len().saturating_sub(start),
             };
             if start + len > text.len() {
@@ -477,24 +605,46 @@ fn call(name: &str, args: &[Expr], env: &dyn Env) -> Result<Val, String> {
             let n = usize::try_from(as_i64(arg(1)?)?.max(0)).unwrap_or(0);
             match arg(0)? {
                 Value::Array(a) => {
-                    let v: Vec<Value> = if name == "take" { a.iter().take(n).cloned().collect() } else { a.iter().skip(n).cloned().collect() };
+                    let v: Vec<Value> = if name == "take" {
+                        a.iter().take(n).cloned().collect()
+                    } else {
+                        a.iter().skip(n).cloned().collect()
+                    };
                     json!(v)
                 }
                 v => {
                     let c = as_str(v);
-                    json!(if name == "take" { c.chars().take(n).collect::<String>() } else { c.chars().skip(n).collect() })
+                    json!(if name == "take" {
+                        c.chars().take(n).collect::<String>()
+                    } else {
+                        c.chars().skip(n).collect()
+                    })
                 }
             }
         }
         "padleft" => {
             let text = s(0)?;
             let width = usize::try_from(as_i64(arg(1)?)?).unwrap_or(0);
-            let pad = vals.get(2).map(as_str).and_then(|p| p.chars().next()).unwrap_or(' ');
+            let pad = vals
+                .get(2)
+                .map(as_str)
+                .and_then(|p| p.chars().next())
+                .unwrap_or(' ');
             let n = width.saturating_sub(text.chars().count());
             json!(format!("{}{text}", pad.to_string().repeat(n)))
         }
-        "and" => json!(vals.iter().map(truthy).collect::<Result<Vec<_>, _>>()?.into_iter().all(|b| b)),
-        "or" => json!(vals.iter().map(truthy).collect::<Result<Vec<_>, _>>()?.into_iter().any(|b| b)),
+        "and" => json!(vals
+            .iter()
+            .map(truthy)
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .all(|b| b)),
+        "or" => json!(vals
+            .iter()
+            .map(truthy)
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .any(|b| b)),
         "not" => json!(!truthy(arg(0)?)?),
         "true" => json!(true),
         "false" => json!(false),
@@ -509,7 +659,11 @@ fn call(name: &str, args: &[Expr], env: &dyn Env) -> Result<Val, String> {
                 [Value::Array(a)] => a.iter().map(as_i64).collect::<Result<_, _>>()?,
                 vs => vs.iter().map(as_i64).collect::<Result<_, _>>()?,
             };
-            json!(if name == "min" { nums.iter().min() } else { nums.iter().max() })
+            json!(if name == "min" {
+                nums.iter().min()
+            } else {
+                nums.iter().max()
+            })
         }
         "union" => {
             if vals.iter().all(Value::is_object) {
@@ -536,7 +690,9 @@ fn call(name: &str, args: &[Expr], env: &dyn Env) -> Result<Val, String> {
             let first = arg(0)?.as_array().cloned().unwrap_or_default();
             json!(first
                 .into_iter()
-                .filter(|x| vals[1..].iter().all(|v| v.as_array().is_some_and(|a| a.contains(x))))
+                .filter(|x| vals[1..]
+                    .iter()
+                    .all(|v| v.as_array().is_some_and(|a| a.contains(x))))
                 .collect::<Vec<_>>())
         }
         "json" => serde_json::from_str(&s(0)?).map_err(|e| format!("json(): {e}"))?,
@@ -561,7 +717,14 @@ fn call(name: &str, args: &[Expr], env: &dyn Env) -> Result<Val, String> {
             }
             Value::Object(m)
         }
-        "join" => json!(arg(0)?.as_array().cloned().unwrap_or_default().iter().map(as_str).collect::<Vec<_>>().join(&s(1)?)),
+        "join" => json!(arg(0)?
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(as_str)
+            .collect::<Vec<_>>()
+            .join(&s(1)?)),
         "range" => {
             let (a, n) = (as_i64(arg(0)?)?, as_i64(arg(1)?)?.clamp(0, 10_000));
             json!((a..a + n).collect::<Vec<_>>())
@@ -577,7 +740,11 @@ fn call(name: &str, args: &[Expr], env: &dyn Env) -> Result<Val, String> {
             let (r, t) = (s(0)?, s(1)?);
             match (ip_range(&r), ip_range(&t)) {
                 (Some((a, b)), Some((c, d))) => json!(a <= c && d <= b),
-                _ => return Err(format!("ipRangeContains: `{r}` / `{t}` are not IPv4 ranges")),
+                _ => {
+                    return Err(format!(
+                        "ipRangeContains: `{r}` / `{t}` are not IPv4 ranges"
+                    ))
+                }
             }
         }
         "resourcegroup" => {
@@ -597,15 +764,20 @@ fn call(name: &str, args: &[Expr], env: &dyn Env) -> Result<Val, String> {
             json!({"subscriptionId": sub, "id": format!("/subscriptions/{sub}")})
         }
         "requestcontext" => json!({"apiVersion": "2025-09-01"}),
-        "policy" => json!({"assignmentId": "", "definitionId": "", "setDefinitionId": "", "definitionReferenceId": ""}),
+        "policy" => {
+            json!({"assignmentId": "", "definitionId": "", "setDefinitionId": "", "definitionReferenceId": ""})
+        }
         "utcnow" => json!(time::OffsetDateTime::now_utc()
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default()),
         "adddays" => {
-            let t = time::OffsetDateTime::parse(&s(0)?, &time::format_description::well_known::Rfc3339)
-                .map_err(|e| format!("addDays: {e}"))?;
+            let t =
+                time::OffsetDateTime::parse(&s(0)?, &time::format_description::well_known::Rfc3339)
+                    .map_err(|e| format!("addDays: {e}"))?;
             let t = t + time::Duration::days(as_i64(arg(1)?)?);
-            json!(t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default())
+            json!(t
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default())
         }
         other => return Err(format!("function `{other}` cannot be evaluated offline")),
     };
@@ -624,7 +796,7 @@ fn args_name(args: &[Expr], env: &dyn Env) -> Result<String, String> {
 pub fn fields_read(e: &Expr, out: &mut Vec<String>) {
     match e {
         Expr::Call(n, args) => {
-            if (n == "field" || n == "current") && matches!(args.first(), Some(Expr::Lit(Value::String(_)))) {
+            if n == "field" && matches!(args.first(), Some(Expr::Lit(Value::String(_)))) {
                 if let Some(Expr::Lit(Value::String(s))) = args.first() {
                     out.push(s.clone());
                 }
@@ -681,14 +853,23 @@ mod tests {
         assert_eq!(ev("[if(equals(1, 1), 'y', 'n')]"), json!("y"));
         assert_eq!(ev("[resourceGroup().name]"), json!("rg1"));
         assert_eq!(ev("[substring('abcdef', 1, 3)]"), json!("bcd"));
-        assert_eq!(ev("[ipRangeContains('10.0.0.0/8', '10.1.2.0/24')]"), json!(true));
-        assert_eq!(ev("[ipRangeContains('10.0.0.0/8', '11.1.2.0/24')]"), json!(false));
+        assert_eq!(
+            ev("[ipRangeContains('10.0.0.0/8', '10.1.2.0/24')]"),
+            json!(true)
+        );
+        assert_eq!(
+            ev("[ipRangeContains('10.0.0.0/8', '11.1.2.0/24')]"),
+            json!(false)
+        );
         assert_eq!(ev("[contains(parameters('list'), 'B')]"), json!(true));
         assert_eq!(ev("[[not an expression]"), json!("[not an expression]"));
         assert_eq!(ev("[concat('it''s')]"), json!("it's"));
         assert_eq!(ev("plain"), json!("plain"));
         assert_eq!(ev("[first(createArray(3, 4))]"), json!(3));
-        assert_eq!(ev("[union(createArray('a'), createArray('a', 'b'))]"), json!(["a", "b"]));
+        assert_eq!(
+            ev("[union(createArray('a'), createArray('a', 'b'))]"),
+            json!(["a", "b"])
+        );
     }
 
     #[test]
@@ -696,7 +877,9 @@ mod tests {
         assert!(parse_template("[concat(]").is_err());
         // Not bracketed at both ends: a literal, as ARM reads it.
         assert!(matches!(parse_template("[concat("), Ok(Template::Lit(_))));
-        assert!(parse_template("[nosuchfunction(1)]").unwrap_err().contains("unknown function"));
+        assert!(parse_template("[nosuchfunction(1)]")
+            .unwrap_err()
+            .contains("unknown function"));
         assert!(parse_template("[concat('a') extra]").is_err());
     }
 }
