@@ -645,7 +645,7 @@ fn set(items: Vec<Val>) -> Val {
         }
     }
     if out.iter().all(|v| matches!(v, Val::Str(_))) {
-        out.sort_by(|a, b| a.to_str().cmp(&b.to_str()));
+        out.sort_by_key(|v| v.to_str());
     }
     Val::List(out)
 }
@@ -902,7 +902,7 @@ mod tests {
                 vec![l(&[s("b"), s("a"), s("b")])],
                 Ok(l(&[s("a"), s("b")])),
             ),
-            ("toset", vec![l(&[u.clone()])], Ok(u.clone())),
+            ("toset", vec![l(std::slice::from_ref(&u))], Ok(u.clone())),
             ("tomap", vec![m(&[("a", s("1"))])], Ok(m(&[("a", s("1"))]))),
             ("tomap", vec![s("x")], Err("cannot convert")),
             (
@@ -933,7 +933,11 @@ mod tests {
                 vec![l(&[Val::Num(1.0)]), Val::Num(2.0)],
                 Ok(Val::Bool(false)),
             ),
-            ("contains", vec![l(&[u.clone()]), s("a")], Ok(u.clone())),
+            (
+                "contains",
+                vec![l(std::slice::from_ref(&u)), s("a")],
+                Ok(u.clone()),
+            ),
             (
                 "format",
                 vec![

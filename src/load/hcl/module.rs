@@ -80,21 +80,21 @@ impl ModuleDef {
                 let dup = |what: String| {
                     f.error(b.span(), format!("duplicate {what}"), "declared again here")
                 };
-                let want = |n: usize| -> Result<(), InputError> {
+                let want = |n: usize| -> Result<(), Box<InputError>> {
                     if labels.len() == n {
                         Ok(())
                     } else {
-                        Err(f.error(
+                        Err(Box::new(f.error(
                             b.span(),
                             format!("a `{kind}` block needs {n} label(s)"),
                             "here",
-                        ))
+                        )))
                     }
                 };
                 match kind {
                     "variable" | "module" | "output" => {
                         if let Err(e) = want(1) {
-                            errors.push(e);
+                            errors.push(*e);
                             continue;
                         }
                         let name = labels[0].to_string();
@@ -136,7 +136,7 @@ impl ModuleDef {
                     }
                     "resource" | "data" => {
                         if let Err(e) = want(2) {
-                            errors.push(e);
+                            errors.push(*e);
                             continue;
                         }
                         let mode = if kind == "data" {
@@ -413,6 +413,25 @@ enum Expansion {
     ForEach(Vec<(Val, Val)>),
 }
 
+/// One instance of a repeated block: its key and, for for_each, `each`.
+type InstanceKey = (Option<Val>, Option<(Val, Val)>);
+
+impl Expansion {
+    fn keys(self) -> Vec<InstanceKey> {
+        match self {
+            Expansion::Single => vec![(None, None)],
+            Expansion::Count(ix) => ix.into_iter().map(|i| (Some(i), None)).collect(),
+            Expansion::ForEach(kv) => kv
+                .into_iter()
+                .map(|(k, v)| (Some(k.clone()), Some((k, v))))
+                .collect(),
+        }
+    }
+}
+
+/// A graph node's file, span and dependencies.
+type NodeInfo = (usize, Option<std::ops::Range<usize>>, BTreeSet<Node>);
+
 /// Meta-arguments that are not resource attributes.
 const META: &[&str] = &[
     "count",
@@ -643,8 +662,7 @@ impl Loader {
     /// Topological order of a module's nodes; cycles are reported and their
     /// nodes left out (they evaluate to unknown).
     fn order(&mut self, def: &ModuleDef) -> Vec<Node> {
-        let mut deps: BTreeMap<Node, (usize, Option<std::ops::Range<usize>>, BTreeSet<Node>)> =
-            BTreeMap::new();
+        let mut deps: BTreeMap<Node, NodeInfo> = BTreeMap::new();
         let node_deps = |body_or_expr: &dyn Fn(&mut Refs)| -> BTreeSet<Node> {
             let mut r = Refs::default();
             body_or_expr(&mut r);
@@ -864,14 +882,7 @@ impl Loader {
         let Some(exp) = self.expansion(f, &r.block.body, scope) else {
             return Val::Unknown(Some(block_addr));
         };
-        let instances: Vec<(Option<Val>, Option<(Val, Val)>)> = match exp {
-            Expansion::Single => vec![(None, None)],
-            Expansion::Count(ix) => ix.into_iter().map(|i| (Some(i), None)).collect(),
-            Expansion::ForEach(kv) => kv
-                .into_iter()
-                .map(|(k, v)| (Some(k.clone()), Some((k, v))))
-                .collect(),
-        };
+        let instances = exp.keys();
         let repeated = instances.first().is_some_and(|(k, _)| k.is_some())
             || r.block.body.has_attribute("count")
             || r.block.body.has_attribute("for_each");
@@ -1198,14 +1209,7 @@ impl Loader {
             ));
             None
         };
-        let keyed: Vec<(Option<Val>, Option<(Val, Val)>)> = match exp {
-            Expansion::Single => vec![(None, None)],
-            Expansion::Count(ix) => ix.into_iter().map(|i| (Some(i), None)).collect(),
-            Expansion::ForEach(kv) => kv
-                .into_iter()
-                .map(|(k, v)| (Some(k.clone()), Some((k, v))))
-                .collect(),
-        };
+        let keyed = exp.keys();
         let for_each = b.body.has_attribute("for_each");
         let count = b.body.has_attribute("count");
         let mut list = Vec::new();

@@ -52,11 +52,7 @@ impl Val {
     /// The first resource address an unknown inside this value comes from.
     pub fn unknown_origins(&self, out: &mut Vec<String>) {
         match self {
-            Val::Unknown(Some(a)) => {
-                if !out.contains(a) {
-                    out.push(a.clone())
-                }
-            }
+            Val::Unknown(Some(a)) if !out.contains(a) => out.push(a.clone()),
             Val::List(l) => l.iter().for_each(|v| v.unknown_origins(out)),
             Val::Map(m) | Val::Res(m, _) => m.values().for_each(|v| v.unknown_origins(out)),
             _ => {}
@@ -138,11 +134,13 @@ impl Val {
                 let mut o = Map::new();
                 for (k, v) in m {
                     let u = v.unknown_json();
-                    if u != Value::Bool(false)
-                        && !(u.is_object() && u.as_object().is_some_and(Map::is_empty))
-                    {
-                        o.insert(k.clone(), u);
-                    } else if matches!(v, Val::List(_)) {
+                    let keep = match &u {
+                        Value::Bool(b) => *b,
+                        Value::Object(inner) => !inner.is_empty(),
+                        // Lists are kept whole, `[false]` included, as plans do.
+                        _ => true,
+                    };
+                    if keep {
                         o.insert(k.clone(), u);
                     }
                 }
