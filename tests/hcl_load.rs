@@ -506,3 +506,53 @@ resource "azurerm_subnet" "idx" {
         "{m:?}"
     );
 }
+
+#[test]
+fn types_sensitivity_and_file_functions() {
+    let o = scan("features");
+    assert!(o.errors.is_empty(), "{:?}", messages(&o));
+    let r = by_address(&o);
+    let gh = r["azurerm_container_group.cg[\"github\"]"];
+    // optional() attributes get their default, or null.
+    assert_eq!(gh.values["port"], 8080);
+    assert_eq!(gh.values["exposed"], false);
+    assert_eq!(
+        r["azurerm_container_group.cg[\"jira\"]"].values["port"],
+        9090
+    );
+    assert_eq!(gh.values["startup"], "start low github:8080\n");
+    assert_eq!(
+        r["azurerm_container_group.cg[\"jira\"]"].values["startup"],
+        "start high jira:9090\n"
+    );
+    assert_eq!(gh.values["readme"], "MCP servers.\n");
+    // A sensitive variable marks what reads it, through locals and modules.
+    assert_eq!(
+        gh.sensitive,
+        json!({"container": [{"secure_environment_variables": true}]})
+    );
+    let secret = r["module.app.azurerm_key_vault_secret.s"];
+    assert_eq!(secret.sensitive, json!({"value": true}));
+    assert_eq!(secret.values["tags"], json!({"count": "2"}));
+}
+
+#[test]
+fn type_mismatch_and_file_outside_root_are_diagnosed() {
+    let d = scratch("hcl_type_mismatch");
+    std::fs::write(
+        d.join("main.tf"),
+        "variable \"n\" {\n  type    = number\n  default = \"many\"\n}\nresource \"x_y\" \"z\" {\n  a = file(\"../../../../etc/hostname\")\n}\n",
+    )
+    .unwrap();
+    let o = load(&d, &HclOptions::default());
+    let m = messages(&o);
+    assert_eq!(m.len(), 2, "{m:?}");
+    assert!(
+        m[0].contains("variable `n`: a number is required, got a string"),
+        "{m:?}"
+    );
+    assert!(
+        m[1].contains("file(): file `../../../../etc/hostname`"),
+        "{m:?}"
+    );
+}

@@ -43,6 +43,21 @@ pub struct Root {
 /// steps that follow it (as many as are plain attribute accesses).
 pub trait Scope {
     fn root(&self, name: &str, attrs: &[&str]) -> Result<Option<Root>, String>;
+
+    /// The text of a file for `file()` / `templatefile()`.
+    fn file(&self, path: &str) -> Result<String, String> {
+        Err(format!("cannot read `{path}` here"))
+    }
+}
+
+/// A scope where nothing is defined: tfvars, `--var` values and type
+/// defaults are constants.
+pub struct NoScope;
+
+impl Scope for NoScope {
+    fn root(&self, name: &str, _: &[&str]) -> Result<Option<Root>, String> {
+        Err(format!("variables may not be used here (`{name}`)"))
+    }
 }
 
 /// One evaluation: a scope, the local names of `for` expressions and
@@ -179,6 +194,7 @@ impl<'a> Eval<'a> {
                         },
                         None => Err(EvalError::new("can needs one argument", f.span())),
                     },
+                    "file" | "templatefile" => self.file_call(&full, f),
                     _ => {
                         let mut args = Vec::with_capacity(f.args.len());
                         for a in f.args.iter() {
@@ -236,6 +252,47 @@ impl<'a> Eval<'a> {
             }
             Expression::ForExpr(f) => self.for_expr(f, e),
         }
+    }
+
+    /// `file(path)` and `templatefile(path, vars)`, read through the scope
+    /// (which keeps them inside the scanned root).
+    fn file_call(&mut self, name: &str, f: &hcl::edit::expr::FuncCall) -> R<Val> {
+        let err = |m: String| EvalError::new(format!("{name}(): {m}"), f.span());
+        let want = if name == "file" { 1 } else { 2 };
+        if f.args.len() != want {
+            return Err(err(format!(
+                "takes {want} argument(s), got {}",
+                f.args.len()
+            )));
+        }
+        let mut args = Vec::new();
+        for a in f.args.iter() {
+            args.push(self.expr(a)?);
+        }
+        if let Some(u) = args.iter().find(|a| a.has_unknown()) {
+            let mut o = Vec::new();
+            u.unknown_origins(&mut o);
+            return Ok(Val::Unknown(o.into_iter().next()));
+        }
+        let path = args[0]
+            .to_str()
+            .ok_or_else(|| err("the path must be a string".into()))?;
+        let text = self.scope.file(&path).map_err(err)?;
+        if name == "file" {
+            return Ok(Val::Str(text));
+        }
+        let vars = args[1]
+            .as_map()
+            .cloned()
+            .ok_or_else(|| err("the variables must be an object".into()))?;
+        let t = hcl::edit::parser::parse_template(&text)
+            .map_err(|e| err(format!("`{path}`: {}", e.message())))?;
+        // A template sees only the variables it is given.
+        let saved = std::mem::take(&mut self.locals);
+        self.locals = vars.into_iter().collect();
+        let r = self.template(&t);
+        self.locals = saved;
+        r.map_err(|e| err(format!("`{path}`: {}", e.message)))
     }
 
     fn lookup_local(&self, name: &str) -> Option<&Val> {

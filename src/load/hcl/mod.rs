@@ -16,6 +16,7 @@ mod funcs;
 mod ignore;
 mod module;
 mod source;
+mod types;
 mod value;
 
 use std::collections::BTreeMap;
@@ -25,7 +26,7 @@ use crate::load::terraform::TfModel;
 use crate::load::InputError;
 use crate::suppress::InlineIgnore;
 
-use eval::{Eval, Root, Scope};
+use eval::{Eval, NoScope};
 use module::{Instance, Loader, ModuleDef};
 use source::SourceFile;
 use value::Val;
@@ -107,6 +108,7 @@ pub fn load(root: &Path, opts: &HclOptions) -> HclOutput {
         prefix: String::new(),
         generic: String::new(),
         inputs: BTreeMap::new(),
+        sensitive_inputs: Default::default(),
         is_root: true,
         def: &def,
     });
@@ -176,15 +178,6 @@ fn root_variables(
         vars.insert(k.clone(), cli_value(raw));
     }
     vars
-}
-
-/// A scope where nothing is defined: tfvars and `--var` values are constants.
-struct NoScope;
-
-impl Scope for NoScope {
-    fn root(&self, name: &str, _: &[&str]) -> Result<Option<Root>, String> {
-        Err(format!("variables may not be used here (`{name}`)"))
-    }
 }
 
 fn read_tfvars(

@@ -15,6 +15,7 @@ use serde_json::Value;
 use super::eval::{iter_items, Eval, EvalError, Root, Scope};
 use super::ignore;
 use super::source::SourceFile;
+use super::types;
 use super::value::Val;
 use crate::inventory::Origin;
 use crate::load::terraform::{Mode, TfResource};
@@ -202,6 +203,8 @@ pub struct Instance<'a> {
     /// The same without instance keys, for ignores.
     pub generic: String,
     pub inputs: BTreeMap<String, Val>,
+    /// Inputs whose values are sensitive in the caller.
+    pub sensitive_inputs: BTreeSet<String>,
     pub is_root: bool,
     pub def: &'a ModuleDef,
 }
@@ -220,6 +223,8 @@ pub struct Loader {
     cache: BTreeMap<PathBuf, Rc<ModuleDef>>,
     stack: Vec<PathBuf>,
     ignored_files: BTreeSet<(String, String)>,
+    /// Sensitive names of the module instance being evaluated.
+    cur_sensitive: BTreeSet<String>,
 }
 
 /// The dependency graph nodes of a module.
@@ -280,9 +285,22 @@ struct ModScope<'a> {
     prefix: &'a str,
     each: Option<(Val, Val)>,
     count: Option<Val>,
+    /// The scanned root: `file()` reads only inside it.
+    root: &'a Path,
+    /// `var.x` / `local.y` names whose values are sensitive.
+    sensitive: &'a BTreeSet<String>,
 }
 
 impl Scope for ModScope<'_> {
+    fn file(&self, path: &str) -> Result<String, String> {
+        let p = self.root.join(path);
+        let canon = std::fs::canonicalize(&p).map_err(|_| format!("file `{path}` not found"))?;
+        if !canon.starts_with(self.root) {
+            return Err(format!("file `{path}` is outside the scanned root"));
+        }
+        crate::load::read_text(&canon).map_err(|e| e.message)
+    }
+
     fn root(&self, name: &str, attrs: &[&str]) -> Result<Option<Root>, String> {
         let plain = |val: Val, consumed: usize| {
             Ok(Some(Root {
@@ -449,6 +467,7 @@ struct BodyOut {
     values: BTreeMap<String, Val>,
     refs: BTreeMap<String, Vec<String>>,
     lines: BTreeMap<String, u32>,
+    sensitive: Vec<String>,
 }
 
 impl Loader {
@@ -465,6 +484,7 @@ impl Loader {
             cache: BTreeMap::new(),
             stack: Vec::new(),
             ignored_files: BTreeSet::new(),
+            cur_sensitive: BTreeSet::new(),
         }
     }
 
@@ -534,6 +554,15 @@ impl Loader {
         self.collect_ignores(def, &inst.generic);
         let vars = self.variables(&inst);
         let order = self.order(def);
+        let root = self.root_canon.clone();
+        let mut sensitive: BTreeSet<String> = inst.sensitive_inputs.clone();
+        for (name, d) in &def.vars {
+            if let Some(a) = d.item.block.body.get_attribute("sensitive") {
+                if a.value.as_bool() == Some(true) {
+                    sensitive.insert(format!("var.{name}"));
+                }
+            }
+        }
         let mut locals = BTreeMap::new();
         let mut res = BTreeMap::new();
         let mut mods = BTreeMap::new();
@@ -548,6 +577,8 @@ impl Loader {
                 prefix: &inst.prefix,
                 each: None,
                 count: None,
+                root: &root,
+                sensitive: &sensitive,
             };
             match node {
                 Node::Local(n) => {
@@ -562,6 +593,9 @@ impl Loader {
                             Val::unknown()
                         }
                     };
+                    if mentions(&d.item.value, &sensitive) {
+                        sensitive.insert(format!("local.{n}"));
+                    }
                     locals.insert(n, v);
                 }
                 Node::Res(k) => {
@@ -605,6 +639,8 @@ impl Loader {
                 prefix: "",
                 each: None,
                 count: None,
+                root: &root,
+                sensitive: &sensitive,
             };
             for p in &def.providers {
                 let is_azurerm = p.item.labels.first().map(|l| l.as_str()) == Some("azurerm");
@@ -635,6 +671,8 @@ impl Loader {
             prefix: "",
             each: None,
             count: None,
+            root: &self.root_canon.clone(),
+            sensitive: &BTreeSet::new(),
         };
         for (name, d) in &def.vars {
             let f = &def.files[d.file];
@@ -653,8 +691,18 @@ impl Loader {
                 // Unset root variables are decided at apply time (or by a prompt).
                 (None, None) => Val::unknown(),
             };
-            let ty = b.body.get_attribute("type").map(|a| &a.value);
-            vars.insert(name.clone(), convert(v, ty));
+            let v = match b.body.get_attribute("type") {
+                Some(ty) => types::convert(v.clone(), &ty.value).unwrap_or_else(|m| {
+                    self.errors.push(f.error(
+                        b.span(),
+                        format!("variable `{name}`: {m}"),
+                        "declared here",
+                    ));
+                    v
+                }),
+                None => v,
+            };
+            vars.insert(name.clone(), v);
         }
         vars
     }
@@ -899,6 +947,7 @@ impl Loader {
                 ..*scope
             };
             let mut out = BodyOut::default();
+            self.cur_sensitive = scope.sensitive.clone();
             self.eval_body(f, &r.block.body, &inst_scope, &addr, "", true, &mut out);
             let val = Val::Res(out.values, Some(addr.clone()));
             let mut refs = out.refs;
@@ -915,7 +964,7 @@ impl Loader {
                 index: index.as_ref().map(Val::to_json),
                 values: val.to_json(),
                 unknown: val.unknown_json(),
-                sensitive: Value::Object(Default::default()),
+                sensitive: sensitive_json(&out.sensitive),
                 references: refs,
                 origin: Origin {
                     file: Some(f.rel.clone()),
@@ -983,6 +1032,9 @@ impl Loader {
                         Val::unknown()
                     });
                     let p = format!("{path}{k}");
+                    if mentions(&a.value, &self.cur_sensitive) {
+                        out.sensitive.push(p.clone());
+                    }
                     if !ev.refs.is_empty() {
                         out.refs.insert(p.clone(), std::mem::take(&mut ev.refs));
                     }
@@ -1040,6 +1092,7 @@ impl Loader {
         let mut inner = BodyOut::default();
         self.eval_body_with(ev, f, body, addr, &sub, false, &mut inner);
         out.refs.extend(inner.refs);
+        out.sensitive.extend(inner.sensitive);
         out.lines.extend(inner.lines);
         let v = Val::Res(inner.values, Some(addr.to_string()));
         match out
@@ -1227,11 +1280,13 @@ impl Loader {
                         count: if each.is_none() { index.clone() } else { None },
                         ..*scope
                     };
-                    let inputs = self.call_inputs(f, b, name, child_def, &inst_scope);
+                    let (inputs, sensitive_inputs) =
+                        self.call_inputs(f, b, name, child_def, &inst_scope);
                     let outputs = self.eval_module(Instance {
                         prefix: inst_addr.clone(),
                         generic: join(&parent.generic, &format!("module.{name}")),
                         inputs,
+                        sensitive_inputs,
                         is_root: false,
                         def: child_def,
                     });
@@ -1262,7 +1317,7 @@ impl Loader {
         name: &str,
         child: &ModuleDef,
         scope: &ModScope<'_>,
-    ) -> BTreeMap<String, Val> {
+    ) -> (BTreeMap<String, Val>, BTreeSet<String>) {
         const CALL_META: &[&str] = &[
             "source",
             "version",
@@ -1272,6 +1327,7 @@ impl Loader {
             "depends_on",
         ];
         let mut inputs = BTreeMap::new();
+        let mut sensitive = BTreeSet::new();
         let mut ev = Eval::new(scope);
         for a in b.body.attributes() {
             let k = a.key.as_str();
@@ -1290,6 +1346,9 @@ impl Loader {
                 self.errors.push(eval_error(f, e));
                 Val::unknown()
             });
+            if mentions(&a.value, scope.sensitive) {
+                sensitive.insert(format!("var.{k}"));
+            }
             inputs.insert(k.to_string(), v);
         }
         for (k, d) in &child.vars {
@@ -1301,7 +1360,7 @@ impl Loader {
                 ));
             }
         }
-        inputs
+        (inputs, sensitive)
     }
 
     /// Resolves a local module source, refusing escapes and loops.
@@ -1423,21 +1482,53 @@ fn eval_error(f: &SourceFile, e: EvalError) -> InputError {
     f.error(e.span, e.message, "here")
 }
 
-/// Light type conversion for variables: primitives, and sets made unique.
-fn convert(v: Val, ty: Option<&Expression>) -> Val {
-    let Some(ty) = ty else { return v };
-    let name = match ty {
-        Expression::Variable(n) => n.as_str().to_string(),
-        Expression::FuncCall(f) => f.name.name.as_str().to_string(),
-        _ => return v,
-    };
-    match (name.as_str(), v) {
-        ("string", v @ (Val::Num(_) | Val::Bool(_))) => Val::Str(v.to_str().unwrap_or_default()),
-        ("number", Val::Str(s)) => s.trim().parse().map(Val::Num).unwrap_or(Val::Str(s)),
-        ("bool", Val::Str(s)) if s == "true" || s == "false" => Val::Bool(s == "true"),
-        ("set", Val::List(l)) if !l.iter().any(Val::has_unknown) => {
-            super::funcs::call("toset", vec![Val::List(l.clone())]).unwrap_or(Val::List(l))
-        }
-        (_, v) => v,
+/// Whether an expression reads any of the given `var.x` / `local.y` names.
+fn mentions(e: &Expression, names: &BTreeSet<String>) -> bool {
+    if names.is_empty() {
+        return false;
     }
+    let mut r = Refs::default();
+    r.visit_expr(e);
+    r.0.iter()
+        .any(|c| c.len() >= 2 && names.contains(&format!("{}.{}", c[0], c[1])))
+}
+
+/// Plan-style `after_sensitive` from attribute paths (`container.0.x`).
+fn sensitive_json(paths: &[String]) -> Value {
+    let mut root = Value::Object(Default::default());
+    for p in paths {
+        let segs: Vec<&str> = p.split('.').collect();
+        let mut cur = &mut root;
+        for (i, seg) in segs.iter().enumerate() {
+            let last = i + 1 == segs.len();
+            let next_is_index = segs.get(i + 1).is_some_and(|n| n.parse::<usize>().is_ok());
+            let fresh = || {
+                if last {
+                    Value::Bool(true)
+                } else if next_is_index {
+                    Value::Array(Vec::new())
+                } else {
+                    Value::Object(Default::default())
+                }
+            };
+            cur = match (cur, seg.parse::<usize>()) {
+                (Value::Array(a), Ok(ix)) => {
+                    while a.len() <= ix {
+                        a.push(Value::Bool(false));
+                    }
+                    if a[ix] == Value::Bool(false) {
+                        a[ix] = fresh();
+                    }
+                    &mut a[ix]
+                }
+                (Value::Object(o), _) => o.entry(seg.to_string()).or_insert_with(fresh),
+                // Already marked whole: nothing finer to add.
+                (other, _) => other,
+            };
+            if *cur == Value::Bool(true) {
+                break;
+            }
+        }
+    }
+    root
 }
