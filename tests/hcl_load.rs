@@ -100,11 +100,9 @@ fn mcp_tree_values_follow_plan_conventions() {
         cg.values["tags"],
         json!({"MCPServer": "true", "environment": "staging", "owner": "platform", "server": "github"})
     );
-    // Nested blocks are lists of objects; unknowns are left out of values.
-    assert_eq!(
-        cg.values["identity"],
-        json!([{"type": "UserAssigned", "identity_ids": [null]}])
-    );
+    // Nested blocks are lists of objects; unknowns (here a set holding an
+    // unknown id, so the whole set) are left out of values.
+    assert_eq!(cg.values["identity"], json!([{"type": "UserAssigned"}]));
     assert_eq!(
         cg.values["container"][0]["environment_variables"],
         json!({"MCP_SERVER": "GITHUB"})
@@ -117,8 +115,9 @@ fn mcp_tree_values_follow_plan_conventions() {
         cg.unknown,
         json!({
             "container": [{"environment_variables": {"TENANT_ID": true}, "ports": [{}]}],
-            "identity": [{"identity_ids": [true]}],
-            "subnet_ids": [true]
+            "identity": [{"identity_ids": true}],
+            "id": true,
+            "subnet_ids": true
         })
     );
     // References name the exact instance, through the module output.
@@ -140,7 +139,7 @@ fn mcp_tree_values_follow_plan_conventions() {
     let assoc = r["azurerm_subnet_network_security_group_association.mcp"];
     assert_eq!(
         assoc.unknown,
-        json!({"network_security_group_id": true, "subnet_id": true})
+        json!({"id": true, "network_security_group_id": true, "subnet_id": true})
     );
     assert_eq!(
         assoc.references["network_security_group_id"],
@@ -256,7 +255,7 @@ fn expressions_for_splat_templates_and_unknowns() {
         assert_eq!(x.unknown[k], true, "{k}");
         assert_eq!(x.references[k], vec!["azurerm_subnet.s[0]"], "{k}");
     }
-    assert_eq!(x.unknown["splat_ids"], json!([true, true]));
+    assert_eq!(x.unknown["splat_ids"], true);
     assert_eq!(
         x.references["splat_ids"],
         vec!["azurerm_subnet.s[0]", "azurerm_subnet.s[1]"]

@@ -59,6 +59,25 @@ impl Val {
         }
     }
 
+    /// The value as a plan shows it: a list (or set) of values holding an
+    /// unknown element is wholly unknown, since most such attributes are sets
+    /// in the provider schema and a set with an unknown element is unknown.
+    /// Nested block lists keep their shape.
+    pub fn plan_shape(&self) -> Val {
+        match self {
+            Val::List(l) => match l.iter().find(|x| x.is_unknown()) {
+                Some(u) => u.clone(),
+                None => Val::List(l.iter().map(Val::plan_shape).collect()),
+            },
+            Val::Map(m) => Val::Map(m.iter().map(|(k, v)| (k.clone(), v.plan_shape())).collect()),
+            Val::Res(m, a) => Val::Res(
+                m.iter().map(|(k, v)| (k.clone(), v.plan_shape())).collect(),
+                a.clone(),
+            ),
+            v => v.clone(),
+        }
+    }
+
     /// Terraform's type name, for messages.
     pub fn type_name(&self) -> &'static str {
         match self {
