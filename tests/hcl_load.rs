@@ -555,3 +555,34 @@ fn type_mismatch_and_file_outside_root_are_diagnosed() {
         "{m:?}"
     );
 }
+
+#[test]
+fn undeclared_cli_variable_is_a_note() {
+    let opts = HclOptions {
+        vars: vec![("nope".into(), "1".into())],
+        ..Default::default()
+    };
+    let o = load(&fixture("cycle"), &opts);
+    assert!(o.model.notes.contains(
+        &"a value is given for `nope`, but no variable of that name is declared".to_string()
+    ));
+}
+
+/// Every prefix of a real file is bad input of some kind: none may panic,
+/// and each either loads or reports errors with a location.
+#[test]
+fn truncated_sources_never_panic() {
+    let text = std::fs::read_to_string(fixture("mcp/main.tf")).unwrap();
+    let d = scratch("hcl_truncated");
+    let mut cut = 0;
+    while cut < text.len() {
+        if text.is_char_boundary(cut) {
+            std::fs::write(d.join("main.tf"), &text[..cut]).unwrap();
+            let o = load(&d, &HclOptions::default());
+            for e in &o.errors {
+                assert!(e.span.is_some(), "no location for `{}` at cut {cut}", e.message);
+            }
+        }
+        cut += 13;
+    }
+}

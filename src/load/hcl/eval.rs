@@ -175,9 +175,9 @@ impl<'a> Eval<'a> {
                     "try" => {
                         let mut last = None;
                         for a in f.args.iter() {
+                            // The first argument that evaluates wins; an unknown one
+                            // stays unknown (it might still fail at apply).
                             match self.expr(a) {
-                                // An unknown might still fail at apply: the result is unknown.
-                                Ok(v) if v.is_unknown() => return Ok(v),
                                 Ok(v) => return Ok(v),
                                 Err(err) => last = Some(err),
                             }

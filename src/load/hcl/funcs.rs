@@ -829,7 +829,8 @@ mod cidr {
                 "network number {netnum} does not fit in {newbits} bits"
             ));
         }
-        let addr = base | (netnum as u128) << (width - new_len);
+        let shift = (width - new_len) as u32;
+        let addr = base | (netnum as u128).checked_shl(shift).unwrap_or(0);
         Ok(format!("{}/{}", show(addr, v4), new_len))
     }
 
@@ -1006,6 +1007,16 @@ mod tests {
                 "cidrsubnet",
                 vec![s("nope"), Val::Num(2.0), Val::Num(0.0)],
                 Err("not a CIDR"),
+            ),
+            (
+                "cidrsubnet",
+                vec![s("0.0.0.0/0"), Val::Num(0.0), Val::Num(0.0)],
+                Ok(s("0.0.0.0/0")),
+            ),
+            (
+                "cidrsubnet",
+                vec![s("::/0"), Val::Num(0.0), Val::Num(0.0)],
+                Ok(s("::/0")),
             ),
             (
                 "cidrhost",

@@ -680,6 +680,13 @@ impl Loader {
             root: &self.root_canon.clone(),
             sensitive: &BTreeSet::new(),
         };
+        if inst.is_root {
+            for k in self.root_vars.keys().filter(|k| !def.vars.contains_key(*k)) {
+                self.notes.push(format!(
+                    "a value is given for `{k}`, but no variable of that name is declared"
+                ));
+            }
+        }
         for (name, d) in &def.vars {
             let f = &def.files[d.file];
             let b = &d.item.block;
@@ -1467,6 +1474,10 @@ fn attribute_at(f: &SourceFile, body: &Body, line: u32, path: &str) -> Option<St
     for s in body.iter() {
         let (name, span) = match s {
             Structure::Attribute(a) => (a.key.as_str(), a.span()),
+            // A dynamic block stands for the blocks it generates.
+            Structure::Block(b) if b.ident.as_str() == "dynamic" => {
+                (b.labels.first().map_or("dynamic", |l| l.as_str()), b.span())
+            }
             Structure::Block(b) => (b.ident.as_str(), b.span()),
         };
         let span = span?;
