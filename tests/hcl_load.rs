@@ -580,7 +580,11 @@ fn truncated_sources_never_panic() {
             std::fs::write(d.join("main.tf"), &text[..cut]).unwrap();
             let o = load(&d, &HclOptions::default());
             for e in &o.errors {
-                assert!(e.span.is_some(), "no location for `{}` at cut {cut}", e.message);
+                assert!(
+                    e.span.is_some(),
+                    "no location for `{}` at cut {cut}",
+                    e.message
+                );
             }
         }
         cut += 13;
