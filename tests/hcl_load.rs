@@ -590,3 +590,25 @@ fn truncated_sources_never_panic() {
         cut += 13;
     }
 }
+
+#[test]
+fn misplaced_input_is_diagnosed() {
+    let d = scratch("hcl_misplaced");
+    std::fs::write(
+        d.join("main.tf"),
+        "x = 1\nresouce \"azurerm_resource_group\" \"rg\" {\n  name = \"rg\"\n}\nterraform {\n  required_version = \">= 1.5\"\n}\n",
+    )
+    .unwrap();
+    std::fs::write(d.join("vars.tfvars"), "a = 1\n").unwrap();
+    let o = load(&d, &HclOptions::default());
+    let m = messages(&o);
+    assert_eq!(m.len(), 2, "{m:?}");
+    assert!(
+        m[0].contains("unexpected argument `x` outside any block"),
+        "{m:?}"
+    );
+    assert!(m[1].contains("unsupported block type `resouce`"), "{m:?}");
+    assert_eq!(line_col(&o.errors[1]), (2, 1));
+    let o = load(&d.join("vars.tfvars"), &HclOptions::default());
+    assert!(messages(&o)[0].contains("pass it with --var-file"));
+}

@@ -56,8 +56,22 @@ pub struct HclOutput {
 /// single `.tf` / `.tf.json` file.
 pub fn load(root: &Path, opts: &HclOptions) -> HclOutput {
     let shown = root.display().to_string();
+    let name = root
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
     let (dir, single) = if root.is_dir() {
         (root.to_path_buf(), None)
+    } else if !(name.ends_with(".tf") || name.ends_with(".tf.json")) {
+        let msg = if name.ends_with(".tfvars") || name.ends_with(".tfvars.json") {
+            "a variables file is not a configuration: scan its directory and pass it with --var-file"
+        } else {
+            "not a Terraform file (expected a directory, a .tf or a .tf.json file)"
+        };
+        return HclOutput {
+            errors: vec![InputError::new(shown, msg)],
+            ..Default::default()
+        };
     } else {
         (
             root.parent().map(Path::to_path_buf).unwrap_or_default(),

@@ -75,7 +75,17 @@ impl ModuleDef {
         };
         for (fi, f) in files.iter().enumerate() {
             for s in f.body.iter() {
-                let Structure::Block(b) = s else { continue };
+                let b = match s {
+                    Structure::Block(b) => b,
+                    Structure::Attribute(a) => {
+                        errors.push(f.error(
+                            a.span(),
+                            format!("unexpected argument `{}` outside any block", a.key.as_str()),
+                            "not allowed here",
+                        ));
+                        continue;
+                    }
+                };
                 let labels: Vec<&str> = b.labels.iter().map(|l| l.as_str()).collect();
                 let kind = b.ident.as_str();
                 let dup = |what: String| {
@@ -187,7 +197,12 @@ impl ModuleDef {
                         file: fi,
                         item: b.clone(),
                     }),
-                    _ => {}
+                    // Nothing in these decides a resource's configuration.
+                    "terraform" | "moved" | "import" | "removed" | "check" => {}
+                    other => errors.push(
+                        f.error(b.ident.span(), format!("unsupported block type `{other}`"), "here")
+                            .with_help("top-level blocks are resource, data, module, variable, locals, output, provider and terraform"),
+                    ),
                 }
             }
         }
