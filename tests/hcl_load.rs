@@ -612,3 +612,41 @@ fn misplaced_input_is_diagnosed() {
     let o = load(&d.join("vars.tfvars"), &HclOptions::default());
     assert!(messages(&o)[0].contains("pass it with --var-file"));
 }
+
+#[test]
+fn misplaced_or_malformed_ignores_are_noted() {
+    let d = scratch("hcl_ignore_notes");
+    std::fs::create_dir_all(d.join("m")).unwrap();
+    std::fs::write(
+        d.join("main.tf"),
+        r#"# mcpguard:ignore MCP001 reason="not a resource"
+module "m" {
+  source = "./m"
+}
+resource "azurerm_resource_group" "rg" {
+  # mcpguard:ignore MCP002 colour=blue
+  name     = "rg"
+  location = "westeurope"
+}
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("m/main.tf"),
+        "resource \"azurerm_subnet\" \"s\" {\n  # mcpguard:ignore MCP004 reason=\"in a module\"\n  name = \"s\"\n}\n",
+    )
+    .unwrap();
+    let o = load(&d, &HclOptions::default());
+    assert!(o.errors.is_empty(), "{:?}", messages(&o));
+    assert_eq!(
+        o.model.notes,
+        vec![
+            "main.tf:1: `mcpguard:ignore` is not above a resource block or an attribute inside one; it is not applied",
+            "main.tf:6: unknown key `colour` (expected `reason` or `expires`)",
+        ]
+    );
+    assert_eq!(o.ignores.len(), 1);
+    assert_eq!(o.ignores[0].file, "m/main.tf");
+    assert_eq!(o.ignores[0].resource, "module.m.azurerm_subnet.s");
+    assert_eq!(o.ignores[0].attribute.as_deref(), Some("name"));
+}
