@@ -650,3 +650,15 @@ resource "azurerm_resource_group" "rg" {
     assert_eq!(o.ignores[0].resource, "module.m.azurerm_subnet.s");
     assert_eq!(o.ignores[0].attribute.as_deref(), Some("name"));
 }
+
+#[test]
+fn empty_directory_is_an_error() {
+    let d = scratch("hcl_empty_dir");
+    let o = load(&d, &HclOptions::default());
+    let m = messages(&o);
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert!(
+        m[0].ends_with("no .tf or .tf.json files in this directory"),
+        "{m:?}"
+    );
+}

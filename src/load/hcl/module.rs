@@ -535,6 +535,14 @@ impl Loader {
             }
         };
         entries.sort();
+        if entries.is_empty() {
+            // Scanning nothing must not look like a clean scan.
+            let shown = self.root_shown.join(&rel_dir).display().to_string();
+            self.errors.push(InputError::new(
+                shown,
+                "no .tf or .tf.json files in this directory",
+            ));
+        }
         let files = self.read_files(&entries, &rel_dir);
         let def = Rc::new(ModuleDef::new(
             rel_dir,
