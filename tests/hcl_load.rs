@@ -331,6 +331,10 @@ fn module_escaping_the_root_is_refused() {
     // Scanning the parent makes the same module legal.
     let o = load(&fixture("escape"), &HclOptions::default());
     assert!(o.errors.is_empty(), "{:?}", messages(&o));
+    assert_eq!(
+        o.model.resources[0].address,
+        "module.root.module.outside.azurerm_resource_group.outside"
+    );
 }
 
 #[test]
