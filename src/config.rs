@@ -62,7 +62,7 @@ pub struct ConfigIgnore {
     pub line: u32,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Config {
     /// The file it was read from, if any.
     pub path: Option<String>,
@@ -72,20 +72,6 @@ pub struct Config {
     pub detect: Detection,
     pub rules: BTreeMap<String, RuleConfig>,
     pub ignores: Vec<ConfigIgnore>,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            path: None,
-            fail_on: None,
-            unknown: None,
-            environment: None,
-            detect: Detection::default(),
-            rules: BTreeMap::new(),
-            ignores: Vec::new(),
-        }
-    }
 }
 
 pub const DEFAULT_FILE: &str = ".mcpguard.hcl";

@@ -134,7 +134,7 @@ fn mutated_plans_never_panic() {
                 .map(|e| e.path())
                 .filter(|p| p.extension().is_some_and(|x| x == "json")),
         ),
-        Err(_) => println!("skipping corpus plans: {} is absent", corpus.display()),
+        Err(_) => eprintln!("skipping corpus plans: {} is absent", corpus.display()),
     }
     for p in plans {
         let text = mcpguard::load::read_text(&p).unwrap();

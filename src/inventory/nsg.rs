@@ -413,9 +413,7 @@ fn walk(rules: &[Rule], dir: Direction, proto: &str, lo: u32, hi: u32) -> Verdic
                 Direction::Inbound => net == Cover::Full,
             };
             if leaks {
-                let ports = if !has_ports(proto) {
-                    "*".to_string()
-                } else if lo == 0 && hi == 65535 {
+                let ports = if !has_ports(proto) || (lo == 0 && hi == 65535) {
                     "*".to_string()
                 } else if lo == hi {
                     lo.to_string()
@@ -543,6 +541,7 @@ pub fn default_rules(nsg_id: &str) -> Vec<Value> {
 mod tests {
     use super::*;
 
+    #[allow(clippy::too_many_arguments)]
     fn r(
         name: &str,
         prio: i64,

@@ -233,16 +233,10 @@ impl<'a> Ctx<'a> {
                 });
                 return;
             }
-            if segs[i..].contains(&PSeg::Star)
-                && !self
-                    .bound_index(&path, segs, i, bind, fact)
-                    .is_some_and(|_| !segs[i + 1..].contains(&PSeg::Star))
-            {
+            if segs[i..].contains(&PSeg::Star) {
                 // A missing array is an empty collection.
-                if segs[i..].iter().any(|s| *s == PSeg::Star) {
-                    *collection = true;
-                    return;
-                }
+                *collection = true;
+                return;
             }
             out.push(Item {
                 got: Got::Missing,
