@@ -40,7 +40,7 @@ def measure(label, cmd, runs):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--copies", type=int, default=1000)
+    ap.add_argument("--copies", type=int, default=1112)  # 10,008 resources
     args = ap.parse_args()
     if not os.path.exists(BIN):
         sys.exit("build first: cargo build --release")

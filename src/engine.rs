@@ -105,14 +105,47 @@ pub fn run(inv: &Inventory, rules: &[ActiveRule]) -> EngineOutput {
         v.dedup();
     }
 
+    // Resources are independent: evaluate them in chunks on every core and
+    // concatenate the chunks in input order, so the output stays deterministic.
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    let chunk = inv.len().div_ceil(threads).max(256);
+    let parts: Vec<EngineOutput> = std::thread::scope(|s| {
+        let handles: Vec<_> = inv
+            .resources()
+            .chunks(chunk)
+            .map(|resources| s.spawn(|| run_chunk(inv, resources, rules, &by_type, &any_type)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    let mut out = EngineOutput::default();
+    for p in parts {
+        out.findings.extend(p.findings);
+        out.passes.extend(p.passes);
+        out.errors.extend(p.errors);
+    }
+    out
+}
+
+fn run_chunk(
+    inv: &Inventory,
+    resources: &[Resource],
+    rules: &[ActiveRule],
+    by_type: &HashMap<String, Vec<usize>>,
+    any_type: &[usize],
+) -> EngineOutput {
     let mut out = EngineOutput::default();
     let mut candidates: Vec<usize> = Vec::new();
-    for r in inv.resources() {
+    for r in resources {
         candidates.clear();
         if let Some(v) = by_type.get(&r.arm_type().to_ascii_lowercase()) {
             candidates.extend_from_slice(v);
         }
-        candidates.extend_from_slice(&any_type);
+        candidates.extend_from_slice(any_type);
         for &n in &candidates {
             let ar = &rules[n];
             if !ar.rule.meta.applies_to.is_empty() && !ar.rule.meta.applies_to.contains(&r.kind) {

@@ -253,7 +253,22 @@ fn nsg_facts(r: &mut Resource) {
 /// Computes every fact of every resource. Linear: one pass per resource plus
 /// hash maps for the cross-resource joins.
 pub fn compute(inv: &mut Inventory, det: &Detection) {
-    for r in inv.resources_mut() {
+    // Per-resource facts are independent: compute them on every core.
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    let chunk = inv.len().div_ceil(threads).max(256);
+    std::thread::scope(|s| {
+        for part in inv.resources_mut().chunks_mut(chunk) {
+            s.spawn(move || part.iter_mut().for_each(|r| own_facts(r, det)));
+        }
+    });
+    joins(inv);
+}
+
+/// Facts that need only the resource itself.
+fn own_facts(r: &mut Resource, det: &Detection) {
+    {
         let t = r.arm_type().to_string();
         if t.eq_ignore_ascii_case(types::CONTAINER_GROUP) {
             container_group_facts(r, det);
@@ -267,7 +282,10 @@ pub fn compute(inv: &mut Inventory, det: &Detection) {
             role_name(r);
         }
     }
+}
 
+/// Facts that join resources: shared identities, role assignments' principals.
+fn joins(inv: &mut Inventory) {
     // identity id → MCP container groups using it
     let mut users: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut groups: Vec<(usize, Vec<String>)> = Vec::new();

@@ -167,14 +167,15 @@ impl PathSet {
     /// The member that is `p` itself or one of its ancestors, if any: reading `p`
     /// then reads (part of) a value that is in the set.
     pub fn covering(&self, p: &Path) -> Option<&Path> {
-        (0..=p.0.len()).find_map(|n| self.0.get(&Path(p.0[..n].to_vec())))
+        // Sets are small (a resource's unknown values): a scan beats building
+        // every prefix of `p`, and this runs for every value a rule reads.
+        self.0.iter().find(|q| q.is_prefix_of(p))
     }
     /// The first member strictly below `p` (a part of the value at `p`).
     pub fn first_below(&self, p: &Path) -> Option<&Path> {
         self.0
-            .range(p.clone()..)
-            .find(|q| *q != p)
-            .filter(|q| p.is_prefix_of(q))
+            .iter()
+            .find(|q| q.0.len() > p.0.len() && p.is_prefix_of(q))
     }
     /// `covering`, else `first_below`: any member that touches the value at `p`.
     pub fn touching(&self, p: &Path) -> Option<&Path> {
