@@ -324,6 +324,8 @@ pub fn compute(inv: &mut Inventory, det: &Detection) {
             r.unknown.insert(fact_path("principalUsedByMcpServers"));
         }
     }
+
+    super::gateway::compute(inv);
 }
 
 #[cfg(test)]
