@@ -21,6 +21,8 @@ pub struct ActiveRule {
     pub rule: Rule,
     pub params: Params,
     pub effect: Effect,
+    /// preflight: a policy assignment's scope; `None` = every resource.
+    pub scope: Option<crate::preflight::Scope>,
 }
 
 impl ActiveRule {
@@ -118,6 +120,9 @@ pub fn run(inv: &Inventory, rules: &[ActiveRule]) -> EngineOutput {
                 continue;
             }
             if !ar.rule.mode_applies(r) {
+                continue;
+            }
+            if ar.scope.as_ref().is_some_and(|s| !s.covers(r)) {
                 continue;
             }
             evaluate_one(inv, r, ar, &mut out);

@@ -131,6 +131,7 @@ pub fn load_rules(opts: &ScanOptions) -> Result<RuleSet, Fatal> {
             rule,
             params,
             effect,
+            scope: None,
         });
     }
     Ok(RuleSet {

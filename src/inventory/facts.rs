@@ -326,6 +326,7 @@ pub fn compute(inv: &mut Inventory, det: &Detection) {
     }
 
     super::gateway::compute(inv);
+    crate::preflight::governance_facts(inv);
 }
 
 #[cfg(test)]

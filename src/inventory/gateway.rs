@@ -156,11 +156,9 @@ impl Sections {
                 _ => {}
             }
         }
-        g.logging = ["inbound", "backend", "outbound"].iter().any(|s| {
-            self.effective(s, parent)
-                .iter()
-                .any(|i| *i == Item::LogToEventHub)
-        });
+        g.logging = ["inbound", "backend", "outbound"]
+            .iter()
+            .any(|s| self.effective(s, parent).contains(&Item::LogToEventHub));
         g
     }
 }
@@ -178,10 +176,8 @@ fn item(n: Node) -> Item {
             for c in n.children().filter(Node::is_element) {
                 match local(&c).as_str() {
                     "openid-config" => openid |= c.attribute("url").is_some_and(|u| !u.is_empty()),
-                    "audiences" => {
-                        if c.children().any(|a| a.is_element()) {
-                            claims.insert("aud".to_string());
-                        }
+                    "audiences" if c.children().any(|a| a.is_element()) => {
+                        claims.insert("aud".to_string());
                     }
                     "required-claims" => {
                         for claim in c
