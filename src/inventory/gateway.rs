@@ -310,13 +310,41 @@ fn service_of(id: &str) -> Option<String> {
     Some(k[..end].to_string())
 }
 
-/// The API id of an API-scope child (`…/service/s/apis/a/policies/policy` → `…/apis/a`).
-fn api_of(id: &str) -> Option<String> {
+/// The API name of an API-scope child (`…/service/s/apis/a/policies/policy` → `a`).
+fn api_name(id: &str) -> Option<String> {
     let k = id_key(id);
     let svc = service_of(&k)?;
     let rest = k.strip_prefix(&svc)?.strip_prefix("/apis/")?;
-    let name = rest.split('/').next()?;
-    Some(format!("{svc}/apis/{name}"))
+    rest.split('/').next().map(str::to_string)
+}
+
+/// The service (its lower-cased id) a child resource belongs to: by its id;
+/// else by the service name its id spells (a plan may give the service a
+/// synthetic id while the child's id is composed from names); else through a
+/// reference (`api_management_id`) to a service in the inventory.
+fn owner(inv: &Inventory, services: &[String], r: &Resource) -> Option<String> {
+    let from_id = service_of(r.id());
+    if let Some(s) = from_id.as_ref().filter(|s| services.contains(s)) {
+        return Some(s.clone());
+    }
+    if let Some(name) = from_id.as_ref().and_then(|s| s.rsplit('/').next()) {
+        let named: Vec<&String> = services
+            .iter()
+            .filter(|s| {
+                inv.by_id(s)
+                    .is_some_and(|svc| svc.name().eq_ignore_ascii_case(name))
+            })
+            .collect();
+        if let [one] = named.as_slice() {
+            return Some((*one).clone());
+        }
+    }
+    r.links
+        .values()
+        .filter_map(|id| inv.by_id(id))
+        .find(|t| t.arm_type().eq_ignore_ascii_case(types::API_MANAGEMENT))
+        .map(|t| id_key(t.id()))
+        .or(from_id)
 }
 
 fn diagnostic_logs(r: &Resource) -> bool {
@@ -345,27 +373,39 @@ pub fn compute(inv: &mut Inventory) {
     {
         return;
     }
-    let read = |inv: &Inventory, t: &str| -> Vec<(usize, String, Xml)> {
+    let service_ids: Vec<String> = services.iter().map(|&n| id_key(inv.get(n).id())).collect();
+    // Each child as (index, owning service, API name, …).
+    let child = |r: &Resource| {
+        let svc = owner(inv, &service_ids, r).unwrap_or_default();
+        let api = api_name(r.id()).unwrap_or_else(|| r.name().to_ascii_lowercase());
+        (svc, api)
+    };
+    let read = |t: &str| -> Vec<(usize, String, String, Xml)> {
         inv.indices_of_type(t)
             .iter()
             .map(|&n| {
                 let r = inv.get(n);
-                (n, r.id().to_string(), read_policy(r))
+                let (svc, api) = child(r);
+                (n, svc, api, read_policy(r))
             })
             .collect()
     };
-    let service_policies = read(inv, types::APIM_POLICY);
-    let api_policies = read(inv, types::APIM_API_POLICY);
-    let api_ids: Vec<String> = inv.of_type(APIM_API).map(|r| id_key(r.id())).collect();
-    let diag_logging: Vec<(String, bool)> = inv
+    let service_policies = read(types::APIM_POLICY);
+    let api_policies = read(types::APIM_API_POLICY);
+    let apis: Vec<(String, String)> = inv.of_type(APIM_API).map(child).collect();
+    // (service, API name or "" for service scope, logs?)
+    let diag_logging: Vec<(String, String, bool)> = inv
         .of_type(APIM_DIAGNOSTIC)
-        .chain(inv.of_type(APIM_API_DIAGNOSTIC))
-        .map(|r| (id_key(r.id()), diagnostic_logs(r)))
+        .map(|r| (child(r).0, String::new(), diagnostic_logs(r)))
+        .chain(inv.of_type(APIM_API_DIAGNOSTIC).map(|r| {
+            let (svc, api) = child(r);
+            (svc, api, diagnostic_logs(r))
+        }))
         .collect();
 
     let mut notes = Vec::new();
     // Report parse errors on the policy resources themselves.
-    for (n, _, x) in service_policies.iter().chain(api_policies.iter()) {
+    for (n, _, _, x) in service_policies.iter().chain(api_policies.iter()) {
         let r = &mut inv.resources_mut()[*n];
         match x {
             Xml::Error(e) => {
@@ -382,23 +422,22 @@ pub fn compute(inv: &mut Inventory) {
     let service_doc = |svc: &str| -> Option<&Xml> {
         service_policies
             .iter()
-            .find(|(_, id, _)| service_of(id).as_deref() == Some(svc))
-            .map(|(_, _, x)| x)
+            .find(|(_, s, _, _)| s == svc)
+            .map(|(_, _, _, x)| x)
     };
-    let logged_by_diagnostic = |scope: &str| {
+    // Diagnostics of the service, or of the API when `api` is given.
+    let logged_by_diagnostic = |svc: &str, api: &str| {
         diag_logging
             .iter()
-            .any(|(id, logs)| *logs && id.starts_with(&format!("{scope}/diagnostics/")))
+            .any(|(s, a, logs)| *logs && s == svc && (a.is_empty() || a == api))
     };
 
     // API-scope policies: their own effective fact.
     let mut per_service: Vec<(String, Option<GatewayPolicy>)> = Vec::new();
-    let mut apis_with_policy: BTreeSet<String> = BTreeSet::new();
-    for (n, id, x) in &api_policies {
-        let Some(svc) = service_of(id) else { continue };
-        let api = api_of(id).unwrap_or_default();
-        apis_with_policy.insert(api.clone());
-        let parent = service_doc(&svc);
+    let mut apis_with_policy: BTreeSet<(String, String)> = BTreeSet::new();
+    for (n, svc, api, x) in &api_policies {
+        apis_with_policy.insert((svc.clone(), api.clone()));
+        let parent = service_doc(svc);
         let eff = match (x, parent) {
             (Xml::Parsed(s), None) => Some(s.policy(None)),
             (Xml::Parsed(s), Some(Xml::Parsed(p))) => Some(s.policy(Some(p))),
@@ -417,7 +456,7 @@ pub fn compute(inv: &mut Inventory) {
             _ => None,
         };
         let eff = eff.map(|mut g| {
-            g.logging |= logged_by_diagnostic(&svc) || logged_by_diagnostic(&api);
+            g.logging |= logged_by_diagnostic(svc, api);
             g
         });
         let r = &mut inv.resources_mut()[*n];
@@ -425,7 +464,7 @@ pub fn compute(inv: &mut Inventory) {
             Some(g) => r.set_fact(FACT, g.to_json()),
             None => mark_unknown(r),
         }
-        per_service.push((svc, eff));
+        per_service.push((svc.clone(), eff));
     }
 
     // APIs without a policy of their own run the service policy alone, as does
@@ -436,12 +475,12 @@ pub fn compute(inv: &mut Inventory) {
             Some(_) => return None,
             None => GatewayPolicy::default(),
         };
-        g.logging |= logged_by_diagnostic(svc) || api.is_some_and(logged_by_diagnostic);
+        g.logging |= logged_by_diagnostic(svc, api.unwrap_or(""));
         Some(g)
     };
-    for (n, id, x) in &service_policies {
-        if let (Xml::Parsed(_), Some(svc)) = (x, service_of(id)) {
-            if let Some(g) = service_eff(&svc, None) {
+    for (n, svc, _, x) in &service_policies {
+        if let Xml::Parsed(_) = x {
+            if let Some(g) = service_eff(svc, None) {
                 inv.resources_mut()[*n].set_fact(FACT, g.to_json());
             }
         }
@@ -453,10 +492,10 @@ pub fn compute(inv: &mut Inventory) {
             .filter(|(s, _)| *s == svc)
             .map(|(_, e)| e.clone())
             .collect();
-        let bare_apis: Vec<&String> = api_ids
+        let bare_apis: Vec<&String> = apis
             .iter()
-            .filter(|a| service_of(a).as_deref() == Some(svc.as_str()))
-            .filter(|a| !apis_with_policy.contains(*a))
+            .filter(|(s, a)| *s == svc && !apis_with_policy.contains(&(s.clone(), a.clone())))
+            .map(|(_, a)| a)
             .collect();
         for a in &bare_apis {
             effs.push(service_eff(&svc, Some(a)));
@@ -667,6 +706,27 @@ mod tests {
         assert!(inv
             .by_address("azurerm_api_management.gw")
             .is_some_and(|r| !r.unknown.is_empty()));
+    }
+
+    #[test]
+    fn children_find_a_service_with_a_synthetic_id() {
+        let mut service = svc();
+        service.doc["id"] = json!("azurerm_api_management.gw");
+        let mut linked = service_policy(GOOD);
+        linked.doc["id"] = json!("azurerm_api_management_policy.gw");
+        linked.links.insert(
+            "properties.apiManagementId".into(),
+            "azurerm_api_management.gw".into(),
+        );
+        // Composed from names: `…/service/apim/apis/mcp/…`
+        let by_name = api_policy("mcp", "<policies><inbound><base /></inbound></policies>");
+        let inv = run(vec![service, linked, by_name]);
+        let f = fact(&inv, "azurerm_api_management.gw");
+        assert_eq!(f["validateJwt"], json!(true), "{f}");
+        assert_eq!(
+            fact(&inv, "azurerm_api_management_api_policy.mcp")["logging"],
+            json!(true)
+        );
     }
 
     #[test]
