@@ -10,7 +10,9 @@ use crate::report::rules::page;
 pub fn rule_page(rule: &Rule) -> String {
     let mut s = page(&rule.meta, env!("CARGO_PKG_VERSION"));
     if !rule.parameters.is_empty() {
-        s.push_str("\n## Parameters\n\n| name | type | default | description |\n|---|---|---|---|\n");
+        s.push_str(
+            "\n## Parameters\n\n| name | type | default | description |\n|---|---|---|---|\n",
+        );
         for (name, p) in &rule.parameters {
             let default = p
                 .default
@@ -26,7 +28,11 @@ pub fn rule_page(rule: &Rule) -> String {
         s.push_str(&format!(
             "\nSet them in `.mcpguard.hcl`: `rule \"{}\" {{ {} = ... }}`.\n",
             rule.meta.id,
-            rule.parameters.keys().next().map(String::as_str).unwrap_or("name")
+            rule.parameters
+                .keys()
+                .next()
+                .map(String::as_str)
+                .unwrap_or("name")
         ));
     }
     let aliases = rule.aliases();

@@ -355,7 +355,9 @@ fn run(cli: Cli) -> miette::Result<u8> {
             };
             let rules = scan::load_rules(&opts)?;
             let text = match command {
-                RulesCommand::List => report::rules::list(&metas(&rules), &RenderOptions::default()),
+                RulesCommand::List => {
+                    report::rules::list(&metas(&rules), &RenderOptions::default())
+                }
                 RulesCommand::Show { id } => {
                     let ar = rules
                         .active

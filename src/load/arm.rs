@@ -28,7 +28,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::OnceLock;
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use super::snapshot::{self, kind_name, SnapshotMeta};
 use super::InputError;
@@ -1052,6 +1052,7 @@ fn unfold_children(docs: &[RawDoc], standalone: &HashSet<String>) -> Vec<RawDoc>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn types_from_ids() {

@@ -1,8 +1,558 @@
-//! Terraform → ARM translation (placeholder until the translation lands).
-use crate::inventory::{InputKind, Resource};
-use crate::load::terraform::TfModel;
+//! Terraform → ARM translation. Used for plans and `.tf` source alike.
+//!
+//! Translation is data: one [`table::Spec`] per `azurerm_*` type, in
+//! `<type>.rs`, following `shared/reference/azurerm-to-arm.md`. This module
+//! runs them: it gives every resource an id (real, or synthesised from
+//! subscription, resource group and names), turns references into ids, and
+//! then folds standalone children into their parents the way ARM shows them
+//! ([`fold`]). Types without a table are kept as `terraform:<type>` with
+//! their address and tags, so nothing is silently lost.
 
-/// Translates a Terraform model into ARM-shaped resources.
-pub fn translate(_model: TfModel, _kind: InputKind) -> (Vec<Resource>, Vec<String>) {
-    (Vec::new(), Vec::new())
+pub mod address;
+mod api_management;
+mod container_group;
+mod federated_identity_credential;
+mod fold;
+mod network_security_group;
+mod policy;
+mod role_assignment;
+mod subnet;
+pub mod table;
+mod user_assigned_identity;
+mod virtual_network;
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::{Map, Value};
+
+use crate::inventory::{InputKind, PathSet, Resource};
+use crate::load::terraform::{TfModel, TfResource};
+use table::{Builder, IdSpec, Spec};
+
+/// Subscription put in synthetic ids when neither the provider nor the
+/// environment names one.
+pub const PLACEHOLDER_SUBSCRIPTION: &str = "00000000-0000-0000-0000-000000000000";
+
+/// Every translated type.
+const SPECS: &[&Spec] = &[
+    &container_group::SPEC,
+    &network_security_group::NSG,
+    &network_security_group::RULE,
+    &subnet::SUBNET,
+    &subnet::ASSOCIATION,
+    &virtual_network::SPEC,
+    &user_assigned_identity::SPEC,
+    &user_assigned_identity::RESOURCE_GROUP,
+    &federated_identity_credential::MANAGED,
+    &federated_identity_credential::APPLICATION,
+    &role_assignment::SPEC,
+    &policy::DEFINITION,
+    &policy::SUBSCRIPTION_ASSIGNMENT,
+    &policy::RESOURCE_GROUP_ASSIGNMENT,
+    &policy::MANAGEMENT_GROUP_ASSIGNMENT,
+    &api_management::SERVICE,
+    &api_management::API_POLICY,
+    &api_management::POLICY,
+];
+
+fn spec(tf_type: &str) -> Option<&'static Spec> {
+    SPECS.iter().copied().find(|s| s.tf_type == tf_type)
+}
+
+/// Whether the translation reads this type's attributes (readers may skip
+/// materialising the values of other types).
+pub fn is_known(tf_type: &str) -> bool {
+    spec(tf_type).is_some()
+}
+
+/// Resolution context: every resource's id, looked up by address. It owns
+/// its addresses so that the Terraform values can be freed as soon as each
+/// document is built.
+pub struct Cx {
+    addrs: Vec<String>,
+    by_addr: HashMap<String, usize>,
+    /// Address with instance keys dropped → instances.
+    by_conf: HashMap<String, Vec<usize>>,
+    pub(crate) ids: Vec<Option<String>>,
+    pub(crate) synthetic: Vec<bool>,
+    pub(crate) sub: String,
+}
+
+impl Cx {
+    fn new(res: &[TfResource], sub: String) -> Self {
+        let mut by_addr = HashMap::with_capacity(res.len());
+        let mut by_conf: HashMap<String, Vec<usize>> = HashMap::new();
+        for (n, r) in res.iter().enumerate() {
+            by_addr.insert(r.address.clone(), n);
+            if r.address.contains('[') {
+                by_conf
+                    .entry(address::config_address(&r.address))
+                    .or_default()
+                    .push(n);
+            }
+        }
+        Cx {
+            addrs: res.iter().map(|r| r.address.clone()).collect(),
+            by_addr,
+            by_conf,
+            ids: vec![None; res.len()],
+            synthetic: vec![false; res.len()],
+            sub,
+        }
+    }
+
+    /// The resource an address names, as seen from resource `from`: the exact
+    /// instance; else, for an address without instance keys, the instance with
+    /// the referring resource's own keys, else the only instance.
+    pub fn resolve(&self, target: &str, from: usize) -> Option<usize> {
+        if let Some(&n) = self.by_addr.get(target) {
+            return Some(n);
+        }
+        let cands = self.by_conf.get(&address::config_address(target))?;
+        let tsegs = address::split(target);
+        let fitting: Vec<usize> = cands
+            .iter()
+            .copied()
+            .filter(|&c| {
+                let csegs = address::split(&self.addrs[c]);
+                csegs.len() == tsegs.len()
+                    && tsegs
+                        .iter()
+                        .zip(&csegs)
+                        .all(|(t, c)| t.key.is_none() || t.key == c.key)
+            })
+            .collect();
+        if fitting.len() == 1 {
+            return Some(fitting[0]);
+        }
+        let own = address::keys(&self.addrs[from]);
+        fitting.into_iter().find(|&c| {
+            let csegs = address::split(&self.addrs[c]);
+            let free: Vec<&str> = tsegs
+                .iter()
+                .zip(&csegs)
+                .filter(|(t, _)| t.key.is_none())
+                .filter_map(|(_, c)| c.key)
+                .collect();
+            !free.is_empty()
+                && own.len() >= free.len()
+                && own[own.len() - free.len()..]
+                    .iter()
+                    .zip(&free)
+                    .all(|(a, b)| a == b)
+        })
+    }
+}
+
+/// Translates a Terraform model into ARM-shaped resources, plus notes for the report.
+pub fn translate(model: TfModel, kind: InputKind) -> (Vec<Resource>, Vec<String>) {
+    let sub = model
+        .subscription_id
+        .clone()
+        .unwrap_or_else(|| PLACEHOLDER_SUBSCRIPTION.to_string());
+    let mut notes = model.notes;
+    let mut res = model.resources;
+    let mut cx = Cx::new(&res, sub);
+    assign_ids(&mut cx, &res);
+    let mut built: Vec<Built> = Vec::with_capacity(res.len());
+    // Indexed: each step reads `res[n]`, then frees its values.
+    #[allow(clippy::needless_range_loop)]
+    for n in 0..res.len() {
+        let r = &res[n];
+        let id = cx.ids[n].clone().unwrap_or_default();
+        let b = match spec(&r.tf_type) {
+            Some(s) => build(s, r, &cx, n, id),
+            None => untranslated(r, &cx, n, id),
+        };
+        notes.extend(b.notes.iter().cloned());
+        let keys = fold::Keys::of(r);
+        built.push(Built {
+            tf_type: r.tf_type.clone(),
+            keys,
+            b: b.into_parts(),
+        });
+        // The document is built: free the Terraform values (halves peak memory on large plans).
+        let r = &mut res[n];
+        r.values = Value::Null;
+        r.unknown = Value::Null;
+        r.sensitive = Value::Null;
+    }
+    let out = fold::fold(&cx, built, kind, &res);
+    (out, notes)
+}
+
+/// A translated resource before folding.
+pub(crate) struct Built {
+    pub tf_type: String,
+    pub keys: fold::Keys,
+    pub b: Parts,
+}
+
+/// The parts of a [`Builder`] that outlive it.
+pub(crate) struct Parts {
+    pub doc: Map<String, Value>,
+    pub unknown: std::collections::BTreeSet<crate::inventory::Path>,
+    pub sensitive: std::collections::BTreeSet<crate::inventory::Path>,
+    pub links: std::collections::BTreeMap<String, String>,
+    pub lines: std::collections::BTreeMap<String, u32>,
+}
+
+impl Builder<'_> {
+    fn into_parts(self) -> Parts {
+        Parts {
+            doc: self.doc,
+            unknown: self.unknown,
+            sensitive: self.sensitive,
+            links: self.links,
+            lines: self.lines,
+        }
+    }
+}
+
+fn build<'a>(s: &Spec, r: &'a TfResource, cx: &'a Cx, n: usize, id: String) -> Builder<'a> {
+    let mut b = Builder::new(r, cx, n);
+    b.id = id.clone();
+    b.doc.insert("id".into(), Value::String(id));
+    for t in s.fields {
+        b.apply(t, "", &crate::inventory::Path::root());
+    }
+    b.doc
+        .insert("type".into(), Value::String(s.arm_type.to_string()));
+    if let Some(fin) = s.finish {
+        fin(&mut b);
+    }
+    b
+}
+
+fn untranslated<'a>(r: &'a TfResource, cx: &'a Cx, n: usize, id: String) -> Builder<'a> {
+    let mut b = Builder::new(r, cx, n);
+    b.id = id.clone();
+    b.doc.insert("id".into(), Value::String(id));
+    b.apply(table::COMMON, "", &crate::inventory::Path::root());
+    b.doc.insert(
+        "type".into(),
+        Value::String(format!("terraform:{}", r.tf_type)),
+    );
+    b
+}
+
+/// Gives every resource an id: the real one when known, else one built from
+/// names (two passes, so ids built from other ids see them), else one that
+/// names the address. Ids are unique per address.
+fn assign_ids(cx: &mut Cx, res: &[TfResource]) {
+    for _pass in 0..2 {
+        let found: Vec<Option<(String, bool)>> = (0..res.len())
+            .map(|n| {
+                if cx.ids[n].is_some() {
+                    return None;
+                }
+                let r = &res[n];
+                // An association's Terraform id is its subnet's: never take it as its own.
+                let real = r.attr("id").and_then(Value::as_str).filter(|s| {
+                    !s.is_empty()
+                        && !r.attr_unknown("id")
+                        && r.tf_type != subnet::ASSOCIATION.tf_type
+                });
+                if let Some(id) = real {
+                    return Some((id.to_string(), false));
+                }
+                let b = Builder::new(r, cx, n);
+                let id = match spec(&r.tf_type).map(|s| s.id) {
+                    Some(IdSpec::Group(t)) => fill(&b, t).map(|p| {
+                        let rg = b.str("resource_group_name").unwrap_or("");
+                        (!rg.is_empty()).then(|| {
+                            format!(
+                                "/subscriptions/{}/resourceGroups/{rg}/providers/{p}",
+                                cx.sub
+                            )
+                        })
+                    }),
+                    Some(IdSpec::Subscription(t)) => {
+                        fill(&b, t).map(|p| Some(format!("/subscriptions/{}/{p}", cx.sub)))
+                    }
+                    Some(IdSpec::Custom(f)) => Some(f(&b)),
+                    None => None,
+                };
+                id.flatten().map(|id| (id, true))
+            })
+            .collect();
+        for (n, f) in found.into_iter().enumerate() {
+            if let Some((id, synthetic)) = f {
+                cx.ids[n] = Some(id);
+                cx.synthetic[n] = synthetic;
+            }
+        }
+    }
+    // Real ids claim their place first; a missing or clashing synthetic one names the address.
+    let mut taken: HashSet<String> = HashSet::new();
+    let order = (0..res.len())
+        .filter(|&n| !cx.synthetic[n])
+        .chain((0..res.len()).filter(|&n| cx.synthetic[n]));
+    let order: Vec<usize> = order.collect();
+    for n in order {
+        let fresh = cx.ids[n]
+            .as_ref()
+            .is_some_and(|id| taken.insert(id.to_ascii_lowercase()));
+        if !fresh {
+            let id = format!(
+                "/subscriptions/{}/providers/mcpguard.terraform/{}",
+                cx.sub, res[n].address
+            );
+            taken.insert(id.to_ascii_lowercase());
+            cx.ids[n] = Some(id);
+            cx.synthetic[n] = true;
+        }
+    }
+}
+
+/// Fills `{attr}` placeholders with known attribute values.
+fn fill(b: &Builder<'_>, template: &str) -> Option<String> {
+    let mut out = String::with_capacity(template.len() + 32);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let close = rest[open..].find('}')? + open;
+        out.push_str(b.str(&rest[open + 1..close])?);
+        rest = &rest[close + 1..];
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
+/// Turns the builder's marks into the Resource's side data.
+pub(crate) fn finish_resource(
+    addr: &str,
+    tf: &TfResource,
+    parts: Parts,
+    kind: InputKind,
+) -> Resource {
+    let mut r = Resource::new(addr, kind, Value::Object(parts.doc));
+    r.tf_type = Some(tf.tf_type.clone());
+    r.origin = tf.origin.clone();
+    r.origin.attribute_lines = parts.lines;
+    r.unknown = parts.unknown.into_iter().collect::<PathSet>();
+    r.sensitive = parts.sensitive.into_iter().collect::<PathSet>();
+    r.links = parts.links;
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::inventory::Origin;
+    use crate::load::terraform::Mode;
+
+    fn tf(address: &str, values: Value, unknown: Value) -> TfResource {
+        let segs = address::split(address);
+        let (ty, name) = (segs[segs.len() - 2].name, segs[segs.len() - 1].name);
+        TfResource {
+            address: address.into(),
+            module: address::module_prefix(address),
+            mode: Mode::Managed,
+            tf_type: ty.into(),
+            name: name.into(),
+            index: None,
+            values,
+            unknown,
+            sensitive: Value::Null,
+            references: BTreeMap::new(),
+            origin: Origin::default(),
+        }
+    }
+
+    fn run(resources: Vec<TfResource>) -> Vec<Resource> {
+        let model = TfModel {
+            resources,
+            subscription_id: Some("sub-1".into()),
+            notes: vec![],
+        };
+        translate(model, InputKind::Terraform).0
+    }
+
+    #[test]
+    fn source_lines_are_rekeyed_to_arm_paths() {
+        let mut cg = tf(
+            "azurerm_container_group.a",
+            json!({"name": "a", "resource_group_name": "rg", "ip_address_type": "None",
+                   "identity": [{"type": "SystemAssigned"}], "container": [{"name": "c", "image": "i"}]}),
+            Value::Null,
+        );
+        cg.origin.attribute_lines = [
+            ("identity.0.type", 7),
+            ("container.0.image", 12),
+            ("name", 2),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        let r = &run(vec![cg])[0];
+        let lines = &r.origin.attribute_lines;
+        assert_eq!(lines.get("identity.type"), Some(&7));
+        assert_eq!(
+            lines.get("properties.containers[0].properties.image"),
+            Some(&12)
+        );
+        assert_eq!(lines.get("name"), Some(&2));
+        // Provider defaults apply to source input; "None" means no ipAddress.
+        assert_eq!(r.doc.pointer("/properties/sku"), Some(&json!("Standard")));
+        assert!(r.doc.pointer("/properties/ipAddress").is_none());
+        assert_eq!(r.kind, InputKind::Terraform);
+        assert_eq!(
+            r.id(),
+            "/subscriptions/sub-1/resourceGroups/rg/providers/Microsoft.ContainerInstance/containerGroups/a"
+        );
+    }
+
+    #[test]
+    fn unknown_types_and_names_keep_address_ids() {
+        let out = run(vec![
+            tf(
+                "azurerm_storage_account.s",
+                json!({"name": "st", "tags": {"a": "b"}}),
+                Value::Null,
+            ),
+            tf(
+                "azurerm_subnet.u",
+                json!({"resource_group_name": "rg"}),
+                json!({"name": true}),
+            ),
+        ]);
+        assert_eq!(out[0].arm_type(), "terraform:azurerm_storage_account");
+        assert_eq!(out[0].tag("A"), Some(&json!("b")));
+        assert_eq!(
+            out[1].id(),
+            "/subscriptions/sub-1/providers/mcpguard.terraform/azurerm_subnet.u"
+        );
+    }
+
+    #[test]
+    fn policy_definition_assignment_and_apim() {
+        let mut asg = tf(
+            "azurerm_resource_group_policy_assignment.a",
+            json!({"name": "deny-public", "enforce": false, "parameters": "{\"effect\":{\"value\":\"Deny\"}}"}),
+            json!({"resource_group_id": true, "policy_definition_id": true}),
+        );
+        asg.references.insert(
+            "resource_group_id".into(),
+            vec!["azurerm_resource_group.rg".into()],
+        );
+        asg.references.insert(
+            "policy_definition_id".into(),
+            vec!["azurerm_policy_definition.d".into()],
+        );
+        let out = run(vec![
+            tf(
+                "azurerm_resource_group.rg",
+                json!({"name": "rg-mcp", "location": "West Europe"}),
+                Value::Null,
+            ),
+            tf(
+                "azurerm_policy_definition.d",
+                json!({"name": "no-public-aci", "mode": "Indexed", "policy_type": "Custom",
+                       "policy_rule": "{\"if\":{\"field\":\"type\",\"equals\":\"x\"},\"then\":{\"effect\":\"deny\"}}",
+                       "metadata": "not json"}),
+                Value::Null,
+            ),
+            asg,
+            tf(
+                "azurerm_api_management.g",
+                json!({"name": "apim", "resource_group_name": "rg-mcp", "sku_name": "Developer_1",
+                       "public_network_access_enabled": false, "virtual_network_type": "None",
+                       "virtual_network_configuration": [{"subnet_id": "/x"}],
+                       "security": [{"frontend_tls10_enabled": false}]}),
+                Value::Null,
+            ),
+        ]);
+        assert_eq!(out[0].doc.pointer("/location"), Some(&json!("westeurope")));
+        let def = &out[1];
+        assert_eq!(
+            def.doc.pointer("/properties/policyRule/then/effect"),
+            Some(&json!("deny"))
+        );
+        assert_eq!(
+            def.doc.pointer("/properties/metadata"),
+            Some(&json!("not json"))
+        );
+        let a = &out[2];
+        assert_eq!(
+            a.doc.pointer("/properties/scope").and_then(Value::as_str),
+            Some(out[0].id())
+        );
+        assert_eq!(
+            a.doc
+                .pointer("/properties/policyDefinitionId")
+                .and_then(Value::as_str),
+            Some(def.id())
+        );
+        assert_eq!(
+            a.doc.pointer("/properties/enforcementMode"),
+            Some(&json!("DoNotEnforce"))
+        );
+        assert_eq!(
+            a.doc.pointer("/properties/parameters/effect/value"),
+            Some(&json!("Deny"))
+        );
+        assert_eq!(
+            a.id(),
+            format!(
+                "{}/providers/Microsoft.Authorization/policyAssignments/deny-public",
+                out[0].id()
+            )
+        );
+        let g = &out[3];
+        assert_eq!(
+            g.doc.pointer("/sku"),
+            Some(&json!({"name": "Developer", "capacity": 1}))
+        );
+        assert_eq!(
+            g.doc.pointer("/properties/publicNetworkAccess"),
+            Some(&json!("Disabled"))
+        );
+        assert!(g
+            .doc
+            .pointer("/properties/virtualNetworkConfiguration")
+            .is_none());
+        assert_eq!(
+            g.doc.pointer("/properties/customProperties/Microsoft.WindowsAzure.ApiManagement.Gateway.Security.Protocols.Tls10"),
+            Some(&json!("false"))
+        );
+    }
+
+    #[test]
+    fn azuread_application_credential() {
+        let mut fic = tf(
+            "azuread_application_federated_identity_credential.gh",
+            json!({"display_name": "gh-main", "issuer": "https://token.actions.githubusercontent.com",
+                   "subject": "repo:acme/x:environment:prod", "audiences": ["api://AzureADTokenExchange"]}),
+            json!({"application_id": true, "credential_id": true}),
+        );
+        fic.references.insert(
+            "application_id".into(),
+            vec!["azuread_application.app".into()],
+        );
+        let out = run(vec![
+            tf(
+                "azuread_application.app",
+                json!({"id": "/applications/0a1b"}),
+                Value::Null,
+            ),
+            fic,
+        ]);
+        assert_eq!(
+            out[1].arm_type(),
+            "Microsoft.Graph/applications/federatedIdentityCredentials"
+        );
+        assert_eq!(
+            out[1].id(),
+            "/applications/0a1b/federatedIdentityCredentials/gh-main"
+        );
+        assert_eq!(
+            out[1].doc.pointer("/properties/subject"),
+            Some(&json!("repo:acme/x:environment:prod"))
+        );
+    }
 }

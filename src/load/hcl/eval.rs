@@ -43,6 +43,21 @@ pub struct Root {
 /// steps that follow it (as many as are plain attribute accesses).
 pub trait Scope {
     fn root(&self, name: &str, attrs: &[&str]) -> Result<Option<Root>, String>;
+
+    /// The text of a file for `file()` / `templatefile()`.
+    fn file(&self, path: &str) -> Result<String, String> {
+        Err(format!("cannot read `{path}` here"))
+    }
+}
+
+/// A scope where nothing is defined: tfvars, `--var` values and type
+/// defaults are constants.
+pub struct NoScope;
+
+impl Scope for NoScope {
+    fn root(&self, name: &str, _: &[&str]) -> Result<Option<Root>, String> {
+        Err(format!("variables may not be used here (`{name}`)"))
+    }
 }
 
 /// One evaluation: a scope, the local names of `for` expressions and
@@ -160,9 +175,9 @@ impl<'a> Eval<'a> {
                     "try" => {
                         let mut last = None;
                         for a in f.args.iter() {
+                            // The first argument that evaluates wins; an unknown one
+                            // stays unknown (it might still fail at apply).
                             match self.expr(a) {
-                                // An unknown might still fail at apply: the result is unknown.
-                                Ok(v) if v.is_unknown() => return Ok(v),
                                 Ok(v) => return Ok(v),
                                 Err(err) => last = Some(err),
                             }
@@ -179,6 +194,7 @@ impl<'a> Eval<'a> {
                         },
                         None => Err(EvalError::new("can needs one argument", f.span())),
                     },
+                    "file" | "templatefile" => self.file_call(&full, f),
                     _ => {
                         let mut args = Vec::with_capacity(f.args.len());
                         for a in f.args.iter() {
@@ -236,6 +252,47 @@ impl<'a> Eval<'a> {
             }
             Expression::ForExpr(f) => self.for_expr(f, e),
         }
+    }
+
+    /// `file(path)` and `templatefile(path, vars)`, read through the scope
+    /// (which keeps them inside the scanned root).
+    fn file_call(&mut self, name: &str, f: &hcl::edit::expr::FuncCall) -> R<Val> {
+        let err = |m: String| EvalError::new(format!("{name}(): {m}"), f.span());
+        let want = if name == "file" { 1 } else { 2 };
+        if f.args.len() != want {
+            return Err(err(format!(
+                "takes {want} argument(s), got {}",
+                f.args.len()
+            )));
+        }
+        let mut args = Vec::new();
+        for a in f.args.iter() {
+            args.push(self.expr(a)?);
+        }
+        if let Some(u) = args.iter().find(|a| a.has_unknown()) {
+            let mut o = Vec::new();
+            u.unknown_origins(&mut o);
+            return Ok(Val::Unknown(o.into_iter().next()));
+        }
+        let path = args[0]
+            .to_str()
+            .ok_or_else(|| err("the path must be a string".into()))?;
+        let text = self.scope.file(&path).map_err(err)?;
+        if name == "file" {
+            return Ok(Val::Str(text));
+        }
+        let vars = args[1]
+            .as_map()
+            .cloned()
+            .ok_or_else(|| err("the variables must be an object".into()))?;
+        let t = hcl::edit::parser::parse_template(&text)
+            .map_err(|e| err(format!("`{path}`: {}", e.message())))?;
+        // A template sees only the variables it is given.
+        let saved = std::mem::take(&mut self.locals);
+        self.locals = vars.into_iter().collect();
+        let r = self.template(&t);
+        self.locals = saved;
+        r.map_err(|e| err(format!("`{path}`: {}", e.message)))
     }
 
     fn lookup_local(&self, name: &str) -> Option<&Val> {
@@ -350,19 +407,35 @@ impl<'a> Eval<'a> {
         }
         let mut out = String::new();
         let mut unknown: Option<Val> = None;
-        self.template_into(t, &mut out, &mut unknown)?;
+        self.template_into(t, (false, false), &mut out, &mut unknown)?;
         Ok(unknown.unwrap_or(Val::Str(out)))
     }
 
+    /// Renders a template. `edges` says whether the first literal's leading
+    /// and the last literal's trailing whitespace are stripped by the `~` of
+    /// the enclosing directive.
     fn template_into(
         &mut self,
         t: &Template,
+        edges: (bool, bool),
         out: &mut String,
         unknown: &mut Option<Val>,
     ) -> R<()> {
-        for el in t.iter() {
+        let elems: Vec<&Element> = t.iter().collect();
+        for (i, el) in elems.iter().enumerate() {
             match el {
-                Element::Literal(s) => out.push_str(s.value()),
+                Element::Literal(s) => {
+                    let mut lit: &str = s.value();
+                    let prev_strips = i.checked_sub(1).map_or(edges.0, |p| strips(elems[p]).1);
+                    let next_strips = elems.get(i + 1).map_or(edges.1, |n| strips(n).0);
+                    if prev_strips {
+                        lit = lit.trim_start();
+                    }
+                    if next_strips {
+                        lit = lit.trim_end();
+                    }
+                    out.push_str(lit)
+                }
                 Element::Interpolation(i) => {
                     let v = self.expr(&i.expr)?;
                     match v {
@@ -398,11 +471,20 @@ impl<'a> Eval<'a> {
                             }
                             c => match c.as_bool() {
                                 Some(true) => {
-                                    self.template_into(&ifd.if_expr.template, out, unknown)?
+                                    let trail = match &ifd.else_expr {
+                                        Some(e) => e.strip.strip_start(),
+                                        None => ifd.endif_expr.strip.strip_start(),
+                                    };
+                                    let edges = (ifd.if_expr.strip.strip_end(), trail);
+                                    self.template_into(&ifd.if_expr.template, edges, out, unknown)?
                                 }
                                 Some(false) => {
                                     if let Some(e) = &ifd.else_expr {
-                                        self.template_into(&e.template, out, unknown)?
+                                        let edges = (
+                                            e.strip.strip_end(),
+                                            ifd.endif_expr.strip.strip_start(),
+                                        );
+                                        self.template_into(&e.template, edges, out, unknown)?
                                     }
                                 }
                                 None => {
@@ -432,7 +514,8 @@ impl<'a> Eval<'a> {
                                 k,
                                 v,
                             );
-                            let r = self.template_into(&f.template, out, unknown);
+                            let edges = (f.strip.strip_end(), fd.endfor_expr.strip.strip_start());
+                            let r = self.template_into(&f.template, edges, out, unknown);
                             self.locals.truncate(self.locals.len() - pushed);
                             r?;
                         }
@@ -540,6 +623,25 @@ impl<'a> Eval<'a> {
             }
         }
         Ok(())
+    }
+}
+
+/// Whether an element strips the whitespace of the literal before it and
+/// of the literal after it (`${~ x ~}`, `%{~ if … ~}`).
+fn strips(el: &Element) -> (bool, bool) {
+    match el {
+        Element::Literal(_) => (false, false),
+        Element::Interpolation(i) => (i.strip.strip_start(), i.strip.strip_end()),
+        Element::Directive(d) => match d.as_ref() {
+            Directive::If(ifd) => (
+                ifd.if_expr.strip.strip_start(),
+                ifd.endif_expr.strip.strip_end(),
+            ),
+            Directive::For(fd) => (
+                fd.for_expr.strip.strip_start(),
+                fd.endfor_expr.strip.strip_end(),
+            ),
+        },
     }
 }
 
@@ -708,5 +810,71 @@ pub fn equal(l: &Val, r: &Val) -> bool {
                     .all(|((ka, va), (kb, vb))| ka == kb && equal(va, vb))
         }
         _ => l == r,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn eval_str(src: &str) -> Result<Val, EvalError> {
+        let e =
+            hcl::edit::parser::parse_expr(src).map_err(|e| EvalError::new(e.to_string(), None))?;
+        Eval::new(&NoScope).eval(&e)
+    }
+
+    #[test]
+    fn templates_strip_and_directives() {
+        let cases = [
+            (r#""a ${~ "b" ~} c""#, "abc"),
+            (r#""%{ for x in ["a", "b"] ~} ${x} %{~ endfor ~} !""#, "ab!"),
+            (
+                r#""x %{~ if true ~} y %{~ else ~} n %{~ endif ~} z""#,
+                "xyz",
+            ),
+            (r#""${1 + 1}-${true}""#, "2-true"),
+        ];
+        for (src, want) in cases {
+            assert_eq!(eval_str(src), Ok(Val::str(want)), "{src}");
+        }
+        // A lone interpolation is its value, unconverted.
+        assert_eq!(eval_str(r#""${[1]}""#), Ok(Val::List(vec![Val::Num(1.0)])));
+        assert!(eval_str(r#""a${[1]}""#)
+            .unwrap_err()
+            .message
+            .contains("cannot include a list"));
+    }
+
+    #[test]
+    fn unknown_propagates_and_logic_short_circuits() {
+        struct U;
+        impl Scope for U {
+            fn root(&self, name: &str, _: &[&str]) -> Result<Option<Root>, String> {
+                Ok((name == "u").then(|| Root {
+                    val: Val::Unknown(Some("x.y".into())),
+                    consumed: 0,
+                    block: None,
+                }))
+            }
+        }
+        let ev = |src: &str| Eval::new(&U).eval(&hcl::edit::parser::parse_expr(src).unwrap());
+        assert_eq!(ev("u + 1"), Ok(Val::Unknown(Some("x.y".into()))));
+        assert_eq!(ev("\"p-${u}\""), Ok(Val::Unknown(Some("x.y".into()))));
+        assert_eq!(ev("false && u"), Ok(Val::Bool(false)));
+        assert_eq!(ev("true || u"), Ok(Val::Bool(true)));
+        assert_eq!(ev("u ? 1 : 2"), Ok(Val::Unknown(Some("x.y".into()))));
+        assert_eq!(ev("[for x in u : x]"), Ok(Val::unknown()));
+        assert_eq!(ev("length([u, 1])"), Ok(Val::Num(2.0)));
+        assert_eq!(ev("try(u, 1)"), Ok(Val::Unknown(Some("x.y".into()))));
+        assert_eq!(ev("can(u)"), Ok(Val::unknown()));
+        assert_eq!(ev("can(nope)"), Ok(Val::Bool(false)));
+        assert!(ev("nope")
+            .unwrap_err()
+            .message
+            .contains("unknown name `nope`"));
+        assert!(ev("1 / 0")
+            .unwrap_err()
+            .message
+            .contains("division by zero"));
     }
 }

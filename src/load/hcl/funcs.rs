@@ -84,6 +84,7 @@ pub const NAMES: &[&str] = &[
     "distinct",
     "element",
     "endswith",
+    "file",
     "flatten",
     "floor",
     "format",
@@ -111,6 +112,7 @@ pub const NAMES: &[&str] = &[
     "strrev",
     "substr",
     "sum",
+    "templatefile",
     "timestamp",
     "title",
     "tobool",
@@ -645,7 +647,7 @@ fn set(items: Vec<Val>) -> Val {
         }
     }
     if out.iter().all(|v| matches!(v, Val::Str(_))) {
-        out.sort_by(|a, b| a.to_str().cmp(&b.to_str()));
+        out.sort_by_key(|v| v.to_str());
     }
     Val::List(out)
 }
@@ -827,7 +829,8 @@ mod cidr {
                 "network number {netnum} does not fit in {newbits} bits"
             ));
         }
-        let addr = base | (netnum as u128) << (width - new_len);
+        let shift = (width - new_len) as u32;
+        let addr = base | (netnum as u128).checked_shl(shift).unwrap_or(0);
         Ok(format!("{}/{}", show(addr, v4), new_len))
     }
 
@@ -902,7 +905,7 @@ mod tests {
                 vec![l(&[s("b"), s("a"), s("b")])],
                 Ok(l(&[s("a"), s("b")])),
             ),
-            ("toset", vec![l(&[u.clone()])], Ok(u.clone())),
+            ("toset", vec![l(std::slice::from_ref(&u))], Ok(u.clone())),
             ("tomap", vec![m(&[("a", s("1"))])], Ok(m(&[("a", s("1"))]))),
             ("tomap", vec![s("x")], Err("cannot convert")),
             (
@@ -933,7 +936,11 @@ mod tests {
                 vec![l(&[Val::Num(1.0)]), Val::Num(2.0)],
                 Ok(Val::Bool(false)),
             ),
-            ("contains", vec![l(&[u.clone()]), s("a")], Ok(u.clone())),
+            (
+                "contains",
+                vec![l(std::slice::from_ref(&u)), s("a")],
+                Ok(u.clone()),
+            ),
             (
                 "format",
                 vec![
@@ -1000,6 +1007,16 @@ mod tests {
                 "cidrsubnet",
                 vec![s("nope"), Val::Num(2.0), Val::Num(0.0)],
                 Err("not a CIDR"),
+            ),
+            (
+                "cidrsubnet",
+                vec![s("0.0.0.0/0"), Val::Num(0.0), Val::Num(0.0)],
+                Ok(s("0.0.0.0/0")),
+            ),
+            (
+                "cidrsubnet",
+                vec![s("::/0"), Val::Num(0.0), Val::Num(0.0)],
+                Ok(s("::/0")),
             ),
             (
                 "cidrhost",

@@ -74,7 +74,7 @@ fn parse(rest: &str) -> Result<Parsed, String> {
     }
     let rest = rest.trim_start_matches(':').trim();
     // Rule ids run up to the first `key=`.
-    let ids_end = rest.find(|c: char| c == '=').map_or(rest.len(), |eq| {
+    let ids_end = rest.find('=').map_or(rest.len(), |eq| {
         rest[..eq].rfind(char::is_whitespace).map_or(0, |sp| sp)
     });
     let rules: Vec<String> = rest[..ids_end]

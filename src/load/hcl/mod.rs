@@ -16,6 +16,7 @@ mod funcs;
 mod ignore;
 mod module;
 mod source;
+mod types;
 mod value;
 
 use std::collections::BTreeMap;
@@ -25,7 +26,7 @@ use crate::load::terraform::TfModel;
 use crate::load::InputError;
 use crate::suppress::InlineIgnore;
 
-use eval::{Eval, Root, Scope};
+use eval::{Eval, NoScope};
 use module::{Instance, Loader, ModuleDef};
 use source::SourceFile;
 use value::Val;
@@ -55,8 +56,22 @@ pub struct HclOutput {
 /// single `.tf` / `.tf.json` file.
 pub fn load(root: &Path, opts: &HclOptions) -> HclOutput {
     let shown = root.display().to_string();
+    let name = root
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
     let (dir, single) = if root.is_dir() {
         (root.to_path_buf(), None)
+    } else if !(name.ends_with(".tf") || name.ends_with(".tf.json")) {
+        let msg = if name.ends_with(".tfvars") || name.ends_with(".tfvars.json") {
+            "a variables file is not a configuration: scan its directory and pass it with --var-file"
+        } else {
+            "not a Terraform file (expected a directory, a .tf or a .tf.json file)"
+        };
+        return HclOutput {
+            errors: vec![InputError::new(shown, msg)],
+            ..Default::default()
+        };
     } else {
         (
             root.parent().map(Path::to_path_buf).unwrap_or_default(),
@@ -107,6 +122,7 @@ pub fn load(root: &Path, opts: &HclOptions) -> HclOutput {
         prefix: String::new(),
         generic: String::new(),
         inputs: BTreeMap::new(),
+        sensitive_inputs: Default::default(),
         is_root: true,
         def: &def,
     });
@@ -176,15 +192,6 @@ fn root_variables(
         vars.insert(k.clone(), cli_value(raw));
     }
     vars
-}
-
-/// A scope where nothing is defined: tfvars and `--var` values are constants.
-struct NoScope;
-
-impl Scope for NoScope {
-    fn root(&self, name: &str, _: &[&str]) -> Result<Option<Root>, String> {
-        Err(format!("variables may not be used here (`{name}`)"))
-    }
 }
 
 fn read_tfvars(

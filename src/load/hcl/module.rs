@@ -15,6 +15,7 @@ use serde_json::Value;
 use super::eval::{iter_items, Eval, EvalError, Root, Scope};
 use super::ignore;
 use super::source::SourceFile;
+use super::types;
 use super::value::Val;
 use crate::inventory::Origin;
 use crate::load::terraform::{Mode, TfResource};
@@ -74,27 +75,37 @@ impl ModuleDef {
         };
         for (fi, f) in files.iter().enumerate() {
             for s in f.body.iter() {
-                let Structure::Block(b) = s else { continue };
+                let b = match s {
+                    Structure::Block(b) => b,
+                    Structure::Attribute(a) => {
+                        errors.push(f.error(
+                            a.span(),
+                            format!("unexpected argument `{}` outside any block", a.key.as_str()),
+                            "not allowed here",
+                        ));
+                        continue;
+                    }
+                };
                 let labels: Vec<&str> = b.labels.iter().map(|l| l.as_str()).collect();
                 let kind = b.ident.as_str();
                 let dup = |what: String| {
                     f.error(b.span(), format!("duplicate {what}"), "declared again here")
                 };
-                let want = |n: usize| -> Result<(), InputError> {
+                let want = |n: usize| -> Result<(), Box<InputError>> {
                     if labels.len() == n {
                         Ok(())
                     } else {
-                        Err(f.error(
+                        Err(Box::new(f.error(
                             b.span(),
                             format!("a `{kind}` block needs {n} label(s)"),
                             "here",
-                        ))
+                        )))
                     }
                 };
                 match kind {
                     "variable" | "module" | "output" => {
                         if let Err(e) = want(1) {
-                            errors.push(e);
+                            errors.push(*e);
                             continue;
                         }
                         let name = labels[0].to_string();
@@ -136,7 +147,7 @@ impl ModuleDef {
                     }
                     "resource" | "data" => {
                         if let Err(e) = want(2) {
-                            errors.push(e);
+                            errors.push(*e);
                             continue;
                         }
                         let mode = if kind == "data" {
@@ -186,7 +197,12 @@ impl ModuleDef {
                         file: fi,
                         item: b.clone(),
                     }),
-                    _ => {}
+                    // Nothing in these decides a resource's configuration.
+                    "terraform" | "moved" | "import" | "removed" | "check" => {}
+                    other => errors.push(
+                        f.error(b.ident.span(), format!("unsupported block type `{other}`"), "here")
+                            .with_help("top-level blocks are resource, data, module, variable, locals, output, provider and terraform"),
+                    ),
                 }
             }
         }
@@ -202,6 +218,8 @@ pub struct Instance<'a> {
     /// The same without instance keys, for ignores.
     pub generic: String,
     pub inputs: BTreeMap<String, Val>,
+    /// Inputs whose values are sensitive in the caller.
+    pub sensitive_inputs: BTreeSet<String>,
     pub is_root: bool,
     pub def: &'a ModuleDef,
 }
@@ -220,6 +238,8 @@ pub struct Loader {
     cache: BTreeMap<PathBuf, Rc<ModuleDef>>,
     stack: Vec<PathBuf>,
     ignored_files: BTreeSet<(String, String)>,
+    /// Sensitive names of the module instance being evaluated.
+    cur_sensitive: BTreeSet<String>,
 }
 
 /// The dependency graph nodes of a module.
@@ -280,9 +300,22 @@ struct ModScope<'a> {
     prefix: &'a str,
     each: Option<(Val, Val)>,
     count: Option<Val>,
+    /// The scanned root: `file()` reads only inside it.
+    root: &'a Path,
+    /// `var.x` / `local.y` names whose values are sensitive.
+    sensitive: &'a BTreeSet<String>,
 }
 
 impl Scope for ModScope<'_> {
+    fn file(&self, path: &str) -> Result<String, String> {
+        let p = self.root.join(path);
+        let canon = std::fs::canonicalize(&p).map_err(|_| format!("file `{path}` not found"))?;
+        if !canon.starts_with(self.root) {
+            return Err(format!("file `{path}` is outside the scanned root"));
+        }
+        crate::load::read_text(&canon).map_err(|e| e.message)
+    }
+
     fn root(&self, name: &str, attrs: &[&str]) -> Result<Option<Root>, String> {
         let plain = |val: Val, consumed: usize| {
             Ok(Some(Root {
@@ -413,6 +446,31 @@ enum Expansion {
     ForEach(Vec<(Val, Val)>),
 }
 
+/// One instance of a repeated block: its key and, for for_each, `each`.
+type InstanceKey = (Option<Val>, Option<(Val, Val)>);
+
+impl Expansion {
+    fn keys(self) -> Vec<InstanceKey> {
+        match self {
+            Expansion::Single => vec![(None, None)],
+            Expansion::Count(ix) => ix.into_iter().map(|i| (Some(i), None)).collect(),
+            Expansion::ForEach(kv) => kv
+                .into_iter()
+                .map(|(k, v)| (Some(k.clone()), Some((k, v))))
+                .collect(),
+        }
+    }
+}
+
+/// A graph node's file, span and dependencies.
+type NodeInfo = (usize, Option<std::ops::Range<usize>>, BTreeSet<Node>);
+
+/// Provider-computed attributes (besides `id`) of the types rules look at.
+const COMPUTED: &[(&str, &[&str])] = &[(
+    "azurerm_user_assigned_identity",
+    &["client_id", "principal_id", "tenant_id"],
+)];
+
 /// Meta-arguments that are not resource attributes.
 const META: &[&str] = &[
     "count",
@@ -430,6 +488,7 @@ struct BodyOut {
     values: BTreeMap<String, Val>,
     refs: BTreeMap<String, Vec<String>>,
     lines: BTreeMap<String, u32>,
+    sensitive: Vec<String>,
 }
 
 impl Loader {
@@ -446,6 +505,7 @@ impl Loader {
             cache: BTreeMap::new(),
             stack: Vec::new(),
             ignored_files: BTreeSet::new(),
+            cur_sensitive: BTreeSet::new(),
         }
     }
 
@@ -475,6 +535,14 @@ impl Loader {
             }
         };
         entries.sort();
+        if entries.is_empty() {
+            // Scanning nothing must not look like a clean scan.
+            let shown = self.root_shown.join(&rel_dir).display().to_string();
+            self.errors.push(InputError::new(
+                shown,
+                "no .tf or .tf.json files in this directory",
+            ));
+        }
         let files = self.read_files(&entries, &rel_dir);
         let def = Rc::new(ModuleDef::new(
             rel_dir,
@@ -515,6 +583,15 @@ impl Loader {
         self.collect_ignores(def, &inst.generic);
         let vars = self.variables(&inst);
         let order = self.order(def);
+        let root = self.root_canon.clone();
+        let mut sensitive: BTreeSet<String> = inst.sensitive_inputs.clone();
+        for (name, d) in &def.vars {
+            if let Some(a) = d.item.block.body.get_attribute("sensitive") {
+                if a.value.as_bool() == Some(true) {
+                    sensitive.insert(format!("var.{name}"));
+                }
+            }
+        }
         let mut locals = BTreeMap::new();
         let mut res = BTreeMap::new();
         let mut mods = BTreeMap::new();
@@ -529,6 +606,8 @@ impl Loader {
                 prefix: &inst.prefix,
                 each: None,
                 count: None,
+                root: &root,
+                sensitive: &sensitive,
             };
             match node {
                 Node::Local(n) => {
@@ -543,6 +622,9 @@ impl Loader {
                             Val::unknown()
                         }
                     };
+                    if mentions(&d.item.value, &sensitive) {
+                        sensitive.insert(format!("local.{n}"));
+                    }
                     locals.insert(n, v);
                 }
                 Node::Res(k) => {
@@ -586,6 +668,8 @@ impl Loader {
                 prefix: "",
                 each: None,
                 count: None,
+                root: &root,
+                sensitive: &sensitive,
             };
             for p in &def.providers {
                 let is_azurerm = p.item.labels.first().map(|l| l.as_str()) == Some("azurerm");
@@ -616,7 +700,16 @@ impl Loader {
             prefix: "",
             each: None,
             count: None,
+            root: &self.root_canon.clone(),
+            sensitive: &BTreeSet::new(),
         };
+        if inst.is_root {
+            for k in self.root_vars.keys().filter(|k| !def.vars.contains_key(*k)) {
+                self.notes.push(format!(
+                    "a value is given for `{k}`, but no variable of that name is declared"
+                ));
+            }
+        }
         for (name, d) in &def.vars {
             let f = &def.files[d.file];
             let b = &d.item.block;
@@ -634,8 +727,18 @@ impl Loader {
                 // Unset root variables are decided at apply time (or by a prompt).
                 (None, None) => Val::unknown(),
             };
-            let ty = b.body.get_attribute("type").map(|a| &a.value);
-            vars.insert(name.clone(), convert(v, ty));
+            let v = match b.body.get_attribute("type") {
+                Some(ty) => types::convert(v.clone(), &ty.value).unwrap_or_else(|m| {
+                    self.errors.push(f.error(
+                        b.span(),
+                        format!("variable `{name}`: {m}"),
+                        "declared here",
+                    ));
+                    v
+                }),
+                None => v,
+            };
+            vars.insert(name.clone(), v);
         }
         vars
     }
@@ -643,8 +746,7 @@ impl Loader {
     /// Topological order of a module's nodes; cycles are reported and their
     /// nodes left out (they evaluate to unknown).
     fn order(&mut self, def: &ModuleDef) -> Vec<Node> {
-        let mut deps: BTreeMap<Node, (usize, Option<std::ops::Range<usize>>, BTreeSet<Node>)> =
-            BTreeMap::new();
+        let mut deps: BTreeMap<Node, NodeInfo> = BTreeMap::new();
         let node_deps = |body_or_expr: &dyn Fn(&mut Refs)| -> BTreeSet<Node> {
             let mut r = Refs::default();
             body_or_expr(&mut r);
@@ -864,14 +966,7 @@ impl Loader {
         let Some(exp) = self.expansion(f, &r.block.body, scope) else {
             return Val::Unknown(Some(block_addr));
         };
-        let instances: Vec<(Option<Val>, Option<(Val, Val)>)> = match exp {
-            Expansion::Single => vec![(None, None)],
-            Expansion::Count(ix) => ix.into_iter().map(|i| (Some(i), None)).collect(),
-            Expansion::ForEach(kv) => kv
-                .into_iter()
-                .map(|(k, v)| (Some(k.clone()), Some((k, v))))
-                .collect(),
-        };
+        let instances = exp.keys();
         let repeated = instances.first().is_some_and(|(k, _)| k.is_some())
             || r.block.body.has_attribute("count")
             || r.block.body.has_attribute("for_each");
@@ -888,6 +983,7 @@ impl Loader {
                 ..*scope
             };
             let mut out = BodyOut::default();
+            self.cur_sensitive = scope.sensitive.clone();
             self.eval_body(f, &r.block.body, &inst_scope, &addr, "", true, &mut out);
             let val = Val::Res(out.values, Some(addr.clone()));
             let mut refs = out.refs;
@@ -895,6 +991,21 @@ impl Loader {
                 v.retain(|a| a != &addr);
             }
             refs.retain(|_, v| !v.is_empty());
+            let shaped = val.plan_shape();
+            let mut unknown = shaped.unknown_json();
+            // The id of a managed resource is always computed by the provider,
+            // and so are a few attributes rules read (plans show them unknown).
+            if let (Mode::Managed, Value::Object(u)) = (r.mode, &mut unknown) {
+                let computed = COMPUTED
+                    .iter()
+                    .find(|(t, _)| *t == r.tf_type)
+                    .map_or(&[][..], |(_, attrs)| *attrs);
+                for a in std::iter::once(&"id").chain(computed) {
+                    if shaped.as_map().is_none_or(|m| !m.contains_key(*a)) {
+                        u.insert(a.to_string(), Value::Bool(true));
+                    }
+                }
+            }
             self.resources.push(TfResource {
                 address: addr.clone(),
                 module: scope.prefix.to_string(),
@@ -902,9 +1013,9 @@ impl Loader {
                 tf_type: r.tf_type.clone(),
                 name: r.name.clone(),
                 index: index.as_ref().map(Val::to_json),
-                values: val.to_json(),
-                unknown: val.unknown_json(),
-                sensitive: Value::Object(Default::default()),
+                values: shaped.to_json(),
+                unknown,
+                sensitive: sensitive_json(&out.sensitive),
                 references: refs,
                 origin: Origin {
                     file: Some(f.rel.clone()),
@@ -972,6 +1083,9 @@ impl Loader {
                         Val::unknown()
                     });
                     let p = format!("{path}{k}");
+                    if mentions(&a.value, &self.cur_sensitive) {
+                        out.sensitive.push(p.clone());
+                    }
                     if !ev.refs.is_empty() {
                         out.refs.insert(p.clone(), std::mem::take(&mut ev.refs));
                     }
@@ -1029,6 +1143,7 @@ impl Loader {
         let mut inner = BodyOut::default();
         self.eval_body_with(ev, f, body, addr, &sub, false, &mut inner);
         out.refs.extend(inner.refs);
+        out.sensitive.extend(inner.sensitive);
         out.lines.extend(inner.lines);
         let v = Val::Res(inner.values, Some(addr.to_string()));
         match out
@@ -1198,14 +1313,7 @@ impl Loader {
             ));
             None
         };
-        let keyed: Vec<(Option<Val>, Option<(Val, Val)>)> = match exp {
-            Expansion::Single => vec![(None, None)],
-            Expansion::Count(ix) => ix.into_iter().map(|i| (Some(i), None)).collect(),
-            Expansion::ForEach(kv) => kv
-                .into_iter()
-                .map(|(k, v)| (Some(k.clone()), Some((k, v))))
-                .collect(),
-        };
+        let keyed = exp.keys();
         let for_each = b.body.has_attribute("for_each");
         let count = b.body.has_attribute("count");
         let mut list = Vec::new();
@@ -1223,11 +1331,13 @@ impl Loader {
                         count: if each.is_none() { index.clone() } else { None },
                         ..*scope
                     };
-                    let inputs = self.call_inputs(f, b, name, child_def, &inst_scope);
+                    let (inputs, sensitive_inputs) =
+                        self.call_inputs(f, b, name, child_def, &inst_scope);
                     let outputs = self.eval_module(Instance {
                         prefix: inst_addr.clone(),
                         generic: join(&parent.generic, &format!("module.{name}")),
                         inputs,
+                        sensitive_inputs,
                         is_root: false,
                         def: child_def,
                     });
@@ -1258,7 +1368,7 @@ impl Loader {
         name: &str,
         child: &ModuleDef,
         scope: &ModScope<'_>,
-    ) -> BTreeMap<String, Val> {
+    ) -> (BTreeMap<String, Val>, BTreeSet<String>) {
         const CALL_META: &[&str] = &[
             "source",
             "version",
@@ -1268,6 +1378,7 @@ impl Loader {
             "depends_on",
         ];
         let mut inputs = BTreeMap::new();
+        let mut sensitive = BTreeSet::new();
         let mut ev = Eval::new(scope);
         for a in b.body.attributes() {
             let k = a.key.as_str();
@@ -1286,6 +1397,9 @@ impl Loader {
                 self.errors.push(eval_error(f, e));
                 Val::unknown()
             });
+            if mentions(&a.value, scope.sensitive) {
+                sensitive.insert(format!("var.{k}"));
+            }
             inputs.insert(k.to_string(), v);
         }
         for (k, d) in &child.vars {
@@ -1297,7 +1411,7 @@ impl Loader {
                 ));
             }
         }
-        inputs
+        (inputs, sensitive)
     }
 
     /// Resolves a local module source, refusing escapes and loops.
@@ -1383,6 +1497,10 @@ fn attribute_at(f: &SourceFile, body: &Body, line: u32, path: &str) -> Option<St
     for s in body.iter() {
         let (name, span) = match s {
             Structure::Attribute(a) => (a.key.as_str(), a.span()),
+            // A dynamic block stands for the blocks it generates.
+            Structure::Block(b) if b.ident.as_str() == "dynamic" => {
+                (b.labels.first().map_or("dynamic", |l| l.as_str()), b.span())
+            }
             Structure::Block(b) => (b.ident.as_str(), b.span()),
         };
         let span = span?;
@@ -1419,21 +1537,53 @@ fn eval_error(f: &SourceFile, e: EvalError) -> InputError {
     f.error(e.span, e.message, "here")
 }
 
-/// Light type conversion for variables: primitives, and sets made unique.
-fn convert(v: Val, ty: Option<&Expression>) -> Val {
-    let Some(ty) = ty else { return v };
-    let name = match ty {
-        Expression::Variable(n) => n.as_str().to_string(),
-        Expression::FuncCall(f) => f.name.name.as_str().to_string(),
-        _ => return v,
-    };
-    match (name.as_str(), v) {
-        ("string", v @ (Val::Num(_) | Val::Bool(_))) => Val::Str(v.to_str().unwrap_or_default()),
-        ("number", Val::Str(s)) => s.trim().parse().map(Val::Num).unwrap_or(Val::Str(s)),
-        ("bool", Val::Str(s)) if s == "true" || s == "false" => Val::Bool(s == "true"),
-        ("set", Val::List(l)) if !l.iter().any(Val::has_unknown) => {
-            super::funcs::call("toset", vec![Val::List(l.clone())]).unwrap_or(Val::List(l))
-        }
-        (_, v) => v,
+/// Whether an expression reads any of the given `var.x` / `local.y` names.
+fn mentions(e: &Expression, names: &BTreeSet<String>) -> bool {
+    if names.is_empty() {
+        return false;
     }
+    let mut r = Refs::default();
+    r.visit_expr(e);
+    r.0.iter()
+        .any(|c| c.len() >= 2 && names.contains(&format!("{}.{}", c[0], c[1])))
+}
+
+/// Plan-style `after_sensitive` from attribute paths (`container.0.x`).
+fn sensitive_json(paths: &[String]) -> Value {
+    let mut root = Value::Object(Default::default());
+    for p in paths {
+        let segs: Vec<&str> = p.split('.').collect();
+        let mut cur = &mut root;
+        for (i, seg) in segs.iter().enumerate() {
+            let last = i + 1 == segs.len();
+            let next_is_index = segs.get(i + 1).is_some_and(|n| n.parse::<usize>().is_ok());
+            let fresh = || {
+                if last {
+                    Value::Bool(true)
+                } else if next_is_index {
+                    Value::Array(Vec::new())
+                } else {
+                    Value::Object(Default::default())
+                }
+            };
+            cur = match (cur, seg.parse::<usize>()) {
+                (Value::Array(a), Ok(ix)) => {
+                    while a.len() <= ix {
+                        a.push(Value::Bool(false));
+                    }
+                    if a[ix] == Value::Bool(false) {
+                        a[ix] = fresh();
+                    }
+                    &mut a[ix]
+                }
+                (Value::Object(o), _) => o.entry(seg.to_string()).or_insert_with(fresh),
+                // Already marked whole: nothing finer to add.
+                (other, _) => other,
+            };
+            if *cur == Value::Bool(true) {
+                break;
+            }
+        }
+    }
+    root
 }

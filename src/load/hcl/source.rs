@@ -29,6 +29,7 @@ pub struct SourceFile {
 
 impl SourceFile {
     /// Parses one file's text. `json` selects Terraform's JSON syntax.
+    #[allow(clippy::result_large_err)] // InputError is the loaders' error type.
     pub fn parse(
         rel: String,
         shown: String,
@@ -76,6 +77,7 @@ impl SourceFile {
     }
 
     /// Reads and parses a file.
+    #[allow(clippy::result_large_err)]
     pub fn read(path: &Path, rel: String, shown: String) -> Result<SourceFile, InputError> {
         let text = read_text(path).map_err(|mut e| {
             e.path = shown.clone();

@@ -52,14 +52,29 @@ impl Val {
     /// The first resource address an unknown inside this value comes from.
     pub fn unknown_origins(&self, out: &mut Vec<String>) {
         match self {
-            Val::Unknown(Some(a)) => {
-                if !out.contains(a) {
-                    out.push(a.clone())
-                }
-            }
+            Val::Unknown(Some(a)) if !out.contains(a) => out.push(a.clone()),
             Val::List(l) => l.iter().for_each(|v| v.unknown_origins(out)),
             Val::Map(m) | Val::Res(m, _) => m.values().for_each(|v| v.unknown_origins(out)),
             _ => {}
+        }
+    }
+
+    /// The value as a plan shows it: a list (or set) of values holding an
+    /// unknown element is wholly unknown, since most such attributes are sets
+    /// in the provider schema and a set with an unknown element is unknown.
+    /// Nested block lists keep their shape.
+    pub fn plan_shape(&self) -> Val {
+        match self {
+            Val::List(l) => match l.iter().find(|x| x.is_unknown()) {
+                Some(u) => u.clone(),
+                None => Val::List(l.iter().map(Val::plan_shape).collect()),
+            },
+            Val::Map(m) => Val::Map(m.iter().map(|(k, v)| (k.clone(), v.plan_shape())).collect()),
+            Val::Res(m, a) => Val::Res(
+                m.iter().map(|(k, v)| (k.clone(), v.plan_shape())).collect(),
+                a.clone(),
+            ),
+            v => v.clone(),
         }
     }
 
@@ -138,11 +153,13 @@ impl Val {
                 let mut o = Map::new();
                 for (k, v) in m {
                     let u = v.unknown_json();
-                    if u != Value::Bool(false)
-                        && !(u.is_object() && u.as_object().is_some_and(Map::is_empty))
-                    {
-                        o.insert(k.clone(), u);
-                    } else if matches!(v, Val::List(_)) {
+                    let keep = match &u {
+                        Value::Bool(b) => *b,
+                        Value::Object(inner) => !inner.is_empty(),
+                        // Lists are kept whole, `[false]` included, as plans do.
+                        _ => true,
+                    };
+                    if keep {
                         o.insert(k.clone(), u);
                     }
                 }

@@ -1,0 +1,42 @@
+//! The built-in rule pack: `rules/*.json`, embedded in the binary.
+
+use super::{load_rule_text, Rule, RuleError};
+
+/// (file name, text) of every built-in rule. A test checks that every file in
+/// `rules/` is listed here.
+pub const FILES: &[(&str, &str)] = &[
+    ("MCP001.json", include_str!("../../rules/MCP001.json")),
+    ("MCP002.json", include_str!("../../rules/MCP002.json")),
+    ("MCP003.json", include_str!("../../rules/MCP003.json")),
+    ("MCP004.json", include_str!("../../rules/MCP004.json")),
+    ("MCP005.json", include_str!("../../rules/MCP005.json")),
+    ("MCP006.json", include_str!("../../rules/MCP006.json")),
+    ("MCP007.json", include_str!("../../rules/MCP007.json")),
+    ("MCP008.json", include_str!("../../rules/MCP008.json")),
+    ("MCP009.json", include_str!("../../rules/MCP009.json")),
+    ("MCP010.json", include_str!("../../rules/MCP010.json")),
+];
+
+pub fn builtin_rules() -> Result<Vec<Rule>, RuleError> {
+    FILES
+        .iter()
+        .map(|(name, text)| load_rule_text(&format!("rules/{name}"), text, true))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_rule_file_is_embedded() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+        let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| n.ends_with(".json"))
+            .collect();
+        on_disk.sort();
+        let embedded: Vec<String> = super::FILES.iter().map(|(n, _)| n.to_string()).collect();
+        assert_eq!(on_disk, embedded);
+        assert_eq!(super::builtin_rules().unwrap().len(), embedded.len());
+    }
+}

@@ -1,0 +1,885 @@
+//! Template expressions: `"[concat('tags[', parameters('tagName'), ']')]"`.
+//!
+//! A JSON string that starts with `[` and ends with `]` is an expression;
+//! `[[` escapes a literal leading bracket. Function names are
+//! case-insensitive; string literals use single quotes, `''` inside them is a
+//! quote. Results can be indexed (`split(x, '/')[2]`) and have properties read
+//! (`resourceGroup().name`). Expressions are parsed once, when a rule loads; an
+//! unknown function is a load error.
+
+use serde_json::{json, Value};
+
+/// A value in evaluation: known, or unknown until apply (with the path).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Val {
+    Known(Value),
+    Unknown(String),
+}
+
+impl Val {
+    pub fn known(&self) -> Option<&Value> {
+        match self {
+            Val::Known(v) => Some(v),
+            Val::Unknown(_) => None,
+        }
+    }
+}
+
+/// What expressions can ask the evaluator.
+pub trait Env {
+    fn parameter(&self, name: &str) -> Result<Value, String>;
+    /// `field('alias')`: the raw value (an array for `[*]` aliases, `""` when missing).
+    fn field(&self, name: &str) -> Val;
+    /// `current('name')` / `current()`.
+    fn current(&self, name: Option<&str>) -> Result<Val, String>;
+    fn resource_id(&self) -> String;
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    Lit(Value),
+    Call(String, Vec<Expr>),
+    Prop(Box<Expr>, String),
+    Index(Box<Expr>, Box<Expr>),
+}
+
+/// A string from a rule file: a literal or a parsed expression.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Template {
+    Lit(Value),
+    Expr(Expr),
+}
+
+const FUNCTIONS: &[&str] = &[
+    "parameters",
+    "field",
+    "current",
+    "concat",
+    "tolower",
+    "toupper",
+    "replace",
+    "split",
+    "first",
+    "last",
+    "length",
+    "empty",
+    "contains",
+    "startswith",
+    "endswith",
+    "substring",
+    "take",
+    "skip",
+    "if",
+    "and",
+    "or",
+    "not",
+    "equals",
+    "less",
+    "lessorequals",
+    "greater",
+    "greaterorequals",
+    "union",
+    "intersection",
+    "json",
+    "string",
+    "int",
+    "float",
+    "bool",
+    "indexof",
+    "lastindexof",
+    "trim",
+    "padleft",
+    "coalesce",
+    "createarray",
+    "array",
+    "createobject",
+    "ipRangeContains",
+    "resourcegroup",
+    "subscription",
+    "requestcontext",
+    "utcnow",
+    "adddays",
+    "trygett",
+    "tryget",
+    "true",
+    "false",
+    "null",
+    "min",
+    "max",
+    "base64",
+    "format",
+    "policy",
+    "range",
+    "items",
+    "join",
+    "uniquestring",
+    "guid",
+    "datetimeadd",
+    "startswith",
+    "endswith",
+];
+
+fn known_function(name: &str) -> bool {
+    let l = name.to_ascii_lowercase();
+    FUNCTIONS.iter().any(|f| f.eq_ignore_ascii_case(&l))
+}
+
+/// Parses a rule string: an expression if bracketed, else a literal.
+pub fn parse_template(s: &str) -> Result<Template, String> {
+    if let Some(rest) = s.strip_prefix("[[") {
+        return Ok(Template::Lit(Value::String(format!("[{rest}"))));
+    }
+    if s.starts_with('[') && s.ends_with(']') && s.len() >= 2 {
+        let mut p = Parser {
+            s: &s[1..s.len() - 1],
+            i: 0,
+        };
+        let e = p.expr()?;
+        p.ws();
+        if p.i != p.s.len() {
+            return Err(format!("unexpected `{}` in expression `{s}`", &p.s[p.i..]));
+        }
+        return Ok(Template::Expr(e));
+    }
+    Ok(Template::Lit(Value::String(s.to_string())))
+}
+
+struct Parser<'a> {
+    s: &'a str,
+    i: usize,
+}
+
+impl Parser<'_> {
+    fn ws(&mut self) {
+        while self.s[self.i..].starts_with(char::is_whitespace) {
+            self.i += 1;
+        }
+    }
+    fn peek(&self) -> Option<char> {
+        self.s[self.i..].chars().next()
+    }
+    fn eat(&mut self, c: char) -> bool {
+        self.ws();
+        if self.peek() == Some(c) {
+            self.i += c.len_utf8();
+            true
+        } else {
+            false
+        }
+    }
+    fn expr(&mut self) -> Result<Expr, String> {
+        self.ws();
+        let mut e = match self.peek() {
+            Some('\'') => {
+                self.i += 1;
+                let mut out = String::new();
+                loop {
+                    match self.peek() {
+                        None => return Err(format!("unterminated string in `{}`", self.s)),
+                        Some('\'') => {
+                            self.i += 1;
+                            if self.peek() == Some('\'') {
+                                out.push('\'');
+                                self.i += 1;
+                            } else {
+                                break;
+                            }
+                        }
+                        Some(c) => {
+                            out.push(c);
+                            self.i += c.len_utf8();
+                        }
+                    }
+                }
+                Expr::Lit(Value::String(out))
+            }
+            Some(c) if c.is_ascii_digit() || c == '-' => {
+                let start = self.i;
+                self.i += 1;
+                while self.peek().is_some_and(|c| c.is_ascii_digit() || c == '.') {
+                    self.i += 1;
+                }
+                let t = &self.s[start..self.i];
+                let v: Value = serde_json::from_str(t).map_err(|_| format!("bad number `{t}`"))?;
+                Expr::Lit(v)
+            }
+            Some(c) if c.is_ascii_alphabetic() => {
+                let start = self.i;
+                while self
+                    .peek()
+                    .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+                {
+                    self.i += 1;
+                }
+                let name = self.s[start..self.i].to_string();
+                if !self.eat('(') {
+                    match name.to_ascii_lowercase().as_str() {
+                        "true" => Expr::Lit(Value::Bool(true)),
+                        "false" => Expr::Lit(Value::Bool(false)),
+                        "null" => Expr::Lit(Value::Null),
+                        _ => return Err(format!("expected `(` after `{name}`")),
+                    }
+                } else {
+                    if !known_function(&name) {
+                        return Err(format!("unknown function `{name}`"));
+                    }
+                    let mut args = Vec::new();
+                    if !self.eat(')') {
+                        loop {
+                            args.push(self.expr()?);
+                            if self.eat(')') {
+                                break;
+                            }
+                            if !self.eat(',') {
+                                return Err(format!("expected `,` or `)` in call to `{name}`"));
+                            }
+                        }
+                    }
+                    Expr::Call(name.to_ascii_lowercase(), args)
+                }
+            }
+            Some(c) => return Err(format!("unexpected `{c}` in expression `[{}]`", self.s)),
+            None => return Err(format!("expression `[{}]` ends too early", self.s)),
+        };
+        loop {
+            if self.eat('.') {
+                self.ws();
+                let start = self.i;
+                while self
+                    .peek()
+                    .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+                {
+                    self.i += 1;
+                }
+                if start == self.i {
+                    return Err("expected a property name after `.`".to_string());
+                }
+                e = Expr::Prop(Box::new(e), self.s[start..self.i].to_string());
+            } else if self.eat('[') {
+                let idx = self.expr()?;
+                if !self.eat(']') {
+                    return Err("expected `]`".to_string());
+                }
+                e = Expr::Index(Box::new(e), Box::new(idx));
+            } else {
+                return Ok(e);
+            }
+        }
+    }
+}
+
+/// The string form Azure compares with: bool → `true`/`false`, numbers as written.
+pub fn canonical(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+fn as_str(v: &Value) -> String {
+    canonical(v)
+}
+
+fn truthy(v: &Value) -> Result<bool, String> {
+    match v {
+        Value::Bool(b) => Ok(*b),
+        Value::String(s) if s.eq_ignore_ascii_case("true") => Ok(true),
+        Value::String(s) if s.eq_ignore_ascii_case("false") => Ok(false),
+        other => Err(format!("expected a boolean, got `{other}`")),
+    }
+}
+
+fn as_i64(v: &Value) -> Result<i64, String> {
+    match v {
+        Value::Number(n) => n
+            .as_i64()
+            .or_else(|| n.as_f64().map(|f| f as i64))
+            .ok_or("bad number".into()),
+        Value::String(s) => s
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{s}` is not an integer")),
+        other => Err(format!("expected an integer, got `{other}`")),
+    }
+}
+
+/// Case-insensitive equality as Azure's `equals` does it.
+pub fn loose_eq(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| loose_eq(p, q))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter().all(|(k, v)| {
+                    y.iter()
+                        .any(|(k2, v2)| k.eq_ignore_ascii_case(k2) && loose_eq(v, v2))
+                })
+        }
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        (Value::Array(_) | Value::Object(_), _) | (_, Value::Array(_) | Value::Object(_)) => false,
+        _ => canonical(a).eq_ignore_ascii_case(&canonical(b)),
+    }
+}
+
+fn compare(a: &Value, b: &Value) -> Result<std::cmp::Ordering, String> {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x
+            .as_f64()
+            .partial_cmp(&y.as_f64())
+            .ok_or_else(|| "numbers cannot be compared".to_string()),
+        (Value::String(x), Value::String(y)) => {
+            Ok(x.to_ascii_lowercase().cmp(&y.to_ascii_lowercase()))
+        }
+        (Value::Number(_), Value::String(s)) | (Value::String(s), Value::Number(_)) => {
+            // Numbers written as strings ("3") compare as numbers.
+            let n: f64 = s
+                .trim()
+                .parse()
+                .map_err(|_| format!("cannot compare a number with `{s}`"))?;
+            let (x, y) = match (a, b) {
+                (Value::Number(x), _) => (x.as_f64().unwrap_or(0.0), n),
+                (_, Value::Number(y)) => (n, y.as_f64().unwrap_or(0.0)),
+                _ => (0.0, 0.0),
+            };
+            x.partial_cmp(&y)
+                .ok_or_else(|| "numbers cannot be compared".to_string())
+        }
+        _ => Err(format!("cannot compare `{a}` with `{b}`")),
+    }
+}
+
+pub fn compare_values(a: &Value, b: &Value) -> Result<std::cmp::Ordering, String> {
+    compare(a, b)
+}
+
+fn ipv4(s: &str) -> Option<(u32, u32)> {
+    let (addr, len) = match s.split_once('/') {
+        Some((a, l)) => (a, l.trim().parse::<u32>().ok()?),
+        None => (s, 32),
+    };
+    let o: Vec<u32> = addr
+        .trim()
+        .split('.')
+        .map(|x| x.parse().ok())
+        .collect::<Option<_>>()?;
+    if o.len() != 4 || o.iter().any(|&x| x > 255) || len > 32 {
+        return None;
+    }
+    let ip = (o[0] << 24) | (o[1] << 16) | (o[2] << 8) | o[3];
+    let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
+    Some((ip & mask, (ip & mask) | !mask))
+}
+
+fn ip_range(s: &str) -> Option<(u32, u32)> {
+    if let Some((a, b)) = s.split_once('-') {
+        let (x, _) = ipv4(a)?;
+        let (y, _) = ipv4(b)?;
+        return Some((x, y));
+    }
+    ipv4(s)
+}
+
+/// Evaluates an expression. Any unknown operand makes the result unknown
+/// (`coalesce` and `if` only look at what they need).
+pub fn eval(e: &Expr, env: &dyn Env) -> Result<Val, String> {
+    match e {
+        Expr::Lit(v) => Ok(Val::Known(v.clone())),
+        Expr::Prop(base, name) => Ok(match eval(base, env)? {
+            Val::Known(v) => Val::Known(
+                v.as_object()
+                    .and_then(|m| {
+                        m.iter()
+                            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                            .map(|(_, v)| v.clone())
+                    })
+                    .ok_or_else(|| format!("the value has no property `{name}`"))?,
+            ),
+            u => u,
+        }),
+        Expr::Index(base, idx) => {
+            let (b, i) = (eval(base, env)?, eval(idx, env)?);
+            match (b, i) {
+                (Val::Known(b), Val::Known(i)) => Ok(Val::Known(match (&b, &i) {
+                    (Value::Array(a), _) => {
+                        let n = as_i64(&i)?;
+                        a.get(usize::try_from(n).map_err(|_| "negative index".to_string())?)
+                            .cloned()
+                            .ok_or_else(|| format!("index {n} is out of range"))?
+                    }
+                    (Value::Object(m), Value::String(k)) => m
+                        .iter()
+                        .find(|(key, _)| key.eq_ignore_ascii_case(k))
+                        .map(|(_, v)| v.clone())
+                        .ok_or_else(|| format!("the value has no property `{k}`"))?,
+                    _ => return Err(format!("cannot index `{b}` with `{i}`")),
+                })),
+                (Val::Unknown(p), _) | (_, Val::Unknown(p)) => Ok(Val::Unknown(p)),
+            }
+        }
+        Expr::Call(name, args) => call(name, args, env),
+    }
+}
+
+fn call(name: &str, args: &[Expr], env: &dyn Env) -> Result<Val, String> {
+    let arg_str = |n: usize| -> Result<String, String> {
+        match args.get(n) {
+            Some(Expr::Lit(Value::String(s))) => Ok(s.clone()),
+            Some(e) => match eval(e, env)? {
+                Val::Known(v) => Ok(as_str(&v)),
+                Val::Unknown(p) => Err(format!("\u{0}{p}")),
+            },
+            None => Err(format!("`{name}` needs argument {}", n + 1)),
+        }
+    };
+    match name {
+        "parameters" => return Ok(Val::Known(env.parameter(&arg_str(0)?)?)),
+        "field" => return Ok(env.field(&arg_str(0)?)),
+        "current" => {
+            let n = if args.is_empty() {
+                None
+            } else {
+                Some(args_name(args, env)?)
+            };
+            return env.current(n.as_deref());
+        }
+        "if" => {
+            if args.len() != 3 {
+                return Err("`if` takes 3 arguments".into());
+            }
+            return match eval(&args[0], env)? {
+                Val::Known(c) => eval(if truthy(&c)? { &args[1] } else { &args[2] }, env),
+                u => Ok(u),
+            };
+        }
+        "coalesce" => {
+            for a in args {
+                match eval(a, env)? {
+                    Val::Known(Value::Null) => continue,
+                    other => return Ok(other),
+                }
+            }
+            return Ok(Val::Known(Value::Null));
+        }
+        "tryget" => {
+            let mut v = match eval(args.first().ok_or("`tryGet` needs arguments")?, env)? {
+                Val::Known(v) => v,
+                u => return Ok(u),
+            };
+            for a in &args[1..] {
+                let k = match eval(a, env)? {
+                    Val::Known(k) => k,
+                    u => return Ok(u),
+                };
+                v = match (&v, &k) {
+                    (Value::Object(m), _) => m
+                        .iter()
+                        .find(|(key, _)| key.eq_ignore_ascii_case(&as_str(&k)))
+                        .map(|(_, x)| x.clone())
+                        .unwrap_or(Value::Null),
+                    (Value::Array(a), _) => as_i64(&k)
+                        .ok()
+                        .and_then(|i| usize::try_from(i).ok())
+                        .and_then(|i| a.get(i).cloned())
+                        .unwrap_or(Value::Null),
+                    _ => Value::Null,
+                };
+            }
+            return Ok(Val::Known(v));
+        }
+        _ => {}
+    }
+    let mut vals = Vec::with_capacity(args.len());
+    for a in args {
+        match eval(a, env)? {
+            Val::Known(v) => vals.push(v),
+            u => return Ok(u),
+        }
+    }
+    let arg = |n: usize| -> Result<&Value, String> {
+        vals.get(n)
+            .ok_or_else(|| format!("`{name}` needs argument {}", n + 1))
+    };
+    let s = |n: usize| -> Result<String, String> { arg(n).map(as_str) };
+    let out = match name {
+        "concat" => {
+            if vals.iter().all(Value::is_array) {
+                Value::Array(
+                    vals.iter()
+                        .flat_map(|v| v.as_array().cloned().unwrap_or_default())
+                        .collect(),
+                )
+            } else {
+                Value::String(vals.iter().map(as_str).collect())
+            }
+        }
+        "tolower" => json!(s(0)?.to_lowercase()),
+        "toupper" => json!(s(0)?.to_uppercase()),
+        "trim" => json!(s(0)?.trim()),
+        "replace" => json!(s(0)?.replace(&s(1)?, &s(2)?)),
+        "split" => {
+            let text = s(0)?;
+            let seps: Vec<String> = match arg(1)? {
+                Value::Array(a) => a.iter().map(as_str).collect(),
+                v => vec![as_str(v)],
+            };
+            let mut parts = vec![text];
+            for sep in seps.iter().filter(|s| !s.is_empty()) {
+                parts = parts
+                    .iter()
+                    .flat_map(|p| {
+                        p.split(sep.as_str())
+                            .map(str::to_string)
+                            .collect::<Vec<_>>()
+                    })
+                    .collect();
+            }
+            json!(parts)
+        }
+        "first" => match arg(0)? {
+            Value::Array(a) => a.first().cloned().unwrap_or(Value::Null),
+            v => json!(as_str(v)
+                .chars()
+                .next()
+                .map(String::from)
+                .unwrap_or_default()),
+        },
+        "last" => match arg(0)? {
+            Value::Array(a) => a.last().cloned().unwrap_or(Value::Null),
+            v => json!(as_str(v)
+                .chars()
+                .last()
+                .map(String::from)
+                .unwrap_or_default()),
+        },
+        "length" => json!(match arg(0)? {
+            Value::Array(a) => a.len(),
+            Value::Object(o) => o.len(),
+            Value::Null => 0,
+            v => as_str(v).chars().count(),
+        }),
+        "empty" => json!(match arg(0)? {
+            Value::Array(a) => a.is_empty(),
+            Value::Object(o) => o.is_empty(),
+            Value::Null => true,
+            v => as_str(v).is_empty(),
+        }),
+        "contains" => {
+            let needle = arg(1)?;
+            let n = as_str(needle);
+            json!(match arg(0)? {
+                Value::Array(a) => a.iter().any(|x| loose_eq(x, needle)),
+                Value::Object(o) => o.keys().any(|k| k.eq_ignore_ascii_case(&n)),
+                v => as_str(v).to_lowercase().contains(&n.to_lowercase()),
+            })
+        }
+        "startswith" => json!(s(0)?.to_lowercase().starts_with(&s(1)?.to_lowercase())),
+        "endswith" => json!(s(0)?.to_lowercase().ends_with(&s(1)?.to_lowercase())),
+        "indexof" => json!(s(0)?
+            .to_lowercase()
+            .find(&s(1)?.to_lowercase())
+            .map(|i| i as i64)
+            .unwrap_or(-1)),
+        "lastindexof" => json!(s(0)?
+            .to_lowercase()
+            .rfind(&s(1)?.to_lowercase())
+            .map(|i| i as i64)
+            .unwrap_or(-1)),
+        "substring" => {
+            let text: Vec<char> = s(0)?.chars().collect();
+            let start =
+                usize::try_from(as_i64(arg(1)?)?).map_err(|_| "negative start".to_string())?;
+            let len = match vals.get(2) {
+                Some(v) => {
+                    usize::try_from(as_i64(v)?).map_err(|_| "negative length".to_string())?
+                }
+                None => text.len().saturating_sub(start),
+            };
+            if start + len > text.len() {
+                return Err(format!("substring({start}, {len}) is out of range"));
+            }
+            json!(text[start..start + len].iter().collect::<String>())
+        }
+        "take" | "skip" => {
+            let n = usize::try_from(as_i64(arg(1)?)?.max(0)).unwrap_or(0);
+            match arg(0)? {
+                Value::Array(a) => {
+                    let v: Vec<Value> = if name == "take" {
+                        a.iter().take(n).cloned().collect()
+                    } else {
+                        a.iter().skip(n).cloned().collect()
+                    };
+                    json!(v)
+                }
+                v => {
+                    let c = as_str(v);
+                    json!(if name == "take" {
+                        c.chars().take(n).collect::<String>()
+                    } else {
+                        c.chars().skip(n).collect()
+                    })
+                }
+            }
+        }
+        "padleft" => {
+            let text = s(0)?;
+            let width = usize::try_from(as_i64(arg(1)?)?).unwrap_or(0);
+            let pad = vals
+                .get(2)
+                .map(as_str)
+                .and_then(|p| p.chars().next())
+                .unwrap_or(' ');
+            let n = width.saturating_sub(text.chars().count());
+            json!(format!("{}{text}", pad.to_string().repeat(n)))
+        }
+        "and" => json!(vals
+            .iter()
+            .map(truthy)
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .all(|b| b)),
+        "or" => json!(vals
+            .iter()
+            .map(truthy)
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .any(|b| b)),
+        "not" => json!(!truthy(arg(0)?)?),
+        "true" => json!(true),
+        "false" => json!(false),
+        "null" => Value::Null,
+        "equals" => json!(loose_eq(arg(0)?, arg(1)?)),
+        "less" => json!(compare(arg(0)?, arg(1)?)?.is_lt()),
+        "lessorequals" => json!(compare(arg(0)?, arg(1)?)?.is_le()),
+        "greater" => json!(compare(arg(0)?, arg(1)?)?.is_gt()),
+        "greaterorequals" => json!(compare(arg(0)?, arg(1)?)?.is_ge()),
+        "min" | "max" => {
+            let nums: Vec<i64> = match vals.as_slice() {
+                [Value::Array(a)] => a.iter().map(as_i64).collect::<Result<_, _>>()?,
+                vs => vs.iter().map(as_i64).collect::<Result<_, _>>()?,
+            };
+            json!(if name == "min" {
+                nums.iter().min()
+            } else {
+                nums.iter().max()
+            })
+        }
+        "union" => {
+            if vals.iter().all(Value::is_object) {
+                let mut m = serde_json::Map::new();
+                for v in &vals {
+                    if let Value::Object(o) = v {
+                        m.extend(o.clone());
+                    }
+                }
+                Value::Object(m)
+            } else {
+                let mut out: Vec<Value> = Vec::new();
+                for v in &vals {
+                    for x in v.as_array().cloned().unwrap_or_default() {
+                        if !out.iter().any(|y| y == &x) {
+                            out.push(x);
+                        }
+                    }
+                }
+                json!(out)
+            }
+        }
+        "intersection" => {
+            let first = arg(0)?.as_array().cloned().unwrap_or_default();
+            json!(first
+                .into_iter()
+                .filter(|x| vals[1..]
+                    .iter()
+                    .all(|v| v.as_array().is_some_and(|a| a.contains(x))))
+                .collect::<Vec<_>>())
+        }
+        "json" => serde_json::from_str(&s(0)?).map_err(|e| format!("json(): {e}"))?,
+        "string" => match arg(0)? {
+            Value::String(x) => json!(x),
+            v => json!(v.to_string()),
+        },
+        "int" => json!(as_i64(arg(0)?)?),
+        "float" => json!(as_str(arg(0)?).parse::<f64>().map_err(|e| e.to_string())?),
+        "bool" => json!(truthy(arg(0)?)?),
+        "createarray" => json!(vals),
+        "array" => match arg(0)? {
+            Value::Array(a) => json!(a),
+            v => json!([v]),
+        },
+        "createobject" => {
+            let mut m = serde_json::Map::new();
+            for pair in vals.chunks(2) {
+                if let [k, v] = pair {
+                    m.insert(as_str(k), v.clone());
+                }
+            }
+            Value::Object(m)
+        }
+        "join" => json!(arg(0)?
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(as_str)
+            .collect::<Vec<_>>()
+            .join(&s(1)?)),
+        "range" => {
+            let (a, n) = (as_i64(arg(0)?)?, as_i64(arg(1)?)?.clamp(0, 10_000));
+            json!((a..a + n).collect::<Vec<_>>())
+        }
+        "format" => {
+            let mut f = s(0)?;
+            for (i, v) in vals.iter().enumerate().skip(1) {
+                f = f.replace(&format!("{{{}}}", i - 1), &as_str(v));
+            }
+            json!(f)
+        }
+        "iprangecontains" => {
+            let (r, t) = (s(0)?, s(1)?);
+            match (ip_range(&r), ip_range(&t)) {
+                (Some((a, b)), Some((c, d))) => json!(a <= c && d <= b),
+                _ => {
+                    return Err(format!(
+                        "ipRangeContains: `{r}` / `{t}` are not IPv4 ranges"
+                    ))
+                }
+            }
+        }
+        "resourcegroup" => {
+            let id = env.resource_id();
+            let parts: Vec<&str> = id.split('/').collect();
+            let rg = parts
+                .iter()
+                .position(|p| p.eq_ignore_ascii_case("resourceGroups"))
+                .and_then(|i| parts.get(i + 1))
+                .copied()
+                .unwrap_or("");
+            json!({"name": rg, "id": id.split("/providers/").next().unwrap_or("")})
+        }
+        "subscription" => {
+            let id = env.resource_id();
+            let sub = id.split('/').nth(2).unwrap_or("");
+            json!({"subscriptionId": sub, "id": format!("/subscriptions/{sub}")})
+        }
+        "requestcontext" => json!({"apiVersion": "2025-09-01"}),
+        "policy" => {
+            json!({"assignmentId": "", "definitionId": "", "setDefinitionId": "", "definitionReferenceId": ""})
+        }
+        "utcnow" => json!(time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default()),
+        "adddays" => {
+            let t =
+                time::OffsetDateTime::parse(&s(0)?, &time::format_description::well_known::Rfc3339)
+                    .map_err(|e| format!("addDays: {e}"))?;
+            let t = t + time::Duration::days(as_i64(arg(1)?)?);
+            json!(t
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default())
+        }
+        other => return Err(format!("function `{other}` cannot be evaluated offline")),
+    };
+    Ok(Val::Known(out))
+}
+
+fn args_name(args: &[Expr], env: &dyn Env) -> Result<String, String> {
+    match eval(&args[0], env)? {
+        Val::Known(v) => Ok(as_str(&v)),
+        Val::Unknown(p) => Err(format!("current(): unknown name at {p}")),
+    }
+}
+
+/// Whether an expression calls `field`/`current`/`parameters` anywhere, and
+/// the field names it reads (for docs).
+pub fn fields_read(e: &Expr, out: &mut Vec<String>) {
+    match e {
+        Expr::Call(n, args) => {
+            if n == "field" && matches!(args.first(), Some(Expr::Lit(Value::String(_)))) {
+                if let Some(Expr::Lit(Value::String(s))) = args.first() {
+                    out.push(s.clone());
+                }
+            }
+            for a in args {
+                fields_read(a, out);
+            }
+        }
+        Expr::Prop(b, _) => fields_read(b, out),
+        Expr::Index(b, i) => {
+            fields_read(b, out);
+            fields_read(i, out);
+        }
+        Expr::Lit(_) => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct NoEnv;
+    impl Env for NoEnv {
+        fn parameter(&self, name: &str) -> Result<Value, String> {
+            match name {
+                "list" => Ok(json!(["a", "b"])),
+                _ => Err(format!("no parameter `{name}`")),
+            }
+        }
+        fn field(&self, _: &str) -> Val {
+            Val::Known(json!(""))
+        }
+        fn current(&self, _: Option<&str>) -> Result<Val, String> {
+            Err("no current".into())
+        }
+        fn resource_id(&self) -> String {
+            "/subscriptions/s1/resourceGroups/rg1/providers/X/y/z".into()
+        }
+    }
+
+    fn ev(s: &str) -> Value {
+        match parse_template(s).unwrap() {
+            Template::Lit(v) => v,
+            Template::Expr(e) => eval(&e, &NoEnv).unwrap().known().cloned().unwrap(),
+        }
+    }
+
+    #[test]
+    fn functions() {
+        assert_eq!(ev("[concat('a', 'b', 'c')]"), json!("abc"));
+        assert_eq!(ev("[toLower('AbC')]"), json!("abc"));
+        assert_eq!(ev("[split('a/b/c', '/')[2]]"), json!("c"));
+        assert_eq!(ev("[length(parameters('list'))]"), json!(2));
+        assert_eq!(ev("[if(equals(1, 1), 'y', 'n')]"), json!("y"));
+        assert_eq!(ev("[resourceGroup().name]"), json!("rg1"));
+        assert_eq!(ev("[substring('abcdef', 1, 3)]"), json!("bcd"));
+        assert_eq!(
+            ev("[ipRangeContains('10.0.0.0/8', '10.1.2.0/24')]"),
+            json!(true)
+        );
+        assert_eq!(
+            ev("[ipRangeContains('10.0.0.0/8', '11.1.2.0/24')]"),
+            json!(false)
+        );
+        assert_eq!(ev("[contains(parameters('list'), 'B')]"), json!(true));
+        assert_eq!(ev("[[not an expression]"), json!("[not an expression]"));
+        assert_eq!(ev("[concat('it''s')]"), json!("it's"));
+        assert_eq!(ev("plain"), json!("plain"));
+        assert_eq!(ev("[first(createArray(3, 4))]"), json!(3));
+        assert_eq!(
+            ev("[union(createArray('a'), createArray('a', 'b'))]"),
+            json!(["a", "b"])
+        );
+    }
+
+    #[test]
+    fn parse_errors() {
+        assert!(parse_template("[concat(]").is_err());
+        // Not bracketed at both ends: a literal, as ARM reads it.
+        assert!(matches!(parse_template("[concat("), Ok(Template::Lit(_))));
+        assert!(parse_template("[nosuchfunction(1)]")
+            .unwrap_err()
+            .contains("unknown function"));
+        assert!(parse_template("[concat('a') extra]").is_err());
+    }
+}
