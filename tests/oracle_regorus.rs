@@ -208,8 +208,11 @@ impl Regorus {
             regorus::Value::new_object(),
         );
         let ctx = regorus::Value::from_json_str(
+            // `requestContext().apiVersion`: the API version mcpguard assumes
+            // (src/policy/expr.rs), so both engines see the same request.
             r#"{"resourceGroup": {"name": "rg", "location": "westeurope"},
-                "subscription": {"subscriptionId": "00000000-0000-0000-0000-000000000000"}}"#,
+                "subscription": {"subscriptionId": "00000000-0000-0000-0000-000000000000"},
+                "requestContext": {"apiVersion": "2025-09-01"}}"#,
         )
         .ok()?;
         let mut vm = RegoVM::new();
@@ -274,11 +277,13 @@ fn mcpguard_agrees_with_regorus_on_builtins() {
 
     let started = Instant::now();
     let (rules, errors, skipped): (Vec<Rule>, _, Vec<SkippedRule>) = policy::load_rules_dir(&dir);
-    assert!(errors.is_empty(), "{} built-ins fail to load", errors.len());
+    // Load failures are tests/builtins_corpus.rs's business; here they are
+    // simply not compared.
     let mut t = Tally {
-        definitions: rules.len() + skipped.len(),
+        definitions: rules.len() + skipped.len() + errors.len(),
         ..Tally::default()
     };
+    *t.skipped.entry("does not load".into()).or_default() += errors.len();
     let mut disagreements = Vec::new();
     for rule in &rules {
         if started.elapsed() > BUDGET {
