@@ -177,6 +177,33 @@ fn generate(def: &Value, arm_type: &str, aliases: &BTreeMap<String, String>) -> 
     docs
 }
 
+/// ARM documents of every `arm.json` fixture (deployed form: no unknowns).
+fn fixture_docs() -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut stack = vec![root().join("fixtures")];
+    while let Some(d) = stack.pop() {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(&d)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        entries.sort();
+        for p in entries {
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.file_name().is_some_and(|n| n == "arm.json") {
+                let v: Value = std::fs::read_to_string(&p)
+                    .ok()
+                    .and_then(|t| serde_json::from_str(&t).ok())
+                    .unwrap_or(Value::Null);
+                out.extend(v["value"].as_array().cloned().unwrap_or_default());
+            }
+        }
+    }
+    out
+}
+
 struct Regorus {
     registry: Rc<AliasRegistry>,
 }
@@ -190,6 +217,15 @@ impl Regorus {
 
     /// `Some(true)`: the `if` matched (an effect came back); `None`: error.
     fn matches(&self, program: &Rc<regorus::rvm::program::Program>, doc: &Value) -> Option<bool> {
+        self.matches_with(program, doc, &json!({}))
+    }
+
+    fn matches_with(
+        &self,
+        program: &Rc<regorus::rvm::program::Program>,
+        doc: &Value,
+        params: &Value,
+    ) -> Option<bool> {
         let raw = regorus::Value::from_json_str(&doc.to_string()).ok()?;
         let mut resource = normalizer::normalize(&raw, Some(&self.registry), None);
         if let Ok(m) = resource.as_object_mut() {
@@ -274,6 +310,7 @@ fn mcpguard_agrees_with_regorus_on_builtins() {
     };
     let aliases = alias_paths(&alias_text);
     let known = known_disagreements();
+    let fixtures = fixture_docs();
 
     let started = Instant::now();
     let (rules, errors, skipped): (Vec<Rule>, _, Vec<SkippedRule>) = policy::load_rules_dir(&dir);
@@ -321,7 +358,19 @@ fn mcpguard_agrees_with_regorus_on_builtins() {
         let types = rule.arm_types().unwrap_or_default();
         let mut compared = false;
         for arm_type in &types {
-            for (n, doc) in generate(&def, arm_type, &aliases).into_iter().enumerate() {
+            let mut docs = generate(&def, arm_type, &aliases);
+            docs.extend(
+                fixtures
+                    .iter()
+                    .filter(|d| {
+                        d["type"]
+                            .as_str()
+                            .is_some_and(|t| t.eq_ignore_ascii_case(arm_type))
+                    })
+                    .take(MAX_CASES)
+                    .cloned(),
+            );
+            for (n, doc) in docs.into_iter().enumerate() {
                 let res = Resource::new(format!("generated[{n}]"), InputKind::Arm, doc.clone());
                 let mut inv = Inventory::new();
                 inv.push(res);
@@ -383,6 +432,97 @@ fn rel(dir: &Path, file: &str) -> String {
         .strip_prefix(dir)
         .map(|p| p.display().to_string())
         .unwrap_or_else(|_| file.to_string())
+}
+
+/// The seed's own policies (fixtures/preflight/seed, deployed form) with their
+/// assignment's parameters, on every fixture container group: both engines
+/// give the same verdict, so preflight blocks what ARM blocks.
+#[test]
+fn seed_policies_agree_with_regorus_on_every_fixture_group() {
+    let Ok(alias_text) = std::fs::read_to_string(root().join("aliases/azure-aliases.json")) else {
+        eprintln!("skipped: aliases/azure-aliases.json is absent");
+        return;
+    };
+    let mut registry = AliasRegistry::new();
+    registry
+        .load_from_json(&alias_text)
+        .expect("regorus reads the alias file");
+    let oracle = Regorus {
+        registry: Rc::new(registry),
+    };
+    let docs = fixture_docs();
+    let seed: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("fixtures/preflight/seed/arm.json"))
+            .expect("seed fixture"),
+    )
+    .expect("seed fixture is JSON");
+    let seed = seed["value"].as_array().cloned().unwrap_or_default();
+    let of_type = |t: &str| -> Vec<&Value> {
+        seed.iter()
+            .filter(|d| {
+                d["type"]
+                    .as_str()
+                    .is_some_and(|x| x.eq_ignore_ascii_case(t))
+            })
+            .collect()
+    };
+    let groups: Vec<&Value> = docs
+        .iter()
+        .filter(|d| d["type"] == "Microsoft.ContainerInstance/containerGroups")
+        .collect();
+    let mut compared = 0;
+    let known = known_disagreements();
+    let mut unlisted = Vec::new();
+    for def in of_type("Microsoft.Authorization/policyDefinitions") {
+        let text = json!({"name": def["name"], "properties": def["properties"]}).to_string();
+        let rule = policy::load_rule_text("seed.json", &text, false)
+            .expect("mcpguard loads the seed policy");
+        let program = oracle
+            .compile(&text, "seed.json")
+            .expect("regorus compiles the seed policy");
+        let assignment = of_type("Microsoft.Authorization/policyAssignments")
+            .into_iter()
+            .find(|a| a["properties"]["policyDefinitionId"] == def["id"])
+            .expect("the seed assigns every definition");
+        let values: BTreeMap<String, Value> = assignment["properties"]["parameters"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), v["value"].clone()))
+            .collect();
+        let params = rule.resolve_params(&values).expect("assignment parameters");
+        for g in &groups {
+            let mut inv = Inventory::new();
+            inv.push(Resource::new("g", InputKind::Arm, (*g).clone()));
+            let ours = rule.evaluate(inv.get(0), &inv, &params).expect("evaluates");
+            assert_ne!(ours.verdict, Tri::Unknown, "{g}");
+            let theirs = oracle
+                .matches_with(&program, g, &json!(values))
+                .expect("regorus evaluates");
+            let key = format!(
+                "seed {} :: {}",
+                def["name"].as_str().unwrap_or(""),
+                g["name"].as_str().unwrap_or("")
+            );
+            let listed = known.iter().any(|k| match k.strip_suffix('*') {
+                Some(prefix) => key.starts_with(prefix),
+                None => *k == key,
+            });
+            if (ours.verdict == Tri::True) != theirs && !listed {
+                unlisted.push(format!(
+                    "{key} (mcpguard {:?}, regorus {theirs})",
+                    ours.verdict
+                ));
+            }
+            compared += 1;
+        }
+    }
+    assert!(compared >= 20, "only {compared} comparisons");
+    assert!(
+        unlisted.is_empty(),
+        "unlisted disagreements:\n{}",
+        unlisted.join("\n")
+    );
 }
 
 #[test]
