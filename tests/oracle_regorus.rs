@@ -241,7 +241,7 @@ impl Regorus {
         m.insert(regorus::Value::from("resource"), resource);
         m.insert(
             regorus::Value::from("parameters"),
-            regorus::Value::new_object(),
+            regorus::Value::from_json_str(&params.to_string()).ok()?,
         );
         let ctx = regorus::Value::from_json_str(
             // `requestContext().apiVersion`: the API version mcpguard assumes
