@@ -58,7 +58,10 @@ fn assignment(name: &str, scope: &str, props: Value) -> Resource {
     )
 }
 
-fn run(rs: Vec<Resource>) -> (BTreeSet<(String, String, Status)>, Vec<String>, Vec<Effect>) {
+/// (rule, address, status) of each finding.
+type Findings = BTreeSet<(String, String, Status)>;
+
+fn run(rs: Vec<Resource>) -> (Findings, Vec<String>, Vec<Effect>) {
     let inv = Inventory::from_resources(rs, &Detection::default());
     let (rules, warnings) = preflight::preflight_rules(&inv);
     let effects = rules.iter().map(|r| r.effect.clone()).collect();
