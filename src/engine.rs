@@ -21,6 +21,8 @@ pub struct ActiveRule {
     pub rule: Rule,
     pub params: Params,
     pub effect: Effect,
+    /// preflight: a policy assignment's scope; `None` = every resource.
+    pub scope: Option<crate::preflight::Scope>,
 }
 
 impl ActiveRule {
@@ -152,6 +154,9 @@ fn run_chunk(
                 continue;
             }
             if !ar.rule.mode_applies(r) {
+                continue;
+            }
+            if ar.scope.as_ref().is_some_and(|s| !s.covers(r)) {
                 continue;
             }
             evaluate_one(inv, r, ar, &mut out);

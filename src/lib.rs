@@ -17,6 +17,7 @@ pub mod findings;
 pub mod inventory;
 pub mod load;
 pub mod policy;
+pub mod preflight;
 pub mod report;
 pub mod scan;
 pub mod suppress;

@@ -91,7 +91,16 @@ pub fn load_rules(opts: &ScanOptions) -> Result<RuleSet, Fatal> {
         if rc.and_then(|c| c.enabled) == Some(false) || !wanted(&rule.meta.id) {
             continue;
         }
-        let overrides = rc.map(|c| c.params.clone()).unwrap_or_default();
+        let mut overrides = rc.map(|c| c.params.clone()).unwrap_or_default();
+        // preflight (MCP011): a rule that declares a parameter `environment`
+        // receives the config's `environment` unless its rule block sets one.
+        if let Some(env) = &cfg.environment {
+            if rule.parameters.contains_key("environment") {
+                overrides
+                    .entry("environment".to_string())
+                    .or_insert_with(|| Value::String(env.clone()));
+            }
+        }
         let params = rule.resolve_params(&overrides).map_err(|e| {
             miette::miette!(
                 "{}:{}: rule \"{}\": {e}",
@@ -122,6 +131,7 @@ pub fn load_rules(opts: &ScanOptions) -> Result<RuleSet, Fatal> {
             rule,
             params,
             effect,
+            scope: None,
         });
     }
     Ok(RuleSet {

@@ -139,6 +139,9 @@ fn before_incident_fails_every_rule_where_expected() {
         ("MCP008", "azurerm_container_group.mcp_secrets"),
         ("MCP009", "azurerm_container_group.mcp_filesystem"),
         ("MCP010", "azurerm_role_assignment.shared_dev_contributor"),
+        ("MCP014", "azurerm_container_group.mcp_filesystem"),
+        ("MCP014", "azurerm_container_group.mcp_github"),
+        ("MCP014", "azurerm_container_group.mcp_secrets"),
     ]
     .into_iter()
     .map(|(a, b)| (a.to_string(), b.to_string()))

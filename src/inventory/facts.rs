@@ -342,6 +342,9 @@ fn joins(inv: &mut Inventory) {
             r.unknown.insert(fact_path("principalUsedByMcpServers"));
         }
     }
+
+    super::gateway::compute(inv);
+    crate::preflight::governance_facts(inv);
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 //! computed facts (`mcpguard.*` fields) that need real code.
 
 pub mod facts;
+pub mod gateway;
 pub mod nsg;
 pub mod path;
 

@@ -15,6 +15,10 @@ pub const FILES: &[(&str, &str)] = &[
     ("MCP008.json", include_str!("../../rules/MCP008.json")),
     ("MCP009.json", include_str!("../../rules/MCP009.json")),
     ("MCP010.json", include_str!("../../rules/MCP010.json")),
+    ("MCP011.json", include_str!("../../rules/MCP011.json")),
+    ("MCP012.json", include_str!("../../rules/MCP012.json")),
+    ("MCP013.json", include_str!("../../rules/MCP013.json")),
+    ("MCP014.json", include_str!("../../rules/MCP014.json")),
 ];
 
 pub fn builtin_rules() -> Result<Vec<Rule>, RuleError> {

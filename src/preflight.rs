@@ -1,0 +1,508 @@
+//! Policy preflight: the Azure Policy definitions and assignments a scan
+//! contains, evaluated the way ARM will evaluate them at apply time.
+//!
+//! Each `Microsoft.Authorization/policyAssignments` whose definition is in the
+//! inventory becomes one rule `POLICY:<definition name>`, run only on the
+//! resources inside the assignment's [`Scope`], with the assignment's
+//! parameter values. `deny` is a high-severity failure; `audit`, and any
+//! effect of an assignment with `enforcementMode = DoNotEnforce` (ARM reports
+//! compliance but blocks nothing), is low.
+//!
+//! Scope decisions (ARM ids compare case-insensitively):
+//! - a known scope covers the resources whose id starts with it, at a path
+//!   boundary; `notScopes` exclude the same way;
+//! - a management-group scope covers every resource (the subscription →
+//!   management-group hierarchy is not visible offline);
+//! - a resource whose id is not a real ARM id yet (a plan's synthetic id) is
+//!   treated as covered: the assignment is in the same configuration, so it is
+//!   deployed where the assignment reaches, and missing a denial is worse than
+//!   reporting one that ARM would not make;
+//! - an assignment whose scope is unknown before apply covers every resource,
+//!   with a warning saying so.
+//!
+//! Also here: the governance facts MCP013 reads on policy definitions
+//! ([`governance_facts`]).
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+
+use crate::engine::ActiveRule;
+use crate::findings::{Severity, Warning};
+use crate::inventory::{id_key, types, Inventory, Path, Resource};
+use crate::policy::{self, Effect};
+
+/// Where an assignment applies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    /// Lower-cased scope id; `None` when unknown before apply.
+    pub scope: Option<String>,
+    /// Lower-cased excluded scopes.
+    pub not_scopes: Vec<String>,
+}
+
+/// The level of a scope id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    ManagementGroup,
+    Subscription,
+    ResourceGroup,
+    Resource,
+    Unknown,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::ManagementGroup => "managementGroup",
+            Level::Subscription => "subscription",
+            Level::ResourceGroup => "resourceGroup",
+            Level::Resource => "resource",
+            Level::Unknown => "unknown",
+        }
+    }
+}
+
+/// The level of a scope id (`/subscriptions/s`, `/providers/Microsoft.Management/managementGroups/m`, …).
+pub fn level(scope: &str) -> Level {
+    let k = id_key(scope);
+    let segs: Vec<&str> = k.split('/').filter(|s| !s.is_empty()).collect();
+    match segs.as_slice() {
+        ["providers", "microsoft.management", "managementgroups", _] => Level::ManagementGroup,
+        ["subscriptions", _] => Level::Subscription,
+        ["subscriptions", _, "resourcegroups", _] => Level::ResourceGroup,
+        ["subscriptions", _, "resourcegroups", _, "providers", ..] => Level::Resource,
+        ["subscriptions", _, "providers", ..] => Level::Resource,
+        _ => Level::Unknown,
+    }
+}
+
+/// Whether `id` is `scope` or below it (at a path boundary).
+fn under(id: &str, scope: &str) -> bool {
+    id == scope
+        || id
+            .strip_prefix(scope)
+            .is_some_and(|rest| rest.starts_with('/'))
+}
+
+impl Scope {
+    /// Whether ARM would evaluate the assignment on `r`.
+    pub fn covers(&self, r: &Resource) -> bool {
+        let id = id_key(r.id());
+        let real = id.starts_with("/subscriptions/");
+        if real && self.not_scopes.iter().any(|n| under(&id, n)) {
+            return false;
+        }
+        match &self.scope {
+            None => true,
+            Some(s) => match level(s) {
+                Level::ManagementGroup => true,
+                _ if !real => true,
+                Level::Unknown => true,
+                _ => under(&id, s),
+            },
+        }
+    }
+}
+
+/// A string value of `r` at `path`, unless it is unknown before apply.
+fn known_str<'a>(r: &'a Resource, path: &str) -> Option<&'a str> {
+    if r.unknown.touching(&Path::parse(path)).is_some() {
+        return None;
+    }
+    let ptr = format!("/{}", path.replace('.', "/"));
+    r.doc.pointer(&ptr).and_then(Value::as_str)
+}
+
+/// The id a reference attribute points to: its known value, else the id of the
+/// resource it is linked to (a plan reference not known until apply).
+fn reference(inv: &Inventory, r: &Resource, path: &str) -> Option<String> {
+    if let Some(v) = known_str(r, path) {
+        return Some(v.to_string());
+    }
+    r.links
+        .get(path)
+        .map(|id| inv.by_id(id).map_or(id.clone(), |t| t.id().to_string()))
+}
+
+/// A JSON-valued property that Terraform holds as a JSON string
+/// (`jsonencode(...)`): parsed when it is still a string.
+fn json_prop(r: &Resource, key: &str) -> Result<Option<Value>, String> {
+    match r.doc.pointer(&format!("/properties/{key}")) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => serde_json::from_str(s)
+            .map(Some)
+            .map_err(|e| format!("`{key}` is not valid JSON: {e}")),
+        Some(v) => Ok(Some(v.clone())),
+    }
+}
+
+/// The definition an assignment names, by id or by plan reference.
+fn assigned_definition<'a>(inv: &'a Inventory, a: &Resource) -> Option<&'a Resource> {
+    let def_id = reference(inv, a, "properties.policyDefinitionId")?;
+    inv.by_id(&def_id)
+        .filter(|d| d.arm_type().eq_ignore_ascii_case(types::POLICY_DEFINITION))
+}
+
+/// The assignment's scope: `properties.scope`, else the part of its id before
+/// `/providers/Microsoft.Authorization/policyAssignments/`.
+fn assignment_scope(inv: &Inventory, a: &Resource) -> Option<String> {
+    if let Some(s) = reference(inv, a, "properties.scope") {
+        return Some(s);
+    }
+    let id = a.id();
+    let marker = "/providers/microsoft.authorization/policyassignments/";
+    let pos = id.to_ascii_lowercase().find(marker)?;
+    let s = &id[..pos];
+    (level(s) != Level::Unknown || s.is_empty()).then(|| {
+        if s.is_empty() {
+            "/".to_string()
+        } else {
+            s.to_string()
+        }
+    })
+}
+
+/// One extra rule per policy assignment whose definition is in the inventory,
+/// and warnings for what cannot be preflighted.
+pub fn preflight_rules(inv: &Inventory) -> (Vec<ActiveRule>, Vec<Warning>) {
+    let mut rules = Vec::new();
+    let mut warnings = Vec::new();
+    let warn = |w: &mut Vec<Warning>, r: &Resource, msg: String| {
+        w.push(Warning {
+            source: format!("preflight {}", r.address),
+            message: msg,
+        })
+    };
+    for a in inv.of_type(types::POLICY_ASSIGNMENT) {
+        let Some(def) = assigned_definition(inv, a) else {
+            let what = reference(inv, a, "properties.policyDefinitionId")
+                .unwrap_or_else(|| "a definition unknown before apply".to_string());
+            warn(
+                &mut warnings,
+                a,
+                format!("not preflighted: it assigns {what}, which is not in the scan (built-in definitions and initiatives are not followed)"),
+            );
+            continue;
+        };
+        match preflight_rule(inv, a, def) {
+            Ok((rule, extra)) => {
+                if let Some(m) = extra {
+                    warn(&mut warnings, a, m);
+                }
+                rules.push(rule);
+            }
+            Err(m) => warn(&mut warnings, a, format!("not preflighted: {m}")),
+        }
+    }
+    // Two assignments of one definition give two rules with one id: keep them
+    // apart by the assignment name.
+    let mut count: BTreeMap<String, usize> = BTreeMap::new();
+    for r in &rules {
+        *count.entry(r.rule.meta.id.clone()).or_default() += 1;
+    }
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for r in &mut rules {
+        let id = r.rule.meta.id.clone();
+        if count.get(&id).copied().unwrap_or(0) > 1 {
+            let n = seen.entry(id.clone()).or_default();
+            *n += 1;
+            r.rule.meta.id = format!("{id}#{n}");
+        }
+    }
+    (rules, warnings)
+}
+
+fn preflight_rule(
+    inv: &Inventory,
+    a: &Resource,
+    def: &Resource,
+) -> Result<(ActiveRule, Option<String>), String> {
+    let name = def.name().to_string();
+    let in_def = |m: String| format!("{}: {m}", def.address);
+    let policy_rule = json_prop(def, "policyRule")
+        .map_err(in_def)?
+        .ok_or_else(|| format!("{}: the policy rule is unknown before apply", def.address))?;
+    let parameters = json_prop(def, "parameters")
+        .map_err(in_def)?
+        .unwrap_or_else(|| json!({}));
+    let prop = |k: &str| def.doc.pointer(&format!("/properties/{k}")).cloned();
+    let text = json!({
+        "name": name,
+        "properties": {
+            "displayName": prop("displayName").unwrap_or_else(|| json!(name)),
+            "description": prop("description").unwrap_or(Value::Null),
+            "mode": prop("mode").unwrap_or_else(|| json!("All")),
+            "policyRule": policy_rule,
+            "parameters": parameters,
+        }
+    })
+    .to_string();
+    let mut rule = policy::load_rule_text(&def.address, &text, false)
+        .map_err(|e| format!("{}: {e}", def.address))?;
+
+    let mut overrides = BTreeMap::new();
+    match json_prop(a, "parameters") {
+        Ok(Some(Value::Object(m))) => {
+            for (k, v) in m {
+                // assignment form `{"p": {"value": …}}`
+                let v = v.get("value").cloned().unwrap_or(v);
+                overrides.insert(k, v);
+            }
+        }
+        Ok(_) => {}
+        Err(m) => return Err(m),
+    }
+    if a.unknown
+        .touching(&Path::parse("properties.parameters"))
+        .is_some()
+    {
+        return Err("its parameters are unknown before apply".to_string());
+    }
+    let params = rule.resolve_params(&overrides)?;
+    let mut effect = rule.effect(&params).map_err(|e| e.to_string())?;
+    let enforced = !known_str(a, "properties.enforcementMode")
+        .is_some_and(|m| m.eq_ignore_ascii_case("DoNotEnforce"));
+    if !enforced && effect == Effect::Deny {
+        effect = Effect::Audit;
+    }
+    rule.meta.id = format!("POLICY:{name}");
+    rule.meta.severity = if effect == Effect::Deny {
+        Severity::High
+    } else {
+        Severity::Low
+    };
+    let scope_id = assignment_scope(inv, a);
+    let mut note = None;
+    if scope_id.is_none() {
+        note = Some(format!(
+            "the scope of {} is unknown before apply: preflight assumes it covers every resource",
+            a.address
+        ));
+    }
+    let not_scopes = a
+        .doc
+        .pointer("/properties/notScopes")
+        .and_then(Value::as_array)
+        .map(|v| v.iter().filter_map(Value::as_str).map(id_key).collect())
+        .unwrap_or_default();
+    Ok((
+        ActiveRule {
+            rule,
+            params,
+            effect,
+            scope: Some(Scope {
+                scope: scope_id.map(|s| id_key(&s)),
+                not_scopes,
+            }),
+        },
+        note,
+    ))
+}
+
+/// Whether a policy rule reads the `MCPServer` tag: a `field` (or a
+/// `field('…')` call in an expression) naming `tags['MCPServer']`,
+/// `tags.MCPServer` or `tags[MCPServer]`, key case-insensitive.
+pub fn keys_on_mcp_tag(rule: &Value) -> bool {
+    match rule {
+        Value::String(s) => {
+            let l = s.to_ascii_lowercase();
+            ["tags['mcpserver']", "tags[mcpserver]"]
+                .iter()
+                .any(|p| l.contains(p))
+                || l.match_indices("tags.mcpserver").any(|(i, m)| {
+                    // `tags.MCPServer`, not `tags.MCPServerOwner`
+                    !l[i + m.len()..]
+                        .starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                })
+        }
+        Value::Array(a) => a.iter().any(keys_on_mcp_tag),
+        Value::Object(m) => m.values().any(keys_on_mcp_tag),
+        _ => false,
+    }
+}
+
+/// MCP013's facts on policy definitions: `mcpTagPolicy` (the rule keys on the
+/// `MCPServer` tag), `policyAssignments[*] = {address, scope, level}` (the
+/// assignments in the inventory that name it) and `broadlyAssigned` (one of
+/// them is at subscription or management-group scope). Unknown scopes make
+/// `broadlyAssigned` unknown unless a known one decides it.
+pub fn governance_facts(inv: &mut Inventory) {
+    let defs: Vec<usize> = inv.indices_of_type(types::POLICY_DEFINITION).to_vec();
+    if defs.is_empty() {
+        return;
+    }
+    let mut by_def: BTreeMap<String, Vec<(String, Option<String>)>> = BTreeMap::new();
+    for a in inv.of_type(types::POLICY_ASSIGNMENT) {
+        if let Some(d) = assigned_definition(inv, a) {
+            by_def
+                .entry(id_key(d.id()))
+                .or_default()
+                .push((a.address.clone(), assignment_scope(inv, a)));
+        }
+    }
+    for n in defs {
+        let r = &mut inv.resources_mut()[n];
+        let fact = |k: &str| Path::root().key("mcpguard").key(k);
+        match json_prop(r, "policyRule") {
+            Ok(Some(rule)) => r.set_fact("mcpTagPolicy", json!(keys_on_mcp_tag(&rule))),
+            _ => {
+                r.set_fact("mcpTagPolicy", Value::Null);
+                r.unknown.insert(fact("mcpTagPolicy"));
+            }
+        }
+        let assignments = by_def.get(&id_key(r.id())).cloned().unwrap_or_default();
+        let levels: Vec<Level> = assignments
+            .iter()
+            .map(|(_, s)| s.as_deref().map_or(Level::Unknown, level))
+            .collect();
+        let broad = levels
+            .iter()
+            .any(|l| matches!(l, Level::Subscription | Level::ManagementGroup));
+        let unknown = !broad && levels.contains(&Level::Unknown);
+        let list: Vec<Value> = assignments
+            .iter()
+            .zip(&levels)
+            .map(|((addr, s), l)| json!({"address": addr, "scope": s, "level": l.as_str()}))
+            .collect();
+        r.set_fact("policyAssignments", Value::Array(list));
+        r.set_fact("broadlyAssigned", json!(broad));
+        if unknown {
+            r.unknown.insert(fact("broadlyAssigned"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::InputKind;
+
+    const SUB: &str = "/subscriptions/11111111-2222-3333-4444-555555555555";
+
+    fn res(addr: &str, doc: Value) -> Resource {
+        Resource::new(addr, InputKind::Plan, doc)
+    }
+
+    fn cg(name: &str, rg: &str) -> Resource {
+        res(
+            &format!("azurerm_container_group.{name}"),
+            json!({"id": format!("{SUB}/resourceGroups/{rg}/providers/Microsoft.ContainerInstance/containerGroups/{name}"),
+                   "type": types::CONTAINER_GROUP, "name": name}),
+        )
+    }
+
+    #[test]
+    fn levels() {
+        assert_eq!(level(SUB), Level::Subscription);
+        assert_eq!(
+            level(&format!("{SUB}/resourceGroups/rg")),
+            Level::ResourceGroup
+        );
+        assert_eq!(
+            level("/providers/Microsoft.Management/managementGroups/mg"),
+            Level::ManagementGroup
+        );
+        assert_eq!(level("azurerm_resource_group.x"), Level::Unknown);
+    }
+
+    #[test]
+    fn scope_prefix_boundary_and_not_scopes() {
+        let s = Scope {
+            scope: Some(id_key(&format!("{SUB}/resourceGroups/rg-mcp"))),
+            not_scopes: vec![id_key(&format!(
+                "{SUB}/resourceGroups/rg-mcp/providers/Microsoft.ContainerInstance/containerGroups/legacy"
+            ))],
+        };
+        assert!(s.covers(&cg("a", "RG-MCP")));
+        assert!(
+            !s.covers(&cg("a", "rg-mcp-2")),
+            "prefix must end at a path boundary"
+        );
+        assert!(!s.covers(&cg("legacy", "rg-mcp")));
+        let synthetic = res(
+            "azurerm_container_group.x",
+            json!({"id": "azurerm_container_group.x", "type": types::CONTAINER_GROUP}),
+        );
+        assert!(s.covers(&synthetic));
+        let sub = Scope {
+            scope: Some(id_key(SUB)),
+            not_scopes: vec![],
+        };
+        assert!(sub.covers(&cg("a", "any")));
+        let other = Scope {
+            scope: Some("/subscriptions/other".into()),
+            not_scopes: vec![],
+        };
+        assert!(!other.covers(&cg("a", "any")));
+    }
+
+    #[test]
+    fn mcp_tag_detection() {
+        assert!(keys_on_mcp_tag(
+            &json!({"if": {"field": "tags['MCPServer']", "equals": "true"}})
+        ));
+        assert!(keys_on_mcp_tag(
+            &json!({"if": {"value": "[field('tags.mcpserver')]", "equals": "true"}})
+        ));
+        assert!(!keys_on_mcp_tag(
+            &json!({"if": {"field": "tags['MCPServerOwner']", "exists": true}})
+        ));
+        assert!(!keys_on_mcp_tag(
+            &json!({"if": {"field": "tags.MCPServerOwner", "exists": true}})
+        ));
+        assert!(!keys_on_mcp_tag(
+            &json!({"if": {"field": "tags['env']", "equals": "prod"}})
+        ));
+    }
+
+    fn definition(rule: Value) -> Resource {
+        res(
+            "azurerm_policy_definition.mcp_identity",
+            json!({"id": format!("{SUB}/providers/Microsoft.Authorization/policyDefinitions/mcp-identity"),
+                   "type": types::POLICY_DEFINITION, "name": "mcp-identity",
+                   "properties": {"policyType": "Custom", "mode": "All", "policyRule": rule.to_string()}}),
+        )
+    }
+
+    fn assignment(name: &str, scope: &str) -> Resource {
+        res(
+            &format!("azurerm_policy_assignment.{name}"),
+            json!({"id": format!("{scope}/providers/Microsoft.Authorization/policyAssignments/{name}"),
+                   "type": types::POLICY_ASSIGNMENT, "name": name,
+                   "properties": {"scope": scope,
+                     "policyDefinitionId": format!("{SUB}/providers/Microsoft.Authorization/policyDefinitions/mcp-identity")}}),
+        )
+    }
+
+    #[test]
+    fn governance_facts_by_scope() {
+        let rule = json!({"if": {"field": "tags['MCPServer']", "equals": "true"}, "then": {"effect": "deny"}});
+        let mut inv = Inventory::new();
+        inv.push(definition(rule.clone()));
+        inv.push(assignment(
+            "rg_only",
+            &format!("{SUB}/resourceGroups/rg-mcp"),
+        ));
+        governance_facts(&mut inv);
+        let d = inv.get(0);
+        assert_eq!(d.fact("mcpTagPolicy"), Some(&json!(true)));
+        assert_eq!(d.fact("broadlyAssigned"), Some(&json!(false)));
+        assert_eq!(
+            d.fact("policyAssignments")
+                .and_then(|v| v[0]["level"].as_str()),
+            Some("resourceGroup")
+        );
+
+        inv.push(assignment("sub", SUB));
+        governance_facts(&mut inv);
+        assert_eq!(inv.get(0).fact("broadlyAssigned"), Some(&json!(true)));
+
+        let mut bad = Inventory::new();
+        let mut d = definition(rule);
+        d.doc["properties"]["policyRule"] = json!("{not json");
+        bad.push(d);
+        governance_facts(&mut bad);
+        assert!(!bad.get(0).unknown.is_empty());
+    }
+}
