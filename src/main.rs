@@ -118,9 +118,24 @@ struct Common {
     /// Mark the failures recorded in this baseline file as suppressed.
     #[arg(long, value_name = "FILE")]
     baseline: Option<PathBuf>,
+    /// Evaluate the Azure Policy definitions and assignments the input itself deploys
+    /// (`POLICY:<name>` findings: what ARM would deny at apply time).
+    #[arg(long, value_enum, default_value = "on")]
+    preflight: OnOff,
+    /// An Azure Policy alias export (`az provider list --expand "resourceTypes/aliases"`)
+    /// for aliases the built-in table lacks.
+    #[arg(long, value_name = "FILE")]
+    aliases: Option<PathBuf>,
     /// Never colour the table (NO_COLOR is honoured too).
     #[arg(long)]
     no_color: bool,
+}
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum OnOff {
+    #[default]
+    On,
+    Off,
 }
 
 #[derive(Args, Debug, Clone, Default)]
@@ -227,6 +242,9 @@ fn check_writable(targets: &[(Format, Option<PathBuf>)]) -> miette::Result<()> {
 
 fn scan_options(common: &Common, source: &SourceArgs) -> miette::Result<ScanOptions> {
     let config = Config::discover(common.config.as_deref()).map_err(miette::Report::new)?;
+    if let Some(a) = &common.aliases {
+        mcpguard::policy::load_alias_file(a).map_err(miette::Report::new)?;
+    }
     let mut vars = Vec::new();
     for v in &source.vars {
         let (k, val) = v
@@ -242,6 +260,7 @@ fn scan_options(common: &Common, source: &SourceArgs) -> miette::Result<ScanOpti
         var_files: source.var_files.clone(),
         vars,
         today: None,
+        no_preflight: common.preflight == OnOff::Off,
     })
 }
 

@@ -28,6 +28,8 @@ pub struct ScanOptions {
     pub vars: Vec<(String, String)>,
     /// Today, for ignore expiry (injected so tests are stable).
     pub today: Option<time::Date>,
+    /// `--preflight off`: do not evaluate the policies the input itself deploys.
+    pub no_preflight: bool,
 }
 
 /// The rules of a scan, ready to run, and what could not be used.
@@ -255,8 +257,21 @@ fn resolve_addresses(params: &mut BTreeMap<String, Value>, inv: &Inventory) {
 /// Evaluates the rules on a loaded inventory and builds the report.
 pub fn evaluate(rules: &RuleSet, loaded: Loaded, opts: &ScanOptions) -> (Report, Vec<InputError>) {
     let mut active = rules.active.clone();
+    let mut warnings = rules.warnings.clone();
+    if !opts.no_preflight {
+        // Policies the input deploys, evaluated as ARM would at apply time.
+        let (more, w) = crate::preflight::preflight_rules(&loaded.inventory);
+        active.extend(more);
+        warnings.extend(w);
+    }
     for ar in &mut active {
         resolve_addresses(&mut ar.params.0, &loaded.inventory);
+    }
+    for (resource, message) in crate::inventory::gateway::errors(&loaded.inventory) {
+        warnings.push(Warning {
+            source: resource,
+            message,
+        });
     }
     let out = engine::run(&loaded.inventory, &active);
     let mut report = Report::new();
@@ -273,7 +288,7 @@ pub fn evaluate(rules: &RuleSet, loaded: Loaded, opts: &ScanOptions) -> (Report,
             source: e.path.clone(),
             message: e.message.clone(),
         }));
-    report.warnings = rules.warnings.clone();
+    report.warnings = warnings;
     report.notes = loaded.inventory.notes.clone();
     report.rules_skipped = rules.skipped.clone();
     let today = opts
