@@ -181,6 +181,11 @@ struct SweepArgs {
     save_snapshot: Option<PathBuf>,
 }
 
+// The scan allocates many small JSON values; mimalloc is markedly faster at
+// that than the system allocator (see the README's benchmark).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
