@@ -258,3 +258,114 @@ fn completions_are_generated() {
         );
     }
 }
+
+#[test]
+fn several_outputs_in_one_run() {
+    let d = tmp("outs");
+    let (sarif, junit) = (d.join("r.sarif"), d.join("r.xml"));
+    let o = mcpguard(&[
+        "scan",
+        &format!("{BEFORE}/plan.json"),
+        "--config",
+        &format!("{BEFORE}/.mcpguard.hcl"),
+        "--format",
+        "sarif",
+        "--output",
+        sarif.to_str().unwrap(),
+        "--format",
+        "junit",
+        "--output",
+        junit.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json on stdout");
+    assert!(v["summary"]["fail"].as_u64().unwrap() > 0);
+    let s: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&sarif).unwrap()).unwrap();
+    assert_eq!(s["version"], "2.1.0");
+    assert!(std::fs::read_to_string(&junit).unwrap().contains("<testsuites"));
+
+    let dir = d.join("all");
+    let o = mcpguard(&[
+        "scan",
+        &format!("{BEFORE}/plan.json"),
+        "--config",
+        &format!("{BEFORE}/.mcpguard.hcl"),
+        "--output-dir",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    assert!(files.len() >= 5, "{files:?}");
+}
+
+#[test]
+fn baseline_lets_only_new_failures_fail() {
+    let d = tmp("baseline");
+    let b = d.join("baseline.json");
+    let cfg = format!("{BEFORE}/.mcpguard.hcl");
+    let o = mcpguard(&["baseline", "write", b.to_str().unwrap(), &format!("{BEFORE}/plan.json"), "--config", &cfg]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let o = mcpguard(&[
+        "scan",
+        &format!("{BEFORE}/plan.json"),
+        "--config",
+        &cfg,
+        "--baseline",
+        b.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["summary"]["fail"], 0);
+    assert!(v["summary"]["suppressed"].as_u64().unwrap() > 10);
+    // A report is not a baseline.
+    let o = mcpguard(&["scan", &format!("{BEFORE}/plan.json"), "--baseline", &format!("{BEFORE}/plan.json")]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+/// An inline ignore with a reason suppresses; an expired one does not and
+/// says so; one without a reason suppresses with a warning.
+#[test]
+fn inline_ignores_in_source() {
+    let src = std::fs::read_to_string(root().join("fixtures/rules/MCP003/fail/main.tf")).unwrap();
+    let marker = "resource \"azurerm_container_group\" \"fs\" {";
+    assert!(src.contains(marker));
+    for (comment, want_suppressed, want_warning) in [
+        ("# mcpguard:ignore MCP003 reason=\"tagging lands in OPS-7\" expires=2099-01-31", true, None),
+        ("# mcpguard:ignore MCP003 reason=\"old\" expires=2020-01-31", false, Some("expired")),
+        ("# mcpguard:ignore MCP003", true, Some("no reason")),
+    ] {
+        let d = tmp(&format!("inline-{}", want_suppressed as u8 + 2 * want_warning.is_some() as u8));
+        std::fs::write(d.join("main.tf"), src.replace(marker, &format!("{comment}\n{marker}"))).unwrap();
+        let o = mcpguard(&["scan", d.to_str().unwrap(), "--only", "MCP003", "--format", "json"]);
+        let (out, err) = text(&o);
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out} {err}"));
+        let f = &v["findings"][0];
+        assert_eq!(f["rule_id"], "MCP003", "{out}");
+        assert_eq!(f["status"] == "suppressed", want_suppressed, "{comment}: {out}");
+        assert_eq!(o.status.code(), Some(if want_suppressed { 0 } else { 1 }), "{comment}");
+        let warnings = v["warnings"].to_string();
+        if let Some(w) = want_warning {
+            assert!(warnings.contains(w), "{comment}: {warnings}");
+        }
+    }
+}
+
+#[test]
+fn source_findings_point_at_file_and_line() {
+    let o = mcpguard(&["scan", &format!("{BEFORE}/main.tf"), "--config", &format!("{BEFORE}/.mcpguard.hcl"), "--format", "json"]);
+    let (out, _) = text(&o);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    for f in v["findings"].as_array().unwrap() {
+        assert!(f["location"]["file"].as_str().unwrap().ends_with("main.tf"), "{f}");
+        assert!(f["location"]["line"].as_u64().unwrap() > 0, "{f}");
+    }
+}
