@@ -192,11 +192,14 @@ fn evaluate_one(inv: &Inventory, r: &Resource, ar: &ActiveRule, out: &mut Engine
                 let paths = if o.unknown.is_empty() {
                     "a value".to_string()
                 } else {
-                    o.unknown
+                    // Name the input value behind a computed fact.
+                    let mut names: Vec<String> = o
+                        .unknown
                         .iter()
-                        .map(|p| format!("`{p}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                        .map(|p| format!("`{}`", r.unknown_source(p)))
+                        .collect();
+                    names.dedup();
+                    names.join(", ")
                 };
                 let mut evidence = o.evidence.clone();
                 for p in &o.unknown {

@@ -283,9 +283,12 @@ fn several_outputs_in_one_run() {
     assert_eq!(o.status.code(), Some(1), "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).expect("json on stdout");
     assert!(v["summary"]["fail"].as_u64().unwrap() > 0);
-    let s: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&sarif).unwrap()).unwrap();
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&sarif).unwrap()).unwrap();
     assert_eq!(s["version"], "2.1.0");
-    assert!(std::fs::read_to_string(&junit).unwrap().contains("<testsuites"));
+    assert!(std::fs::read_to_string(&junit)
+        .unwrap()
+        .contains("<testsuites"));
 
     let dir = d.join("all");
     let o = mcpguard(&[
@@ -309,7 +312,14 @@ fn baseline_lets_only_new_failures_fail() {
     let d = tmp("baseline");
     let b = d.join("baseline.json");
     let cfg = format!("{BEFORE}/.mcpguard.hcl");
-    let o = mcpguard(&["baseline", "write", b.to_str().unwrap(), &format!("{BEFORE}/plan.json"), "--config", &cfg]);
+    let o = mcpguard(&[
+        "baseline",
+        "write",
+        b.to_str().unwrap(),
+        &format!("{BEFORE}/plan.json"),
+        "--config",
+        &cfg,
+    ]);
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
     let o = mcpguard(&[
         "scan",
@@ -327,7 +337,12 @@ fn baseline_lets_only_new_failures_fail() {
     assert_eq!(v["summary"]["fail"], 0);
     assert!(v["summary"]["suppressed"].as_u64().unwrap() > 10);
     // A report is not a baseline.
-    let o = mcpguard(&["scan", &format!("{BEFORE}/plan.json"), "--baseline", &format!("{BEFORE}/plan.json")]);
+    let o = mcpguard(&[
+        "scan",
+        &format!("{BEFORE}/plan.json"),
+        "--baseline",
+        &format!("{BEFORE}/plan.json"),
+    ]);
     assert_eq!(o.status.code(), Some(2));
 }
 
@@ -339,19 +354,50 @@ fn inline_ignores_in_source() {
     let marker = "resource \"azurerm_container_group\" \"fs\" {";
     assert!(src.contains(marker));
     for (comment, want_suppressed, want_warning) in [
-        ("# mcpguard:ignore MCP003 reason=\"tagging lands in OPS-7\" expires=2099-01-31", true, None),
-        ("# mcpguard:ignore MCP003 reason=\"old\" expires=2020-01-31", false, Some("expired")),
+        (
+            "# mcpguard:ignore MCP003 reason=\"tagging lands in OPS-7\" expires=2099-01-31",
+            true,
+            None,
+        ),
+        (
+            "# mcpguard:ignore MCP003 reason=\"old\" expires=2020-01-31",
+            false,
+            Some("expired"),
+        ),
         ("# mcpguard:ignore MCP003", true, Some("no reason")),
     ] {
-        let d = tmp(&format!("inline-{}", want_suppressed as u8 + 2 * want_warning.is_some() as u8));
-        std::fs::write(d.join("main.tf"), src.replace(marker, &format!("{comment}\n{marker}"))).unwrap();
-        let o = mcpguard(&["scan", d.to_str().unwrap(), "--only", "MCP003", "--format", "json"]);
+        let d = tmp(&format!(
+            "inline-{}",
+            want_suppressed as u8 + 2 * want_warning.is_some() as u8
+        ));
+        std::fs::write(
+            d.join("main.tf"),
+            src.replace(marker, &format!("{comment}\n{marker}")),
+        )
+        .unwrap();
+        let o = mcpguard(&[
+            "scan",
+            d.to_str().unwrap(),
+            "--only",
+            "MCP003",
+            "--format",
+            "json",
+        ]);
         let (out, err) = text(&o);
-        let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out} {err}"));
+        let v: serde_json::Value =
+            serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out} {err}"));
         let f = &v["findings"][0];
         assert_eq!(f["rule_id"], "MCP003", "{out}");
-        assert_eq!(f["status"] == "suppressed", want_suppressed, "{comment}: {out}");
-        assert_eq!(o.status.code(), Some(if want_suppressed { 0 } else { 1 }), "{comment}");
+        assert_eq!(
+            f["status"] == "suppressed",
+            want_suppressed,
+            "{comment}: {out}"
+        );
+        assert_eq!(
+            o.status.code(),
+            Some(if want_suppressed { 0 } else { 1 }),
+            "{comment}"
+        );
         let warnings = v["warnings"].to_string();
         if let Some(w) = want_warning {
             assert!(warnings.contains(w), "{comment}: {warnings}");
@@ -361,11 +407,100 @@ fn inline_ignores_in_source() {
 
 #[test]
 fn source_findings_point_at_file_and_line() {
-    let o = mcpguard(&["scan", &format!("{BEFORE}/main.tf"), "--config", &format!("{BEFORE}/.mcpguard.hcl"), "--format", "json"]);
+    let o = mcpguard(&[
+        "scan",
+        &format!("{BEFORE}/main.tf"),
+        "--config",
+        &format!("{BEFORE}/.mcpguard.hcl"),
+        "--format",
+        "json",
+    ]);
     let (out, _) = text(&o);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     for f in v["findings"].as_array().unwrap() {
-        assert!(f["location"]["file"].as_str().unwrap().ends_with("main.tf"), "{f}");
+        assert!(
+            f["location"]["file"].as_str().unwrap().ends_with("main.tf"),
+            "{f}"
+        );
         assert!(f["location"]["line"].as_u64().unwrap() > 0, "{f}");
     }
+}
+
+/// A value unknown until apply is reported `unknown` with its path, never a
+/// silent pass: `--unknown warn` (default) keeps the exit code, `fail` fails.
+#[test]
+fn unknown_values_are_reported_not_passed() {
+    let mut plan: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("fixtures/rules/MCP003/fail/plan.json")).unwrap(),
+    )
+    .unwrap();
+    for rc in plan["resource_changes"].as_array_mut().unwrap() {
+        if rc["type"] == "azurerm_container_group" {
+            // The image comes from a variable that is unknown at plan time.
+            rc["change"]["after"]["container"][0]
+                .as_object_mut()
+                .unwrap()
+                .remove("image");
+            rc["change"]["after_unknown"]["container"] = serde_json::json!([{"image": true}]);
+        }
+    }
+    let d = tmp("unknown");
+    let p = d.join("plan.json");
+    std::fs::write(&p, plan.to_string()).unwrap();
+    let o = mcpguard(&[
+        "scan",
+        p.to_str().unwrap(),
+        "--only",
+        "MCP003",
+        "--format",
+        "json",
+    ]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let f = &v["findings"][0];
+    assert_eq!(f["status"], "unknown", "{out}");
+    assert!(f["message"].as_str().unwrap().contains("image"), "{out}");
+    let o = mcpguard(&[
+        "scan",
+        p.to_str().unwrap(),
+        "--only",
+        "MCP003",
+        "--unknown",
+        "fail",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+}
+
+#[test]
+fn config_ignore_blocks_suppress_by_address_glob() {
+    let d = tmp("cfgignore");
+    let cfg = d.join("c.hcl");
+    std::fs::write(
+        &cfg,
+        "ignore \"MCP003\" {\n  resource = \"azurerm_container_group.*\"\n  reason   = \"tag rollout, OPS-9\"\n}\nignore \"MCP001\" {\n  resource = \"nothing.matches\"\n  reason = \"stale\"\n}\n",
+    )
+    .unwrap();
+    let o = mcpguard(&[
+        "scan",
+        "fixtures/rules/MCP003/fail/plan.json",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--only",
+        "MCP003,MCP001",
+        "--format",
+        "json",
+    ]);
+    let (out, _) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["findings"][0]["status"], "suppressed");
+    assert_eq!(
+        v["findings"][0]["suppression"]["reason"],
+        "tag rollout, OPS-9"
+    );
+    assert!(
+        v["warnings"].to_string().contains("matches no finding"),
+        "{out}"
+    );
 }

@@ -85,17 +85,22 @@ fn container_group_facts(r: &mut Resource, det: &Detection) {
         .tag(MCP_TAG)
         .and_then(Value::as_str)
         .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-    let tags_unknown = r.unknown.touching(&Path::root().key("tags")).is_some();
+    let tags_unknown = r.unknown.touching(&Path::root().key("tags")).cloned();
 
     let mut repos = Vec::new();
-    let mut image_unknown = false;
+    // The first container value (image, environment) unknown until apply.
+    let mut image_unknown: Option<Path> = None;
     let mut env_hit = false;
     let mut plain_env = BTreeSet::new();
     for (at, _) in containers(&r.doc) {
         let image_path = at.key("properties").key("image");
         match image_path.get(&r.doc).and_then(Value::as_str) {
             Some(img) => repos.push(image_repository(img)),
-            None => image_unknown |= r.unknown.covering(&image_path).is_some(),
+            None => {
+                if image_unknown.is_none() && r.unknown.covering(&image_path).is_some() {
+                    image_unknown = Some(image_path.clone());
+                }
+            }
         }
         let env_path = at.key("properties").key("environmentVariables");
         if let Some(vars) = env_path.get(&r.doc).and_then(Value::as_array) {
@@ -116,7 +121,9 @@ fn container_group_facts(r: &mut Resource, det: &Detection) {
                 }
             }
         }
-        image_unknown |= r.unknown.covering(&env_path).is_some();
+        if image_unknown.is_none() {
+            image_unknown = r.unknown.covering(&env_path).cloned();
+        }
     }
     let word_hit = repos
         .iter()
@@ -124,17 +131,20 @@ fn container_group_facts(r: &mut Resource, det: &Detection) {
     let looks = word_hit || env_hit;
 
     r.set_fact("mcpTagged", json!(tagged));
-    if tags_unknown && !tagged {
-        r.unknown.insert(fact_path("mcpTagged"));
+    if tags_unknown.is_some() && !tagged {
+        r.derive_unknown(fact_path("mcpTagged"), tags_unknown.as_ref());
     }
     r.set_fact("imageRepositories", json!(repos));
     r.set_fact("mcpLooksLike", json!(looks));
-    if image_unknown && !looks {
-        r.unknown.insert(fact_path("mcpLooksLike"));
+    if image_unknown.is_some() && !looks {
+        r.derive_unknown(fact_path("mcpLooksLike"), image_unknown.as_ref());
     }
     r.set_fact("mcpServer", json!(tagged || looks));
-    if !(tagged || looks) && (image_unknown || tags_unknown) {
-        r.unknown.insert(fact_path("mcpServer"));
+    if !(tagged || looks) {
+        if let Some(src) = image_unknown.as_ref().or(tags_unknown.as_ref()) {
+            let src = src.clone();
+            r.derive_unknown(fact_path("mcpServer"), Some(&src));
+        }
     }
     r.set_fact("plainEnvironmentVariables", json!(plain_env));
 
@@ -144,8 +154,10 @@ fn container_group_facts(r: &mut Resource, det: &Detection) {
         .and_then(Value::as_object)
         .map(|m| m.keys().cloned().collect())
         .unwrap_or_default();
-    if ids.is_empty() && r.unknown.touching(&Path::root().key("identity")).is_some() {
-        r.unknown.insert(fact_path("userAssignedIdentityIds"));
+    if ids.is_empty() {
+        if let Some(src) = r.unknown.touching(&Path::root().key("identity")).cloned() {
+            r.derive_unknown(fact_path("userAssignedIdentityIds"), Some(&src));
+        }
     }
     r.set_fact("userAssignedIdentityIds", json!(ids));
 }

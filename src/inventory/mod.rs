@@ -77,6 +77,9 @@ pub struct Resource {
     pub links: BTreeMap<String, String>,
     /// Computed facts, an object exposed to rules as the read-only `mcpguard.*` fields.
     pub facts: Value,
+    /// For a fact that is unknown because an input value is: fact path → the
+    /// input value's path, so an `unknown` finding names what the user can see.
+    pub unknown_sources: BTreeMap<String, String>,
 }
 
 impl Resource {
@@ -92,7 +95,25 @@ impl Resource {
             sensitive: PathSet::new(),
             links: BTreeMap::new(),
             facts: Value::Object(Default::default()),
+            unknown_sources: BTreeMap::new(),
         }
+    }
+
+    /// Marks a fact unknown because the value at `source` is.
+    pub fn derive_unknown(&mut self, fact: Path, source: Option<&Path>) {
+        if let Some(src) = source {
+            self.unknown_sources
+                .insert(fact.to_string(), src.to_string());
+        }
+        self.unknown.insert(fact);
+    }
+
+    /// The input path behind an unknown path (itself when it is not a fact).
+    pub fn unknown_source<'a>(&'a self, path: &'a str) -> &'a str {
+        self.unknown_sources
+            .get(path)
+            .map(String::as_str)
+            .unwrap_or(path)
     }
 
     pub fn id(&self) -> &str {
