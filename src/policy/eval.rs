@@ -826,11 +826,20 @@ impl Env for Ctx<'_> {
                         return Ok(value.clone());
                     }
                 }
-                Binding::Field { .. } => {
+                Binding::Field { pattern, fact, .. } => {
                     let Some(alias) = name else {
-                        // current() of a field count: the member itself.
                         continue;
                     };
+                    // current('alias') names this count only when the alias is
+                    // the counted array (or under it); else an outer binding.
+                    let part = condition::parse_part(alias);
+                    let ours = part.fact == *fact
+                        && !part.unknown_alias
+                        && part.path.len() >= pattern.len()
+                        && pattern.iter().zip(&part.path).all(|(a, b)| seg_eq(a, b));
+                    if !ours {
+                        continue;
+                    }
                     let f = condition::parse_field(alias);
                     let (items, _) = self.select(&f);
                     return Ok(match items.into_iter().next().map(|i| i.got) {
