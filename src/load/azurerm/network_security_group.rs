@@ -77,44 +77,6 @@ pub const RULE: Spec = Spec {
     finish: None,
 };
 
-/// The six platform rules every NSG has (§4.3): name, direction, priority, source, destination, access.
-const DEFAULT_RULES: &[(&str, &str, u32, &str, &str, &str)] = &[
-    (
-        "AllowVnetInBound",
-        "Inbound",
-        65000,
-        "VirtualNetwork",
-        "VirtualNetwork",
-        "Allow",
-    ),
-    (
-        "AllowAzureLoadBalancerInBound",
-        "Inbound",
-        65001,
-        "AzureLoadBalancer",
-        "*",
-        "Allow",
-    ),
-    ("DenyAllInBound", "Inbound", 65500, "*", "*", "Deny"),
-    (
-        "AllowVnetOutBound",
-        "Outbound",
-        65000,
-        "VirtualNetwork",
-        "VirtualNetwork",
-        "Allow",
-    ),
-    (
-        "AllowInternetOutBound",
-        "Outbound",
-        65001,
-        "*",
-        "Internet",
-        "Allow",
-    ),
-    ("DenyAllOutBound", "Outbound", 65500, "*", "*", "Deny"),
-];
-
 fn finish_nsg(b: &mut Builder<'_>) {
     let rules = Path::parse("properties.securityRules");
     // Inline rules carry their ids, as in a GET.
@@ -132,30 +94,8 @@ fn finish_nsg(b: &mut Builder<'_>) {
     if b.at(&rules).is_none() && !b.unknown.contains(&rules) {
         b.put(&rules, json!([]));
     }
-    let defaults: Vec<Value> = DEFAULT_RULES
-        .iter()
-        .map(|(name, dir, prio, src, dst, access)| {
-            json!({
-                "id": format!("{}/defaultSecurityRules/{name}", b.id),
-                "name": name,
-                "properties": {
-                    "description": "",
-                    "protocol": "*",
-                    "sourcePortRange": "*",
-                    "destinationPortRange": "*",
-                    "sourceAddressPrefix": src,
-                    "destinationAddressPrefix": dst,
-                    "sourcePortRanges": [],
-                    "destinationPortRanges": [],
-                    "sourceAddressPrefixes": [],
-                    "destinationAddressPrefixes": [],
-                    "access": access,
-                    "priority": prio,
-                    "direction": dir,
-                }
-            })
-        })
-        .collect();
+    // The six platform rules, one table for every reader (`inventory::nsg`).
+    let defaults = crate::inventory::nsg::default_rules(&b.id);
     b.put(
         &Path::parse("properties.defaultSecurityRules"),
         Value::Array(defaults),
