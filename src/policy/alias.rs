@@ -15,68 +15,20 @@ pub enum PSeg {
     Star,
 }
 
-/// Parses `properties.subnetIds[*].id` (also `tags['a.b']`) into segments.
+/// Parses `properties.subnetIds[*].id` (also `tags['a.b']`) into segments,
+/// with the one path syntax the inventory uses (`Path::parse`); `[*]` is the
+/// only addition.
 pub fn parse_path(s: &str) -> Vec<PSeg> {
-    let mut out = Vec::new();
-    let b = s.as_bytes();
-    let mut i = 0;
-    let mut cur = String::new();
-    while i < b.len() {
-        match b[i] {
-            b'.' => {
-                if !cur.is_empty() {
-                    out.push(PSeg::Key(std::mem::take(&mut cur)));
-                }
-                i += 1;
-            }
-            b'[' => {
-                if !cur.is_empty() {
-                    out.push(PSeg::Key(std::mem::take(&mut cur)));
-                }
-                let end = find_close(s, i);
-                let inner = s[i + 1..end].trim();
-                if inner == "*" {
-                    out.push(PSeg::Star);
-                } else if inner.starts_with('\'') && inner.ends_with('\'') && inner.len() >= 2 {
-                    out.push(PSeg::Key(inner[1..inner.len() - 1].replace("''", "'")));
-                } else {
-                    out.push(PSeg::Key(inner.to_string()));
-                }
-                i = end + 1;
-            }
-            _ => {
-                let ch = s[i..].chars().next().unwrap_or(' ');
-                cur.push(ch);
-                i += ch.len_utf8();
-            }
-        }
-    }
-    if !cur.is_empty() {
-        out.push(PSeg::Key(cur));
-    }
-    out
-}
-
-/// The `]` that closes the `[` at `open`, skipping quoted text (`['a]b']`).
-fn find_close(s: &str, open: usize) -> usize {
-    let b = s.as_bytes();
-    let mut j = open + 1;
-    let mut quoted = false;
-    while j < b.len() {
-        match b[j] {
-            b'\'' => {
-                if quoted && b.get(j + 1) == Some(&b'\'') {
-                    j += 2;
-                    continue;
-                }
-                quoted = !quoted;
-            }
-            b']' if !quoted => return j,
-            _ => {}
-        }
-        j += 1;
-    }
-    b.len().saturating_sub(1).max(open)
+    use crate::inventory::{Path, Seg};
+    Path::parse(s)
+        .0
+        .into_iter()
+        .map(|seg| match seg {
+            Seg::Key(k) if k == "*" => PSeg::Star,
+            Seg::Key(k) => PSeg::Key(k),
+            Seg::Index(n) => PSeg::Key(n.to_string()),
+        })
+        .collect()
 }
 
 /// Alias name (lower-case) → ARM path.
