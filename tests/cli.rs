@@ -13,6 +13,7 @@ fn mcpguard(args: &[&str]) -> Output {
         .args(args)
         .current_dir(root())
         .env("NO_COLOR", "1")
+        .env("COLUMNS", "100") // help text wraps at a fixed width
         .output()
         .expect("run mcpguard")
 }
@@ -503,4 +504,32 @@ fn config_ignore_blocks_suppress_by_address_glob() {
         v["warnings"].to_string().contains("matches no finding"),
         "{out}"
     );
+}
+
+#[test]
+fn plan_on_standard_input() {
+    use std::io::Write as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mcpguard"))
+        .args(["scan", "-", "--config", &format!("{HARDENED}/.mcpguard.hcl"), "--format", "json"])
+        .current_dir(root())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let plan = std::fs::read(root().join(HARDENED).join("plan.json")).unwrap();
+    child.stdin.take().unwrap().write_all(&plan).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["inputs"][0]["kind"], "plan");
+    assert!(v["summary"]["resources"].as_u64().unwrap() >= 10);
+}
+
+/// `--help` is the CLI's documentation (clap doc comments are its only source).
+#[test]
+fn help_texts() {
+    let top = text(&mcpguard(&["--help"])).0;
+    insta::assert_snapshot!("help", top);
+    let scan = text(&mcpguard(&["scan", "--help"])).0;
+    insta::assert_snapshot!("scan_help", scan);
 }

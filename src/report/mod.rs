@@ -20,7 +20,7 @@ use crate::policy::RuleMeta;
 pub enum Format {
     /// A human table, grouped by severity, then a one-line summary.
     Table,
-    /// The `mcpguard/report/v1` JSON contract (see [`json`]).
+    /// The `mcpguard/report/v1` JSON contract (documented in src/report/json.rs).
     Json,
     /// SARIF 2.1.0 for GitHub code scanning and Azure DevOps.
     Sarif,
