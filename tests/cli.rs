@@ -510,7 +510,14 @@ fn config_ignore_blocks_suppress_by_address_glob() {
 fn plan_on_standard_input() {
     use std::io::Write as _;
     let mut child = Command::new(env!("CARGO_BIN_EXE_mcpguard"))
-        .args(["scan", "-", "--config", &format!("{HARDENED}/.mcpguard.hcl"), "--format", "json"])
+        .args([
+            "scan",
+            "-",
+            "--config",
+            &format!("{HARDENED}/.mcpguard.hcl"),
+            "--format",
+            "json",
+        ])
         .current_dir(root())
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
