@@ -54,6 +54,9 @@ enum Command {
         /// More rule files: a directory of mcpguard rules or Azure Policy definitions.
         #[arg(long = "rules", value_name = "DIR", global = true)]
         rules_dirs: Vec<PathBuf>,
+        /// Config file (default: ./.mcpguard.hcl when present): rule parameters and `enabled`.
+        #[arg(long, value_name = "FILE", global = true)]
+        config: Option<PathBuf>,
     },
     /// Record today's failures so that only new ones fail the build.
     Baseline {
@@ -372,15 +375,35 @@ fn run(cli: Cli) -> miette::Result<u8> {
         Command::Rules {
             command,
             rules_dirs,
+            config,
         } => {
             let opts = ScanOptions {
                 rules_dirs,
+                config: Config::discover(config.as_deref()).map_err(miette::Report::new)?,
                 ..ScanOptions::default()
             };
             let rules = scan::load_rules(&opts)?;
             let text = match command {
                 RulesCommand::List => {
-                    report::rules::list(&metas(&rules), &RenderOptions::default())
+                    let mut t = report::rules::list(&metas(&rules), &RenderOptions::default());
+                    // Parameters a rule checks less without (tflint shows unconfigured rules too).
+                    for ar in &rules.active {
+                        for (name, def) in &ar.rule.parameters {
+                            let unset = ar.params.0.get(name).is_none_or(|v| {
+                                v.is_null() || v.as_array().is_some_and(|a| a.is_empty())
+                            });
+                            if unset
+                                && def.kind.eq_ignore_ascii_case("array")
+                                && name.ends_with("_ids")
+                            {
+                                t.push_str(&format!(
+                                    "{}: parameter `{name}` is unset (set it in a `rule \"{}\"` block)\n",
+                                    ar.rule.meta.id, ar.rule.meta.id
+                                ));
+                            }
+                        }
+                    }
+                    t
                 }
                 RulesCommand::Show { id } => {
                     let ar = rules
