@@ -318,8 +318,9 @@ impl Rule {
         let mut evidence = r.evidence;
         let mut seen = std::collections::BTreeSet::new();
         evidence.retain(|e| seen.insert((e.path.clone(), e.value.to_string())));
+        // The deepest deciding value: its attribute line is the most precise location.
         let decisive_path = evidence
-            .first()
+            .last()
             .map(|e| e.path.split(" -> ").next().unwrap_or("").to_string());
         Ok(Outcome {
             verdict: r.tri,
