@@ -2,7 +2,8 @@
 //!
 //! Field reads walk the ARM document along the field's path. `[*]` selects
 //! every element (a collection: conditions hold when every element satisfies
-//! them, vacuously on an empty one, except `exists: true`); inside a
+//! them, vacuously on a present but empty array, except `exists: true`; an
+//! absent array reads as one missing value, as regorus does); inside a
 //! `count.where`, the counted `[*]` is bound to the current member. A value
 //! whose path (or an ancestor) is unknown until apply reads as Unknown, and
 //! Unknown flows through operators and Kleene logic (false AND unknown =
@@ -343,6 +344,26 @@ impl<'a> Ctx<'a> {
         None
     }
 
+    /// Whether the array under the field's first `[*]` is present (maybe empty).
+    fn outer_array_present(&self, f: &FieldRef) -> bool {
+        let first = &f.hops[0];
+        let Some(k) = first.path.iter().position(|s| *s == PSeg::Star) else {
+            return false;
+        };
+        let prefix = FieldRef {
+            text: String::new(),
+            hops: vec![FieldPart {
+                path: first.path[..k].to_vec(),
+                ..first.clone()
+            }],
+        };
+        let (items, _) = self.select(&prefix);
+        matches!(
+            items.first().map(|i| &i.got),
+            Some(Got::Known(Value::Array(_)))
+        )
+    }
+
     /// Selects a field: its items and whether it is a collection.
     pub fn select(&self, f: &FieldRef) -> (Vec<Item>, bool) {
         let mut items = Vec::new();
@@ -503,7 +524,16 @@ impl<'a> Ctx<'a> {
                 let location = f.hops.len() == 1 && f.text.eq_ignore_ascii_case("location");
                 let (items, collection) = self.select(&f);
                 if collection && items.is_empty() {
-                    // Vacuous truth over an empty collection, except `exists: true`.
+                    // An empty selection. When the outermost `[*]` array is absent,
+                    // it is evaluated once as a single missing value (negated
+                    // operators and `exists: false` hold, positive ones do not);
+                    // when the array is present but empty (or only an inner array
+                    // is), the all-of holds vacuously, except `exists: true`. The
+                    // reference leaves this open; regorus (the tie-breaker the core
+                    // issue names) behaves so, and fixtures/policy checks it.
+                    if !self.outer_array_present(&f) {
+                        return Ok(Res::of(apply(op, &Got::Missing, &rhs, false)?));
+                    }
                     let tri = if op == Op::Exists && exists_wanted(&rhs)? {
                         Tri::False
                     } else {
