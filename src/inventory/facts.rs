@@ -92,6 +92,7 @@ fn container_group_facts(r: &mut Resource, det: &Detection) {
     let mut image_unknown: Option<Path> = None;
     let mut env_hit = false;
     let mut plain_env = BTreeSet::new();
+    let mut new_sensitive = Vec::new();
     for (at, _) in containers(&r.doc) {
         let image_path = at.key("properties").key("image");
         match image_path.get(&r.doc).and_then(Value::as_str) {
@@ -119,6 +120,9 @@ fn container_group_facts(r: &mut Resource, det: &Detection) {
                 {
                     plain_env.insert(name.to_string());
                 }
+                // No rule needs an environment variable's value, and a plain one
+                // may still be a token (MCP008's very finding): never print it.
+                new_sensitive.push(env_path.index(j).key("value"));
             }
         }
         if image_unknown.is_none() {
@@ -147,6 +151,9 @@ fn container_group_facts(r: &mut Resource, det: &Detection) {
         }
     }
     r.set_fact("plainEnvironmentVariables", json!(plain_env));
+    for p in new_sensitive {
+        r.sensitive.insert(p);
+    }
 
     let ids: Vec<String> = r
         .doc
@@ -445,6 +452,12 @@ mod tests {
         assert_eq!(
             a.fact("plainEnvironmentVariables"),
             Some(&json!(["GITHUB_TOKEN"]))
+        );
+        let value =
+            Path::parse("properties.containers[0].properties.environmentVariables[0].value");
+        assert!(
+            a.sensitive.covering(&value).is_some(),
+            "env values are never printed"
         );
         let b = inv.by_address("b").unwrap();
         assert_eq!(b.fact("mcpTagged"), Some(&json!(true)));
