@@ -3,6 +3,7 @@
 //!
 //! | resource | fact | meaning |
 //! |---|---|---|
+//! | every resource | `address` | its Terraform address (the ARM id for ARM input), for messages |
 //! | container group | `mcpTagged` | tag `MCPServer` is `true` (key and value case-insensitive) |
 //! | container group | `imageRepositories[*]` | each container image's repository name: last path segment, tag and digest stripped |
 //! | container group | `mcpLooksLike` | an image repository has a detection word as a word (`mcp`, `mcp-github`, `github_mcp`), or a container sets a detection environment variable (`MCP_SERVER_NAME`) |
@@ -287,6 +288,10 @@ pub fn compute(inv: &mut Inventory, det: &Detection) {
 
 /// Facts that need only the resource itself.
 fn own_facts(r: &mut Resource, det: &Detection) {
+    // Messages name a related resource by its address (`azurerm_subnet.mcp`)
+    // rather than a long id.
+    let address = r.address.clone();
+    r.set_fact("address", Value::String(address));
     {
         let t = r.arm_type().to_string();
         if t.eq_ignore_ascii_case(types::CONTAINER_GROUP) {

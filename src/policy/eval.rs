@@ -891,7 +891,8 @@ impl Env for Ctx<'_> {
     }
 }
 
-/// Renders a message template: `{{ field }}` and `{{ field | fallback }}`.
+/// Renders a message template: `{{ field }}`, `{{ field | fallback text }}`
+/// and `{{ field ?? other field | fallback text }}`.
 /// A field under a `count` that decided the verdict names only the members
 /// that matched.
 pub fn render(template: &str, ctx: &mut Ctx) -> String {
@@ -904,11 +905,16 @@ pub fn render(template: &str, ctx: &mut Ctx) -> String {
             return out;
         };
         let inner = &rest[start + 2..start + end];
-        let (field, fallback) = match inner.split_once('|') {
+        let (fields, fallback) = match inner.split_once('|') {
             Some((f, fb)) => (f.trim(), Some(fb.trim())),
             None => (inner.trim(), None),
         };
-        let vals = placeholder_values(field, ctx);
+        // `{{ a ?? b | text }}`: the first field that has values, else the text.
+        let vals = fields
+            .split("??")
+            .map(|f| placeholder_values(f.trim(), ctx))
+            .find(|v| !v.is_empty())
+            .unwrap_or_default();
         if vals.is_empty() {
             out.push_str(fallback.unwrap_or(""));
         } else {
