@@ -156,16 +156,25 @@ fn run_chunk(
             if !ar.rule.mode_applies(r) {
                 continue;
             }
-            if ar.scope.as_ref().is_some_and(|s| !s.covers(r)) {
+            let in_scope = ar.scope.as_ref().map_or(Tri::True, |s| s.covers(r));
+            if in_scope == Tri::False {
                 continue;
             }
-            evaluate_one(inv, r, ar, &mut out);
+            evaluate_one(inv, r, ar, in_scope == Tri::Unknown, &mut out);
         }
     }
     out
 }
 
-fn evaluate_one(inv: &Inventory, r: &Resource, ar: &ActiveRule, out: &mut EngineOutput) {
+/// Evaluates one rule on one resource. When the resource is only possibly in
+/// the rule's scope (its id is partly known), a failure is unknown.
+fn evaluate_one(
+    inv: &Inventory,
+    r: &Resource,
+    ar: &ActiveRule,
+    scope_unknown: bool,
+    out: &mut EngineOutput,
+) {
     let id = ar.id();
     let severity = severity_for(ar);
     let finding =
@@ -182,6 +191,15 @@ fn evaluate_one(inv: &Inventory, r: &Resource, ar: &ActiveRule, out: &mut Engine
         };
     match ar.rule.evaluate(r, inv, &ar.params) {
         Ok(o) => match o.verdict {
+            Tri::True if scope_unknown => out.findings.push(finding(
+                Status::Unknown,
+                format!(
+                    "cannot decide before apply: whether the assignment's scope covers `{}` is unknown",
+                    r.display_id()
+                ),
+                o.evidence.clone(),
+                o.decisive_path.as_deref(),
+            )),
             Tri::True => out.findings.push(finding(
                 Status::Fail,
                 o.message.clone(),
@@ -196,7 +214,7 @@ fn evaluate_one(inv: &Inventory, r: &Resource, ar: &ActiveRule, out: &mut Engine
                     let mut names: Vec<String> = o
                         .unknown
                         .iter()
-                        .map(|p| format!("`{}`", r.unknown_source(p)))
+                        .map(|p| format!("`{p}`"))
                         .collect();
                     names.dedup();
                     names.join(", ")

@@ -13,10 +13,10 @@
 //!   boundary; `notScopes` exclude the same way;
 //! - a management-group scope covers every resource (the subscription →
 //!   management-group hierarchy is not visible offline);
-//! - a resource whose id is not a real ARM id yet (a plan's synthetic id) is
-//!   treated as covered: the assignment is in the same configuration, so it is
-//!   deployed where the assignment reaches, and missing a denial is worse than
-//!   reporting one that ARM would not make;
+//! - a resource whose id is only partly known (its subscription is not given)
+//!   is in scope when the known parts decide it (another resource group is
+//!   out), and else *unknown* in scope: a finding it would get is `unknown`,
+//!   never silently dropped;
 //! - an assignment whose scope is unknown before apply covers every resource,
 //!   with a warning saying so.
 //!
@@ -29,8 +29,9 @@ use serde_json::{json, Value};
 
 use crate::engine::ActiveRule;
 use crate::findings::{Severity, Warning};
-use crate::inventory::{id_key, types, Inventory, Path, Resource};
-use crate::policy::{self, Effect};
+use crate::inventory::{self, id_key, types, Inventory, Path, Resource};
+use crate::policy::partial::{self, Pat};
+use crate::policy::{self, Effect, Tri};
 
 /// Where an assignment applies.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,67 +87,90 @@ fn under(id: &str, scope: &str) -> bool {
 }
 
 impl Scope {
-    /// Whether ARM would evaluate the assignment on `r`.
-    pub fn covers(&self, r: &Resource) -> bool {
-        let id = id_key(r.id());
-        let real = id.starts_with("/subscriptions/");
-        if real && self.not_scopes.iter().any(|n| under(&id, n)) {
-            return false;
-        }
-        match &self.scope {
-            None => true,
-            Some(s) => match level(s) {
-                Level::ManagementGroup => true,
-                _ if !real => true,
-                Level::Unknown => true,
-                _ => under(&id, s),
-            },
+    /// Whether ARM would evaluate the assignment on `r`: unknown while the
+    /// resource's id is not known well enough to tell.
+    pub fn covers(&self, r: &Resource) -> Tri {
+        let id = r.doc.get("id").cloned().unwrap_or_default();
+        let excluded = self
+            .not_scopes
+            .iter()
+            .map(|n| under_tri(&id, n))
+            .fold(Tri::False, Tri::or);
+        let included = match &self.scope {
+            None => Tri::True,
+            Some(s) if level(s) == Level::ManagementGroup => Tri::True,
+            Some(s) => under_tri(&id, s),
+        };
+        match (included, excluded) {
+            (Tri::False, _) | (_, Tri::True) => Tri::False,
+            (Tri::True, Tri::False) => Tri::True,
+            _ => Tri::Unknown,
         }
     }
 }
 
-/// A string value of `r` at `path`, unless it is unknown before apply.
+/// Whether an id (known, partly known or unknown) is `scope` or below it.
+fn under_tri(id: &inventory::Value, scope: &str) -> Tri {
+    match id {
+        inventory::Value::String(s) => Tri::from(under(&id_key(s), scope)),
+        inventory::Value::Partial(p) => {
+            let mut below = partial::literal(scope);
+            below.push(Pat::Char('/'));
+            below.push(Pat::Star);
+            partial::holds(&partial::literal(scope), p, true).or(partial::holds(&below, p, true))
+        }
+        _ => Tri::Unknown,
+    }
+}
+
+/// A known string value of `r` at `path`.
 fn known_str<'a>(r: &'a Resource, path: &str) -> Option<&'a str> {
-    if r.unknown.touching(&Path::parse(path)).is_some() {
-        return None;
-    }
-    let ptr = format!("/{}", path.replace('.', "/"));
-    r.doc.pointer(&ptr).and_then(Value::as_str)
+    r.doc
+        .at(&Path::parse(path))
+        .and_then(inventory::Value::as_str)
 }
 
-/// The id a reference attribute points to: its known value, else the id of the
-/// resource it is linked to (a plan reference not known until apply).
-fn reference(inv: &Inventory, r: &Resource, path: &str) -> Option<String> {
-    if let Some(v) = known_str(r, path) {
-        return Some(v.to_string());
+/// The id a reference attribute holds, as far as it is known: its known
+/// value, else the key of the resource it refers to (a reference not known
+/// until apply).
+fn reference(inv: &Inventory, r: &Resource, path: &str) -> Option<inventory::Value> {
+    let v = r.doc.at(&Path::parse(path))?;
+    match v {
+        inventory::Value::String(_) => Some(v.clone()),
+        _ => Some(
+            inv.deref(v)
+                .and_then(|t| t.doc.get("id").cloned())
+                .unwrap_or_else(|| v.clone()),
+        ),
     }
-    r.links
-        .get(path)
-        .map(|id| inv.by_id(id).map_or(id.clone(), |t| t.id().to_string()))
 }
 
 /// A JSON-valued property that Terraform holds as a JSON string
-/// (`jsonencode(...)`): parsed when it is still a string.
+/// (`jsonencode(...)`): parsed when it is still a string; `None` when absent,
+/// an error when not known before apply.
 fn json_prop(r: &Resource, key: &str) -> Result<Option<Value>, String> {
     match r.doc.pointer(&format!("/properties/{key}")) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => serde_json::from_str(s)
+        None | Some(inventory::Value::Null) => Ok(None),
+        Some(inventory::Value::String(s)) => serde_json::from_str(s)
             .map(Some)
             .map_err(|e| format!("`{key}` is not valid JSON: {e}")),
-        Some(v) => Ok(Some(v.clone())),
+        Some(v) => v
+            .to_json()
+            .map(Some)
+            .ok_or_else(|| format!("`{key}` is unknown before apply")),
     }
 }
 
 /// The definition an assignment names, by id or by plan reference.
 fn assigned_definition<'a>(inv: &'a Inventory, a: &Resource) -> Option<&'a Resource> {
-    let def_id = reference(inv, a, "properties.policyDefinitionId")?;
+    let def_id = reference(inv, a, "properties.policyDefinitionId")?.as_key()?;
     inv.by_id(&def_id)
         .filter(|d| d.arm_type().eq_ignore_ascii_case(types::POLICY_DEFINITION))
 }
 
 /// The assignment's scope: `properties.scope`, else the part of its id before
 /// `/providers/Microsoft.Authorization/policyAssignments/`.
-fn assignment_scope(inv: &Inventory, a: &Resource) -> Option<String> {
+fn assignment_scope(inv: &Inventory, a: &Resource) -> Option<inventory::Value> {
     if let Some(s) = reference(inv, a, "properties.scope") {
         return Some(s);
     }
@@ -154,13 +178,8 @@ fn assignment_scope(inv: &Inventory, a: &Resource) -> Option<String> {
     let marker = "/providers/microsoft.authorization/policyassignments/";
     let pos = id.to_ascii_lowercase().find(marker)?;
     let s = &id[..pos];
-    (level(s) != Level::Unknown || s.is_empty()).then(|| {
-        if s.is_empty() {
-            "/".to_string()
-        } else {
-            s.to_string()
-        }
-    })
+    (level(s) != Level::Unknown || s.is_empty())
+        .then(|| inventory::Value::from(if s.is_empty() { "/" } else { s }))
 }
 
 /// One extra rule per policy assignment whose definition is in the inventory,
@@ -177,6 +196,7 @@ pub fn preflight_rules(inv: &Inventory) -> (Vec<ActiveRule>, Vec<Warning>) {
     for a in inv.of_type(types::POLICY_ASSIGNMENT) {
         let Some(def) = assigned_definition(inv, a) else {
             let what = reference(inv, a, "properties.policyDefinitionId")
+                .and_then(|v| v.as_key())
                 .unwrap_or_else(|| "a definition unknown before apply".to_string());
             warn(
                 &mut warnings,
@@ -226,7 +246,11 @@ fn preflight_rule(
     let parameters = json_prop(def, "parameters")
         .map_err(in_def)?
         .unwrap_or_else(|| json!({}));
-    let prop = |k: &str| def.doc.pointer(&format!("/properties/{k}")).cloned();
+    let prop = |k: &str| {
+        def.doc
+            .pointer(&format!("/properties/{k}"))
+            .and_then(inventory::Value::to_json)
+    };
     let text = json!({
         "name": name,
         "properties": {
@@ -253,9 +277,9 @@ fn preflight_rule(
         Ok(_) => {}
         Err(m) => return Err(m),
     }
-    if a.unknown
-        .touching(&Path::parse("properties.parameters"))
-        .is_some()
+    if a.doc
+        .at(&Path::parse("properties.parameters"))
+        .is_some_and(inventory::Value::has_unknown)
     {
         return Err("its parameters are unknown before apply".to_string());
     }
@@ -272,7 +296,8 @@ fn preflight_rule(
     } else {
         Severity::Low
     };
-    let scope_id = assignment_scope(inv, a);
+    // Only a known scope limits the rule; one known in part is treated as unknown.
+    let scope_id = assignment_scope(inv, a).and_then(|v| v.as_str().map(str::to_string));
     let mut note = None;
     if scope_id.is_none() {
         note = Some(format!(
@@ -283,8 +308,13 @@ fn preflight_rule(
     let not_scopes = a
         .doc
         .pointer("/properties/notScopes")
-        .and_then(Value::as_array)
-        .map(|v| v.iter().filter_map(Value::as_str).map(id_key).collect())
+        .and_then(inventory::Value::as_array)
+        .map(|v| {
+            v.iter()
+                .filter_map(inventory::Value::as_str)
+                .map(id_key)
+                .collect()
+        })
         .unwrap_or_default();
     Ok((
         ActiveRule {
@@ -335,23 +365,21 @@ pub fn governance_facts(inv: &mut Inventory) {
     let mut by_def: BTreeMap<String, Vec<(String, Option<String>)>> = BTreeMap::new();
     for a in inv.of_type(types::POLICY_ASSIGNMENT) {
         if let Some(d) = assigned_definition(inv, a) {
-            by_def
-                .entry(id_key(d.id()))
-                .or_default()
-                .push((a.address.clone(), assignment_scope(inv, a)));
+            by_def.entry(id_key(&d.key())).or_default().push((
+                a.address.clone(),
+                assignment_scope(inv, a).and_then(|v| v.as_key()),
+            ));
         }
     }
     for n in defs {
         let r = &mut inv.resources_mut()[n];
         let fact = |k: &str| Path::root().key("mcpguard").key(k);
+        let rule_path = Path::parse("properties.policyRule");
         match json_prop(r, "policyRule") {
-            Ok(Some(rule)) => r.set_fact("mcpTagPolicy", json!(keys_on_mcp_tag(&rule))),
-            _ => {
-                r.set_fact("mcpTagPolicy", Value::Null);
-                r.unknown.insert(fact("mcpTagPolicy"));
-            }
+            Ok(Some(rule)) => r.set_fact("mcpTagPolicy", keys_on_mcp_tag(&rule)),
+            _ => r.unknown_fact(&fact("mcpTagPolicy"), &rule_path),
         }
-        let assignments = by_def.get(&id_key(r.id())).cloned().unwrap_or_default();
+        let assignments = by_def.get(&id_key(&r.key())).cloned().unwrap_or_default();
         let levels: Vec<Level> = assignments
             .iter()
             .map(|(_, s)| s.as_deref().map_or(Level::Unknown, level))
@@ -366,9 +394,9 @@ pub fn governance_facts(inv: &mut Inventory) {
             .map(|((addr, s), l)| json!({"address": addr, "scope": s, "level": l.as_str()}))
             .collect();
         r.set_fact("policyAssignments", Value::Array(list));
-        r.set_fact("broadlyAssigned", json!(broad));
+        r.set_fact("broadlyAssigned", broad);
         if unknown {
-            r.unknown.insert(fact("broadlyAssigned"));
+            r.unknown_fact(&fact("broadlyAssigned"), &Path::parse("properties.scope"));
         }
     }
 }
@@ -377,6 +405,7 @@ pub fn governance_facts(inv: &mut Inventory) {
 mod tests {
     use super::*;
     use crate::inventory::InputKind;
+    use crate::val;
 
     const SUB: &str = "/subscriptions/11111111-2222-3333-4444-555555555555";
 
@@ -414,27 +443,58 @@ mod tests {
                 "{SUB}/resourceGroups/rg-mcp/providers/Microsoft.ContainerInstance/containerGroups/legacy"
             ))],
         };
-        assert!(s.covers(&cg("a", "RG-MCP")));
-        assert!(
-            !s.covers(&cg("a", "rg-mcp-2")),
+        assert_eq!(s.covers(&cg("a", "RG-MCP")), Tri::True);
+        assert_eq!(
+            s.covers(&cg("a", "rg-mcp-2")),
+            Tri::False,
             "prefix must end at a path boundary"
         );
-        assert!(!s.covers(&cg("legacy", "rg-mcp")));
-        let synthetic = res(
-            "azurerm_container_group.x",
-            json!({"id": "azurerm_container_group.x", "type": types::CONTAINER_GROUP}),
-        );
-        assert!(s.covers(&synthetic));
+        assert_eq!(s.covers(&cg("legacy", "rg-mcp")), Tri::False);
         let sub = Scope {
             scope: Some(id_key(SUB)),
             not_scopes: vec![],
         };
-        assert!(sub.covers(&cg("a", "any")));
+        assert_eq!(sub.covers(&cg("a", "any")), Tri::True);
         let other = Scope {
             scope: Some("/subscriptions/other".into()),
             not_scopes: vec![],
         };
-        assert!(!other.covers(&cg("a", "any")));
+        assert_eq!(other.covers(&cg("a", "any")), Tri::False);
+    }
+
+    #[test]
+    fn a_resource_whose_subscription_is_unknown_is_unknown_in_scope_never_out() {
+        use crate::inventory::{Part, Partial};
+        let partly = |rg: &str| {
+            let mut r = cg("x", rg);
+            r.doc["id"] = Partial::build(
+                vec![
+                    Part::Lit("/subscriptions/".into()),
+                    Part::Segment,
+                    Part::Lit(format!("/resourceGroups/{rg}/providers/Microsoft.ContainerInstance/containerGroups/x")),
+                ],
+                Some("azurerm_container_group.x".into()),
+            );
+            r
+        };
+        let s = Scope {
+            scope: Some(id_key(&format!("{SUB}/resourceGroups/rg-mcp"))),
+            not_scopes: vec![],
+        };
+        assert_eq!(s.covers(&partly("rg-mcp")), Tri::Unknown);
+        assert_eq!(
+            s.covers(&partly("rg-other")),
+            Tri::False,
+            "the known parts decide"
+        );
+        let mut unknown = cg("y", "rg-mcp");
+        unknown.doc["id"] = crate::inventory::Unknown::of("azurerm_container_group.y");
+        assert_eq!(s.covers(&unknown), Tri::Unknown);
+        let everywhere = Scope {
+            scope: None,
+            not_scopes: vec![],
+        };
+        assert_eq!(everywhere.covers(&partly("rg-other")), Tri::True);
     }
 
     #[test]
@@ -486,8 +546,8 @@ mod tests {
         ));
         governance_facts(&mut inv);
         let d = inv.get(0);
-        assert_eq!(d.fact("mcpTagPolicy"), Some(&json!(true)));
-        assert_eq!(d.fact("broadlyAssigned"), Some(&json!(false)));
+        assert_eq!(d.fact("mcpTagPolicy"), Some(&val!(true)));
+        assert_eq!(d.fact("broadlyAssigned"), Some(&val!(false)));
         assert_eq!(
             d.fact("policyAssignments")
                 .and_then(|v| v[0]["level"].as_str()),
@@ -496,13 +556,16 @@ mod tests {
 
         inv.push(assignment("sub", SUB));
         governance_facts(&mut inv);
-        assert_eq!(inv.get(0).fact("broadlyAssigned"), Some(&json!(true)));
+        assert_eq!(inv.get(0).fact("broadlyAssigned"), Some(&val!(true)));
 
         let mut bad = Inventory::new();
         let mut d = definition(rule);
-        d.doc["properties"]["policyRule"] = json!("{not json");
+        d.doc["properties"]["policyRule"] = val!("{not json");
         bad.push(d);
         governance_facts(&mut bad);
-        assert!(!bad.get(0).unknown.is_empty());
+        assert!(bad
+            .get(0)
+            .fact("mcpTagPolicy")
+            .is_some_and(crate::inventory::Value::is_unknown));
     }
 }

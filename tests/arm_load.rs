@@ -3,9 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
+use mcpguard::inventory::Value;
 use mcpguard::inventory::{types, Inventory};
 use mcpguard::load::arm::{self, ArmOutput};
-use serde_json::Value;
 
 const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus");
 

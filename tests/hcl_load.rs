@@ -3,9 +3,45 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use mcpguard::inventory::Value;
 use mcpguard::load::hcl::{load, HclOptions, HclOutput};
 use mcpguard::load::terraform::{Mode, TfResource};
-use serde_json::json;
+use serde_json::{json, Value as Json};
+
+/// The known part of a value, as a plan's `after` shows it: unknown values
+/// dropped from objects, `null` in lists.
+fn known(v: &Value) -> Json {
+    match v {
+        Value::Array(a) => Json::Array(a.iter().map(known).collect()),
+        Value::Object(m) => Json::Object(
+            m.iter()
+                .filter(|(_, x)| !x.is_unknown())
+                .map(|(k, x)| (k.clone(), known(x)))
+                .collect(),
+        ),
+        v if v.is_unknown() => Json::Null,
+        v => v.to_json().unwrap_or(Json::Null),
+    }
+}
+
+/// Where a value is unknown, as a plan's `after_unknown` shows it.
+fn marks(v: &Value) -> Json {
+    match v {
+        v if v.is_unknown() => Json::Bool(true),
+        Value::Array(a) => Json::Array(a.iter().map(marks).collect()),
+        Value::Object(m) => Json::Object(
+            m.iter()
+                .map(|(k, x)| (k.clone(), marks(x)))
+                .filter(|(_, u)| match u {
+                    Json::Bool(b) => *b,
+                    Json::Object(o) => !o.is_empty(),
+                    _ => true,
+                })
+                .collect(),
+        ),
+        _ => Json::Bool(false),
+    }
+}
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -75,8 +111,11 @@ fn mcp_tree_expands_instances_with_terraform_addresses() {
     assert_eq!(subnet.module, "module.network");
     assert_eq!(subnet.index, Some(json!(1)));
     assert_eq!(subnet.name, "this");
-    assert_eq!(subnet.values["name"], "snet-mcp-01");
-    assert_eq!(subnet.values["address_prefixes"], json!(["10.40.1.0/24"]));
+    assert_eq!(known(&subnet.values)["name"], "snet-mcp-01");
+    assert_eq!(
+        known(&subnet.values)["address_prefixes"],
+        json!(["10.40.1.0/24"])
+    );
     assert_eq!(
         subnet.origin.file.as_deref(),
         Some("modules/network/main.tf")
@@ -94,25 +133,28 @@ fn mcp_tree_values_follow_plan_conventions() {
     let r = by_address(&o);
     let cg = r["azurerm_container_group.mcp[\"github\"]"];
     // tfvars overrode the default and the auto.tfvars the location.
-    assert_eq!(cg.values["name"], "ci-github-staging");
-    assert_eq!(cg.values["location"], "northeurope");
+    assert_eq!(known(&cg.values)["name"], "ci-github-staging");
+    assert_eq!(known(&cg.values)["location"], "northeurope");
     assert_eq!(
-        cg.values["tags"],
+        known(&cg.values)["tags"],
         json!({"MCPServer": "true", "environment": "staging", "owner": "platform", "server": "github"})
     );
     // Nested blocks are lists of objects; unknowns (here a set holding an
     // unknown id, so the whole set) are left out of values.
-    assert_eq!(cg.values["identity"], json!([{"type": "UserAssigned"}]));
     assert_eq!(
-        cg.values["container"][0]["environment_variables"],
+        known(&cg.values)["identity"],
+        json!([{"type": "UserAssigned"}])
+    );
+    assert_eq!(
+        known(&cg.values)["container"][0]["environment_variables"],
         json!({"MCP_SERVER": "GITHUB"})
     );
     assert_eq!(
-        cg.values["container"][0]["ports"],
+        known(&cg.values)["container"][0]["ports"],
         json!([{"port": 8080, "protocol": "TCP"}])
     );
     assert_eq!(
-        cg.unknown,
+        marks(&cg.values),
         json!({
             "container": [{"environment_variables": {"TENANT_ID": true}, "ports": [{}]}],
             "identity": [{"identity_ids": true}],
@@ -138,7 +180,7 @@ fn mcp_tree_values_follow_plan_conventions() {
     assert_eq!(cg.origin.attribute_lines["identity.0.type"], 79);
     let assoc = r["azurerm_subnet_network_security_group_association.mcp"];
     assert_eq!(
-        assoc.unknown,
+        marks(&assoc.values),
         json!({"id": true, "network_security_group_id": true, "subnet_id": true})
     );
     assert_eq!(
@@ -151,7 +193,8 @@ fn mcp_tree_values_follow_plan_conventions() {
     );
     // The dynamic block expanded to the static shape, in order.
     let nsg = r["azurerm_network_security_group.mcp"];
-    let rules = nsg.values["security_rule"].as_array().unwrap();
+    let nsg_values = known(&nsg.values);
+    let rules = nsg_values["security_rule"].as_array().unwrap();
     assert_eq!(rules.len(), 2);
     assert_eq!(rules[0]["name"], "deny-internet");
     assert_eq!(rules[0]["priority"], 4000);
@@ -204,7 +247,7 @@ fn variable_precedence() {
     };
     let o = load(&fixture("precedence"), &opts);
     assert!(o.errors.is_empty(), "{:?}", messages(&o));
-    let tags = &o.model.resources[0].values["tags"];
+    let tags = &known(&o.model.resources[0].values)["tags"];
     assert_eq!(
         tags,
         &json!({
@@ -221,10 +264,10 @@ fn variable_precedence() {
     // b.auto.tfvars.json sorts after a.auto.tfvars and wins over it.
     let o = load(&fixture("precedence"), &HclOptions::default());
     let r = &o.model.resources[0];
-    assert_eq!(r.values["tags"]["from_auto"], "b.auto");
-    assert_eq!(r.values["tags"]["from_file"], "b.auto");
+    assert_eq!(known(&r.values)["tags"]["from_auto"], "b.auto");
+    assert_eq!(known(&r.values)["tags"]["from_file"], "b.auto");
     // A root variable without default nor value is unknown, not an error.
-    assert_eq!(r.unknown["tags"]["required"], true);
+    assert_eq!(marks(&r.values)["tags"]["required"], true);
     assert!(o.errors.is_empty(), "{:?}", messages(&o));
 }
 
@@ -234,7 +277,7 @@ fn expressions_for_splat_templates_and_unknowns() {
     assert!(o.errors.is_empty(), "{:?}", messages(&o));
     let r = by_address(&o);
     let x = r["test_values.x"];
-    let v = &x.values;
+    let v = &known(&x.values);
     assert_eq!(v["names"], json!(["GITHUB"]));
     assert_eq!(v["by_port"], json!({"8080": "github", "8081": "jira"}));
     assert_eq!(
@@ -252,10 +295,10 @@ fn expressions_for_splat_templates_and_unknowns() {
     // Computed ids are unknown, and so is what is built from them.
     for k in ["first_id", "unknown_or", "cond_unk"] {
         assert!(v.get(k).is_none(), "{k} should be unknown");
-        assert_eq!(x.unknown[k], true, "{k}");
+        assert_eq!(marks(&x.values)[k], true, "{k}");
         assert_eq!(x.references[k], vec!["azurerm_subnet.s[0]"], "{k}");
     }
-    assert_eq!(x.unknown["splat_ids"], true);
+    assert_eq!(marks(&x.values)["splat_ids"], true);
     assert_eq!(
         x.references["splat_ids"],
         vec!["azurerm_subnet.s[0]", "azurerm_subnet.s[1]"]
@@ -272,7 +315,7 @@ fn locals_cycle_is_reported_and_the_rest_evaluates() {
         "{m:?}"
     );
     assert_eq!(line_col(&o.errors[0]).0, 2);
-    assert_eq!(o.model.resources[0].values["name"], "plain");
+    assert_eq!(known(&o.model.resources[0].values)["name"], "plain");
 }
 
 #[test]
@@ -315,7 +358,7 @@ fn undefined_names_and_functions_are_diagnosed_with_locations() {
     );
     assert_eq!(line_col(&o.errors[2]), (5, 14));
     // The resource is still there, its failed attributes unknown.
-    assert_eq!(o.model.resources[0].unknown["name"], true);
+    assert_eq!(marks(&o.model.resources[0].values)["name"], true);
 }
 
 #[test]
@@ -346,7 +389,7 @@ fn registry_and_git_modules_are_noted_not_errors() {
     assert!(o.model.notes[1]
         .starts_with("module.vnet: module source `Azure/vnet/azurerm` is not fetched"));
     // Their outputs are unknown, never guessed.
-    assert_eq!(o.model.resources[0].unknown["subnet_id"], true);
+    assert_eq!(marks(&o.model.resources[0].values)["subnet_id"], true);
 }
 
 #[test]
@@ -355,11 +398,11 @@ fn json_syntax_is_read() {
     assert!(o.errors.is_empty(), "{:?}", messages(&o));
     let r = by_address(&o);
     let cg = r["azurerm_container_group.mcp"];
-    assert_eq!(cg.values["name"], "ci-prod");
-    assert_eq!(cg.values["tags"], json!({"MCPServer": "true"}));
-    assert_eq!(cg.values["identity"][0]["type"], "UserAssigned");
+    assert_eq!(known(&cg.values)["name"], "ci-prod");
+    assert_eq!(known(&cg.values)["tags"], json!({"MCPServer": "true"}));
+    assert_eq!(known(&cg.values)["identity"][0]["type"], "UserAssigned");
     assert_eq!(
-        cg.values["container"][0]["environment_variables"],
+        known(&cg.values)["container"][0]["environment_variables"],
         json!({"MODE": "PROD"})
     );
     assert_eq!(
@@ -464,8 +507,8 @@ output "label" { value = "mcp-${var.name}" }
         "module.mcp[\"jira\"]"
     );
     let ra = r["azurerm_role_assignment.r[\"github\"]"];
-    assert_eq!(ra.values["description"], "mcp-github");
-    assert_eq!(ra.unknown["principal_id"], true);
+    assert_eq!(known(&ra.values)["description"], "mcp-github");
+    assert_eq!(marks(&ra.values)["principal_id"], true);
     assert_eq!(
         ra.references["principal_id"],
         vec!["module.mcp[\"github\"].azurerm_user_assigned_identity.this"]
@@ -517,18 +560,18 @@ fn types_sensitivity_and_file_functions() {
     let r = by_address(&o);
     let gh = r["azurerm_container_group.cg[\"github\"]"];
     // optional() attributes get their default, or null.
-    assert_eq!(gh.values["port"], 8080);
-    assert_eq!(gh.values["exposed"], false);
+    assert_eq!(known(&gh.values)["port"], 8080);
+    assert_eq!(known(&gh.values)["exposed"], false);
     assert_eq!(
         r["azurerm_container_group.cg[\"jira\"]"].values["port"],
         9090
     );
-    assert_eq!(gh.values["startup"], "start low github:8080\n");
+    assert_eq!(known(&gh.values)["startup"], "start low github:8080\n");
     assert_eq!(
         r["azurerm_container_group.cg[\"jira\"]"].values["startup"],
         "start high jira:9090\n"
     );
-    assert_eq!(gh.values["readme"], "MCP servers.\n");
+    assert_eq!(known(&gh.values)["readme"], "MCP servers.\n");
     // A sensitive variable marks what reads it, through locals and modules.
     assert_eq!(
         gh.sensitive,
@@ -536,7 +579,7 @@ fn types_sensitivity_and_file_functions() {
     );
     let secret = r["module.app.azurerm_key_vault_secret.s"];
     assert_eq!(secret.sensitive, json!({"value": true}));
-    assert_eq!(secret.values["tags"], json!({"count": "2"}));
+    assert_eq!(known(&secret.values)["tags"], json!({"count": "2"}));
 }
 
 #[test]

@@ -7,9 +7,9 @@
 
 use std::path::{Path, PathBuf};
 
+use mcpguard::inventory::Value;
 use mcpguard::load::hcl::{load, HclOptions};
 use mcpguard::load::terraform::TfResource;
-use serde_json::Value;
 
 fn pairs(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(rd) = std::fs::read_dir(dir) else {
@@ -37,6 +37,22 @@ fn empty(v: &Value) -> bool {
     }
 }
 
+/// Whether a plan value and a source value agree: the same known value, or
+/// a value the plan does not know that the source knows as little of, or
+/// (a partly known string) more.
+fn agree(plan: &Value, src: &Value) -> bool {
+    match (plan, src) {
+        (Value::Unknown(_), s) => s.is_unknown(),
+        (Value::Array(a), Value::Array(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| agree(x, y))
+        }
+        (Value::Object(a), Value::Object(b)) => {
+            a.len() == b.len() && a.iter().all(|(k, x)| b.get(k).is_some_and(|y| agree(x, y)))
+        }
+        (p, s) => p.to_json().is_some() && p.to_json() == s.to_json(),
+    }
+}
+
 /// Compares one resource's values; returns the differences.
 fn compare(addr: &str, plan: &TfResource, src: &TfResource) -> Vec<String> {
     let mut diffs = Vec::new();
@@ -45,14 +61,15 @@ fn compare(addr: &str, plan: &TfResource, src: &TfResource) -> Vec<String> {
     };
     for (k, sv) in s {
         match p.get(k) {
-            Some(pv) if pv == sv => {}
+            Some(pv) if agree(pv, sv) => {}
             None if empty(sv) => {}
             other => diffs.push(format!("{addr}.{k}: source {sv}, plan {other:?}")),
         }
     }
     for (k, pv) in p {
-        let unknown_in_source = src.unknown.get(k).is_some_and(|u| u == &Value::Bool(true));
-        if !s.contains_key(k) && !empty(pv) && !unknown_in_source {
+        // An attribute the provider computes (the configuration does not set it).
+        let computed = pv.as_unknown().is_some_and(|u| !u.present);
+        if !s.contains_key(k) && !empty(pv) && !computed {
             diffs.push(format!(
                 "{addr}.{k}: plan has {pv}, source neither knows nor marks it unknown"
             ));

@@ -4,9 +4,9 @@
 use std::path::Path;
 
 use mcpguard::inventory::InputKind;
+use mcpguard::inventory::Value;
 use mcpguard::load::azurerm::translate;
 use mcpguard::load::hcl::{load, HclOptions};
-use serde_json::Value;
 
 #[test]
 fn container_group_subnet_association_nsg_resolve_to_ids() {

@@ -125,7 +125,7 @@ fn do_not_enforce_reports_without_blocking() {
 #[test]
 fn unusable_definitions_are_warnings_naming_the_resource() {
     let mut bad = allowed_locations(Value::Null);
-    bad.doc["properties"]["policyRule"] = json!("{\"if\": ");
+    bad.doc["properties"]["policyRule"] = mcpguard::val!("{\"if\": ");
     let (got, warnings, _) = run(vec![
         bad,
         assignment("eu-only", SUB, json!({})),
@@ -140,7 +140,7 @@ fn unusable_definitions_are_warnings_naming_the_resource() {
 
     // A built-in definition id that is not in the scan.
     let mut a = assignment("builtin", SUB, json!({}));
-    a.doc["properties"]["policyDefinitionId"] = json!(
+    a.doc["properties"]["policyDefinitionId"] = mcpguard::val!(
         "/providers/Microsoft.Authorization/policyDefinitions/e56962a6-4747-49cd-b67b-bf8b01975c4c"
     );
     let (_, warnings, _) = run(vec![a]);

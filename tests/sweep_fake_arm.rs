@@ -511,7 +511,7 @@ fn a_saved_snapshot_rescans_to_the_same_resources_and_errors() {
         meta.errors, result.errors,
         "sweep errors carried in the snapshot"
     );
-    let docs = |rs: &[mcpguard::inventory::Resource]| -> Vec<(String, Value)> {
+    let docs = |rs: &[mcpguard::inventory::Resource]| -> Vec<(String, mcpguard::inventory::Value)> {
         rs.iter().map(|r| (id_key(r.id()), r.doc.clone())).collect()
     };
     assert_eq!(docs(&out.resources), docs(&result.resources));

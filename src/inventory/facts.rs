@@ -17,15 +17,17 @@
 //! | role assignment | `roleName` | the built-in role name of `roleDefinitionId` (Owner, Contributor, …), else null |
 //! | federated credential | `github` | `{subject, issuer, audiences, kind: branch\|tag\|pull_request\|environment\|other, repository, branch, environment, wildcard}`, the subject parsed as GitHub Actions writes it |
 //!
-//! A fact that depends on a value unknown before apply is itself unknown: its
-//! path (`mcpguard.<fact>`) goes into the resource's unknown set.
+//! A fact that depends on a value unknown before apply is itself unknown
+//! ([`Unknown::because`](super::Unknown::because) that value), unless the known
+//! parts decide it: an image `"${acr.login_server}/mcp-server:${var.tag}"` has
+//! the repository `mcp-server` whatever the unknown parts turn out to be.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::nsg::{self, Direction};
-use super::{id_key, types, Inventory, Path, Resource};
+use super::{id_key, types, Inventory, Part, Partial, Path, Resource, Value};
 
 /// How an MCP server is recognised when it is not tagged. Both lists come from
 /// the config's `detect` block.
@@ -60,6 +62,29 @@ pub fn image_repository(image: &str) -> String {
     last.split(':').next().unwrap_or(last).to_string()
 }
 
+/// The repository name of a partly known image, when the known parts fix it:
+/// it follows the last `/` of the image and ends at the tag's `:`, the
+/// digest's `@`, or the end of the string. Behind an unknown part there may
+/// be another `/`, so only a literal holding that `/` can fix the name.
+pub fn partial_image_repository(p: &Partial) -> Option<String> {
+    let n = p.parts.len();
+    let (k, lit) = p
+        .parts
+        .iter()
+        .enumerate()
+        .rev()
+        .find_map(|(k, part)| match part {
+            Part::Lit(s) if s.contains('/') => Some((k, s)),
+            _ => None,
+        })?;
+    let after = &lit[lit.rfind('/')? + 1..];
+    match after.find([':', '@']) {
+        Some(end) => Some(after[..end].to_string()),
+        None if k == n - 1 => Some(after.to_string()),
+        None => None,
+    }
+}
+
 /// Whether `word` is one of the `-`/`_`/`.`-separated words of `name`.
 fn has_word(name: &str, word: &str) -> bool {
     name.split(['-', '_', '.'])
@@ -86,7 +111,11 @@ fn container_group_facts(r: &mut Resource, det: &Detection) {
         .tag(MCP_TAG)
         .and_then(Value::as_str)
         .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-    let tags_unknown = r.unknown.touching(&Path::root().key("tags")).cloned();
+    let tags_unknown = r
+        .doc
+        .get("tags")
+        .and_then(Value::first_unknown)
+        .map(|(rel, _)| join(&Path::root().key("tags"), rel));
 
     let mut repos = Vec::new();
     // The first container value (image, environment) unknown until apply.
@@ -96,38 +125,42 @@ fn container_group_facts(r: &mut Resource, det: &Detection) {
     let mut new_sensitive = Vec::new();
     for (at, _) in containers(&r.doc) {
         let image_path = at.key("properties").key("image");
-        match image_path.get(&r.doc).and_then(Value::as_str) {
-            Some(img) => repos.push(image_repository(img)),
-            None => {
-                if image_unknown.is_none() && r.unknown.covering(&image_path).is_some() {
-                    image_unknown = Some(image_path.clone());
-                }
+        let repo = match r.doc.at(&image_path) {
+            Some(Value::String(img)) => Some(image_repository(img)),
+            Some(Value::Partial(p)) => partial_image_repository(p),
+            _ => None,
+        };
+        match repo {
+            Some(repo) => repos.push(repo),
+            None if r.doc.at(&image_path).is_some_and(Value::is_unknown) => {
+                image_unknown.get_or_insert_with(|| image_path.clone());
             }
+            None => {}
         }
         let env_path = at.key("properties").key("environmentVariables");
-        if let Some(vars) = env_path.get(&r.doc).and_then(Value::as_array) {
-            for (j, v) in vars.iter().enumerate() {
-                let Some(name) = v.get("name").and_then(Value::as_str) else {
-                    continue;
-                };
-                env_hit |= det.env_vars.iter().any(|e| e.eq_ignore_ascii_case(name));
-                let value_unknown = r
-                    .unknown
-                    .covering(&env_path.index(j).key("value"))
-                    .is_some();
-                if v.get("secureValue").is_none()
-                    && v.get("secureValueReference").is_none()
-                    && (v.get("value").is_some() || value_unknown)
-                {
-                    plain_env.insert(name.to_string());
+        match r.doc.at(&env_path) {
+            Some(Value::Array(vars)) => {
+                for (j, v) in vars.iter().enumerate() {
+                    let Some(name) = v.get("name").and_then(Value::as_str) else {
+                        continue;
+                    };
+                    env_hit |= det.env_vars.iter().any(|e| e.eq_ignore_ascii_case(name));
+                    // Judged by name: a plain value, known or not, is plain text.
+                    if v.get("secureValue").is_none()
+                        && v.get("secureValueReference").is_none()
+                        && v.get("value").is_some_and(|x| !x.is_null())
+                    {
+                        plain_env.insert(name.to_string());
+                    }
+                    // No rule needs an environment variable's value, and a plain one
+                    // may still be a token (MCP008's very finding): never print it.
+                    new_sensitive.push(env_path.index(j).key("value"));
                 }
-                // No rule needs an environment variable's value, and a plain one
-                // may still be a token (MCP008's very finding): never print it.
-                new_sensitive.push(env_path.index(j).key("value"));
             }
-        }
-        if image_unknown.is_none() {
-            image_unknown = r.unknown.covering(&env_path).cloned();
+            Some(v) if v.is_unknown() => {
+                image_unknown.get_or_insert_with(|| env_path.clone());
+            }
+            _ => {}
         }
     }
     let word_hit = repos
@@ -135,20 +168,20 @@ fn container_group_facts(r: &mut Resource, det: &Detection) {
         .any(|repo| det.image_words.iter().any(|w| has_word(repo, w)));
     let looks = word_hit || env_hit;
 
-    r.set_fact("mcpTagged", json!(tagged));
-    if tags_unknown.is_some() && !tagged {
-        r.derive_unknown(fact_path("mcpTagged"), tags_unknown.as_ref());
+    r.set_fact("mcpTagged", tagged);
+    if let (Some(src), false) = (&tags_unknown, tagged) {
+        r.unknown_fact(&fact_path("mcpTagged"), src);
     }
     r.set_fact("imageRepositories", json!(repos));
-    r.set_fact("mcpLooksLike", json!(looks));
-    if image_unknown.is_some() && !looks {
-        r.derive_unknown(fact_path("mcpLooksLike"), image_unknown.as_ref());
+    r.set_fact("mcpLooksLike", looks);
+    if let (Some(src), false) = (&image_unknown, looks) {
+        r.unknown_fact(&fact_path("mcpLooksLike"), src);
     }
-    r.set_fact("mcpServer", json!(tagged || looks));
+    r.set_fact("mcpServer", tagged || looks);
     if !(tagged || looks) {
         if let Some(src) = image_unknown.as_ref().or(tags_unknown.as_ref()) {
             let src = src.clone();
-            r.derive_unknown(fact_path("mcpServer"), Some(&src));
+            r.unknown_fact(&fact_path("mcpServer"), &src);
         }
     }
     r.set_fact("plainEnvironmentVariables", json!(plain_env));
@@ -156,22 +189,28 @@ fn container_group_facts(r: &mut Resource, det: &Detection) {
         r.sensitive.insert(p);
     }
 
-    let ids: Vec<String> = r
-        .doc
-        .pointer("/identity/userAssignedIdentities")
-        .and_then(Value::as_object)
-        .map(|m| m.keys().cloned().collect())
-        .unwrap_or_default();
-    if ids.is_empty() {
-        if let Some(src) = r.unknown.touching(&Path::root().key("identity")).cloned() {
-            r.derive_unknown(fact_path("userAssignedIdentityIds"), Some(&src));
+    let identities = Path::parse("identity.userAssignedIdentities");
+    match r.doc.at(&identities) {
+        Some(Value::Object(m)) => {
+            let ids: Vec<String> = m.keys().cloned().collect();
+            r.set_fact("userAssignedIdentityIds", json!(ids));
         }
+        Some(v) if v.is_unknown() => {
+            r.unknown_fact(&fact_path("userAssignedIdentityIds"), &identities)
+        }
+        _ => r.set_fact("userAssignedIdentityIds", json!([])),
     }
-    r.set_fact("userAssignedIdentityIds", json!(ids));
+}
+
+/// `base` joined with a relative path.
+fn join(base: &Path, rel: Path) -> Path {
+    let mut p = base.clone();
+    p.0.extend(rel.0);
+    p
 }
 
 /// GitHub Actions subject: `repo:OWNER/REPO:ref:refs/heads/BRANCH` and friends.
-pub fn github_subject(subject: &str) -> Value {
+pub fn github_subject(subject: &str) -> serde_json::Value {
     let wildcard = subject.contains('*');
     let mut kind = "other";
     let (mut repository, mut branch, mut environment) = (None, None, None);
@@ -206,28 +245,83 @@ pub fn github_subject(subject: &str) -> Value {
 /// share one fact, so one rule covers both.
 fn federated_facts(r: &mut Resource) {
     let subject_path = Path::parse("properties.subject");
-    let mut f = match subject_path.get(&r.doc).and_then(Value::as_str) {
-        Some(s) => github_subject(s),
-        None => {
-            if r.unknown.covering(&subject_path).is_some() {
-                for k in ["kind", "branch", "environment", "wildcard", "subject"] {
-                    r.unknown.insert(fact_path("github").key(k));
-                }
+    let mut f = match r.doc.at(&subject_path) {
+        Some(Value::String(s)) => Value::from(github_subject(s)),
+        Some(Value::Partial(p)) => partial_github_subject(p, &subject_path),
+        Some(v) if v.is_unknown() => {
+            let mut f = Value::Object(Default::default());
+            for k in [
+                "kind",
+                "branch",
+                "environment",
+                "wildcard",
+                "subject",
+                "repository",
+            ] {
+                f[k] = Value::Unknown(Box::new(super::Unknown {
+                    because: Some(subject_path.to_string()),
+                    ..Default::default()
+                }));
             }
-            json!({})
+            f
         }
+        _ => Value::Object(Default::default()),
     };
     for (key, arm) in [
         ("issuer", "properties.issuer"),
         ("audiences", "properties.audiences"),
     ] {
-        let p = Path::parse(arm);
-        f[key] = p.get(&r.doc).cloned().unwrap_or(Value::Null);
-        if r.unknown.touching(&p).is_some() {
-            r.unknown.insert(fact_path("github").key(key));
-        }
+        f[key] = r.doc.at(&Path::parse(arm)).cloned().unwrap_or(Value::Null);
     }
     r.set_fact("github", f);
+}
+
+/// The GitHub fact of a partly known subject: what its literal parts decide.
+/// `repo:${var.org}/${var.repo}:environment:${var.env}` is an environment
+/// subject whatever the variables hold, since an owner or repository name
+/// cannot contain `:`; the environment's name itself stays unknown.
+fn partial_github_subject(p: &Partial, at: &Path) -> Value {
+    let unknown = || super::Unknown::because(at.to_string());
+    let mut f = Value::Object(Default::default());
+    for k in ["branch", "environment", "repository", "subject"] {
+        f[k] = unknown();
+    }
+    let wildcard = p.literals().any(|l| l.contains('*'));
+    f["wildcard"] = if wildcard {
+        Value::Bool(true)
+    } else {
+        unknown()
+    };
+    f["kind"] = match subject_claim(p) {
+        Some(kind) => Value::from(kind),
+        None => unknown(),
+    };
+    f
+}
+
+/// The claim kind a partly known subject certainly has: `repo:` starts it,
+/// and the first `:` after the repository sits in the same literal as the
+/// claim's literal prefix.
+fn subject_claim(p: &Partial) -> Option<&'static str> {
+    let first = match p.parts.first()? {
+        Part::Lit(s) => s.strip_prefix("repo:")?,
+        Part::Gap | Part::Segment => return None,
+    };
+    // The text after `repo:` up to the claim: owner/repo parts (no `:`), gaps allowed.
+    let mut literals = std::iter::once(first).chain(p.parts[1..].iter().filter_map(|x| match x {
+        Part::Lit(s) => Some(s.as_str()),
+        Part::Gap | Part::Segment => None,
+    }));
+    let claim = literals.find_map(|l| l.split_once(':').map(|(_, c)| c))?;
+    const KINDS: &[(&str, &str)] = &[
+        ("ref:refs/heads/", "branch"),
+        ("ref:refs/tags/", "tag"),
+        ("environment:", "environment"),
+    ];
+    KINDS
+        .iter()
+        .find(|(prefix, _)| claim.starts_with(prefix))
+        .map(|(_, k)| *k)
 }
 
 /// Built-in role definition GUIDs → role names (the roles rules care about).
@@ -262,11 +356,11 @@ fn nsg_facts(r: &mut Resource) {
         ("internetEgress", Direction::Outbound),
         ("internetIngress", Direction::Inbound),
     ] {
-        let v = nsg::evaluate(&r.doc, &r.unknown, dir);
-        if matches!(v, nsg::Verdict::Unknown { .. }) {
-            r.unknown.insert(fact_path(name).key("verdict"));
-        }
+        let v = nsg::evaluate(&r.doc, dir);
         r.set_fact(name, v.to_fact(dir));
+        if let nsg::Verdict::Unknown { path } = &v {
+            r.unknown_fact(&fact_path(name).key("verdict"), path);
+        }
     }
 }
 
@@ -291,7 +385,7 @@ fn own_facts(r: &mut Resource, det: &Detection) {
     // Messages name a related resource by its address (`azurerm_subnet.mcp`)
     // rather than a long id.
     let address = r.address.clone();
-    r.set_fact("address", Value::String(address));
+    r.set_fact("address", address);
     {
         let t = r.arm_type().to_string();
         if t.eq_ignore_ascii_case(types::CONTAINER_GROUP) {
@@ -341,7 +435,7 @@ fn joins(inv: &mut Inventory) {
     let identity_ids: Vec<usize> = inv.indices_of_type(types::USER_IDENTITY).to_vec();
     for n in identity_ids {
         let used = users
-            .get(&id_key(inv.get(n).id()))
+            .get(&id_key(&inv.get(n).key()))
             .cloned()
             .unwrap_or_default();
         inv.resources_mut()[n].set_fact("usedByMcpServers", json!(used));
@@ -352,18 +446,18 @@ fn joins(inv: &mut Inventory) {
     for n in assignments {
         let r = inv.get(n);
         let principal = r.doc.pointer("/properties/principalId");
-        let target = inv.deref(r, "properties.principalId", principal);
-        let unknown = target.is_none()
-            && r.unknown
-                .covering(&Path::parse("properties.principalId"))
-                .is_some();
+        let target = principal.and_then(|p| inv.deref(p));
+        let unknown = target.is_none() && principal.is_some_and(Value::is_unknown);
         let used: Vec<String> = target
-            .map(|t| users.get(&id_key(t.id())).cloned().unwrap_or_default())
+            .map(|t| users.get(&id_key(&t.key())).cloned().unwrap_or_default())
             .unwrap_or_default();
         let r = &mut inv.resources_mut()[n];
         r.set_fact("principalUsedByMcpServers", json!(used));
         if unknown {
-            r.unknown.insert(fact_path("principalUsedByMcpServers"));
+            r.unknown_fact(
+                &fact_path("principalUsedByMcpServers"),
+                &Path::parse("properties.principalId"),
+            );
         }
     }
 
@@ -375,6 +469,8 @@ fn joins(inv: &mut Inventory) {
 mod tests {
     use super::*;
     use crate::inventory::InputKind;
+    #[allow(unused_imports)]
+    use crate::val;
 
     #[test]
     fn image_repository_names() {
@@ -451,12 +547,12 @@ mod tests {
         inv.push(ident);
         compute(&mut inv, &Detection::default());
         let a = inv.by_address("a").unwrap();
-        assert_eq!(a.fact("mcpServer"), Some(&json!(true)));
-        assert_eq!(a.fact("mcpTagged"), Some(&json!(false)));
-        assert_eq!(a.fact("identitySharedWith"), Some(&json!(["b"])));
+        assert_eq!(a.fact("mcpServer"), Some(&val!(true)));
+        assert_eq!(a.fact("mcpTagged"), Some(&val!(false)));
+        assert_eq!(a.fact("identitySharedWith"), Some(&val!(["b"])));
         assert_eq!(
             a.fact("plainEnvironmentVariables"),
-            Some(&json!(["GITHUB_TOKEN"]))
+            Some(&val!(["GITHUB_TOKEN"]))
         );
         let value =
             Path::parse("properties.containers[0].properties.environmentVariables[0].value");
@@ -465,32 +561,76 @@ mod tests {
             "env values are never printed"
         );
         let b = inv.by_address("b").unwrap();
-        assert_eq!(b.fact("mcpTagged"), Some(&json!(true)));
-        assert_eq!(b.fact("identitySharedWith"), Some(&json!(["a"])));
+        assert_eq!(b.fact("mcpTagged"), Some(&val!(true)));
+        assert_eq!(b.fact("identitySharedWith"), Some(&val!(["a"])));
         let c = inv.by_address("c").unwrap();
-        assert_eq!(c.fact("mcpServer"), Some(&json!(false)));
+        assert_eq!(c.fact("mcpServer"), Some(&val!(false)));
         assert_eq!(
             inv.by_address("ident").unwrap().fact("usedByMcpServers"),
-            Some(&json!(["a", "b"]))
+            Some(&val!(["a", "b"]))
         );
     }
 
     #[test]
     fn unknown_image_makes_detection_unknown() {
         let mut g = group("u", "nginx", None, false);
-        g.doc["properties"]["containers"][0]["properties"]
-            .as_object_mut()
-            .unwrap()
-            .remove("image");
-        g.unknown
-            .insert(Path::parse("properties.containers[0].properties.image"));
+        let image = Path::parse("properties.containers[0].properties.image");
+        g.doc.put(&image, crate::inventory::Unknown::present());
         let mut inv = Inventory::new();
         inv.push(g);
         compute(&mut inv, &Detection::default());
         let u = inv.by_address("u").unwrap();
-        assert!(u
-            .unknown
-            .covering(&Path::parse("mcpguard.mcpServer"))
-            .is_some());
+        let fact = u.fact("mcpServer").and_then(Value::as_unknown).unwrap();
+        assert_eq!(fact.because.as_deref(), Some(image.to_string().as_str()));
+    }
+
+    fn partial(parts: &[Option<&str>]) -> Partial {
+        let parts = parts
+            .iter()
+            .map(|p| match p {
+                Some(s) => Part::Lit(s.to_string()),
+                None => Part::Gap,
+            })
+            .collect();
+        match Partial::build(parts, None) {
+            Value::Partial(p) => *p,
+            other => panic!("not partial: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn partly_known_images_decide_when_the_repository_is_literal() {
+        let cases: &[(&[Option<&str>], Option<&str>)] = &[
+            (&[None, Some("/mcp-server:"), None], Some("mcp-server")),
+            (&[None, Some("/team/github-mcp")], Some("github-mcp")),
+            (&[Some("acr.io/mcp-"), None], None),
+            (&[Some("mcp-server:"), None], None),
+            (&[None, Some("/x/"), None, Some(":1")], None),
+            (&[Some("acr.io/nginx@"), None], Some("nginx")),
+        ];
+        for (parts, want) in cases {
+            let p = partial(parts);
+            assert_eq!(partial_image_repository(&p).as_deref(), *want, "{p}");
+        }
+    }
+
+    #[test]
+    fn partly_known_subjects_keep_their_claim() {
+        let env = partial(&[
+            Some("repo:"),
+            None,
+            Some("/"),
+            None,
+            Some(":environment:"),
+            None,
+        ]);
+        assert_eq!(subject_claim(&env), Some("environment"));
+        let branch = partial(&[Some("repo:acme/"), None, Some(":ref:refs/heads/main")]);
+        assert_eq!(subject_claim(&branch), Some("branch"));
+        assert_eq!(subject_claim(&partial(&[Some("repo:"), None])), None);
+        assert_eq!(
+            subject_claim(&partial(&[None, Some(":environment:x")])),
+            None
+        );
     }
 }

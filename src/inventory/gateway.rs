@@ -36,9 +36,9 @@
 use std::collections::BTreeSet;
 
 use roxmltree::{Document, Node};
-use serde_json::{json, Value};
+use serde_json::json;
 
-use super::{id_key, types, Inventory, Path, Resource};
+use super::{id_key, types, Inventory, Path, Resource, Value};
 
 const FACT: &str = "gateway";
 const ERROR_FACT: &str = "gatewayError";
@@ -61,7 +61,7 @@ pub struct GatewayPolicy {
 }
 
 impl GatewayPolicy {
-    pub fn to_json(&self) -> Value {
+    pub fn to_json(&self) -> serde_json::Value {
         json!({
             "validateJwt": self.validate_jwt,
             "openidConfig": self.openid_config,
@@ -278,7 +278,7 @@ enum Xml {
 
 fn read_policy(r: &Resource) -> Xml {
     let value_path = Path::parse("properties.value");
-    if r.unknown.touching(&value_path).is_some() {
+    if r.doc.at(&value_path).is_some_and(Value::has_unknown) {
         return Xml::Unknown;
     }
     let format = r
@@ -323,7 +323,7 @@ fn api_name(id: &str) -> Option<String> {
 /// synthetic id while the child's id is composed from names); else through a
 /// reference (`api_management_id`) to a service in the inventory.
 fn owner(inv: &Inventory, services: &[String], r: &Resource) -> Option<String> {
-    let from_id = service_of(r.id());
+    let from_id = service_of(&r.key());
     if let Some(s) = from_id.as_ref().filter(|s| services.contains(s)) {
         return Some(s.clone());
     }
@@ -339,11 +339,12 @@ fn owner(inv: &Inventory, services: &[String], r: &Resource) -> Option<String> {
             return Some((*one).clone());
         }
     }
-    r.links
-        .values()
-        .filter_map(|id| inv.by_id(id))
+    r.doc
+        .references()
+        .into_iter()
+        .filter_map(|a| inv.by_address(a))
         .find(|t| t.arm_type().eq_ignore_ascii_case(types::API_MANAGEMENT))
-        .map(|t| id_key(t.id()))
+        .map(|t| id_key(&t.key()))
         .or(from_id)
 }
 
@@ -360,8 +361,7 @@ fn diagnostic_logs(r: &Resource) -> bool {
 }
 
 fn mark_unknown(r: &mut Resource) {
-    r.set_fact(FACT, Value::Null);
-    r.unknown.insert(Path::root().key("mcpguard").key(FACT));
+    r.set_fact(FACT, Value::Unknown(Box::default()));
 }
 
 /// Computes `mcpguard.gateway` on every APIM service and policy resource.
@@ -373,11 +373,14 @@ pub fn compute(inv: &mut Inventory) {
     {
         return;
     }
-    let service_ids: Vec<String> = services.iter().map(|&n| id_key(inv.get(n).id())).collect();
+    let service_ids: Vec<String> = services
+        .iter()
+        .map(|&n| id_key(&inv.get(n).key()))
+        .collect();
     // Each child as (index, owning service, API name, …).
     let child = |r: &Resource| {
         let svc = owner(inv, &service_ids, r).unwrap_or_default();
-        let api = api_name(r.id()).unwrap_or_else(|| r.name().to_ascii_lowercase());
+        let api = api_name(&r.key()).unwrap_or_else(|| r.name().to_ascii_lowercase());
         (svc, api)
     };
     let read = |t: &str| -> Vec<(usize, String, String, Xml)> {
@@ -409,7 +412,7 @@ pub fn compute(inv: &mut Inventory) {
         let r = &mut inv.resources_mut()[*n];
         match x {
             Xml::Error(e) => {
-                r.set_fact(ERROR_FACT, Value::String(e.clone()));
+                r.set_fact(ERROR_FACT, e.clone());
                 notes.push(format!("{}: {e}; gateway rules report unknown", r.address));
                 mark_unknown(r);
             }
@@ -486,7 +489,7 @@ pub fn compute(inv: &mut Inventory) {
         }
     }
     for n in services {
-        let svc = id_key(inv.get(n).id());
+        let svc = id_key(&inv.get(n).key());
         let mut effs: Vec<Option<GatewayPolicy>> = per_service
             .iter()
             .filter(|(s, _)| *s == svc)
@@ -538,6 +541,8 @@ pub fn errors(inv: &Inventory) -> Vec<(String, String)> {
 mod tests {
     use super::*;
     use crate::inventory::InputKind;
+    #[allow(unused_imports)]
+    use crate::val;
 
     const SVC: &str =
         "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ApiManagement/service/apim";
@@ -681,10 +686,11 @@ mod tests {
         assert_eq!(errs.len(), 1);
         assert_eq!(errs[0].0, "azurerm_api_management_policy.gw");
         assert!(errs[0].1.contains("line 1"), "{}", errs[0].1);
-        let s = inv
+        let gateway_unknown = inv
             .by_address("azurerm_api_management.gw")
-            .map(|r| r.unknown.len());
-        assert_eq!(s, Some(1));
+            .and_then(|r| r.fact(FACT))
+            .is_some_and(Value::is_unknown);
+        assert!(gateway_unknown);
         assert!(inv
             .notes
             .iter()
@@ -693,31 +699,33 @@ mod tests {
 
     #[test]
     fn unknown_xml_and_links_are_unknown() {
+        let gateway_unknown = |inv: &Inventory| {
+            inv.by_address("azurerm_api_management.gw")
+                .and_then(|r| r.fact(FACT))
+                .is_some_and(Value::is_unknown)
+        };
         let mut p = service_policy("");
-        p.unknown.insert(Path::parse("properties.value"));
+        p.doc.put(
+            &Path::parse("properties.value"),
+            crate::inventory::Unknown::present(),
+        );
         let inv = run(vec![svc(), p]);
-        assert!(inv
-            .by_address("azurerm_api_management.gw")
-            .is_some_and(|r| !r.unknown.is_empty()));
+        assert!(gateway_unknown(&inv));
         let mut l = service_policy("https://example.test/p.xml");
-        l.doc["properties"]["format"] = json!("rawxml-link");
+        l.doc["properties"]["format"] = val!("rawxml-link");
         let inv = run(vec![svc(), l]);
         assert!(errors(&inv).is_empty());
-        assert!(inv
-            .by_address("azurerm_api_management.gw")
-            .is_some_and(|r| !r.unknown.is_empty()));
+        assert!(gateway_unknown(&inv));
     }
 
     #[test]
-    fn children_find_a_service_with_a_synthetic_id() {
+    fn children_find_a_service_whose_id_is_unknown() {
         let mut service = svc();
-        service.doc["id"] = json!("azurerm_api_management.gw");
+        service.doc["id"] = crate::inventory::Unknown::of("azurerm_api_management.gw");
         let mut linked = service_policy(GOOD);
-        linked.doc["id"] = json!("azurerm_api_management_policy.gw");
-        linked.links.insert(
-            "properties.apiManagementId".into(),
-            "azurerm_api_management.gw".into(),
-        );
+        linked.doc["id"] = crate::inventory::Unknown::of("azurerm_api_management_policy.gw");
+        linked.doc["properties"]["apiManagementId"] =
+            crate::inventory::Unknown::of("azurerm_api_management.gw");
         // Composed from names: `…/service/apim/apis/mcp/…`
         let by_name = api_policy("mcp", "<policies><inbound><base /></inbound></policies>");
         let inv = run(vec![service, linked, by_name]);

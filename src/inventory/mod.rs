@@ -1,22 +1,24 @@
 //! The Inventory: the one model every input becomes.
 //!
-//! A resource is an ARM-shaped JSON document (`id`, `name`, `type`, `location`,
+//! A resource is an ARM-shaped document (`id`, `name`, `type`, `location`,
 //! `tags`, `identity`, `sku`, `properties`) exactly as ARM's GET would return it,
-//! plus side data rules never read directly: the Terraform address, where it came
-//! from, which values are unknown until apply, which are sensitive, and the
-//! computed facts (`mcpguard.*` fields) that need real code.
+//! whose every value is known, unknown, or partly known ([`value`]), plus side
+//! data rules never read directly: the Terraform address, where it came from,
+//! which values are sensitive, and the computed facts (`mcpguard.*` fields)
+//! that need real code.
 
 pub mod facts;
 pub mod gateway;
 pub mod nsg;
 pub mod path;
+pub mod value;
 
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
-use serde_json::Value;
 
 pub use path::{Path, PathSet, Seg};
+pub use value::{Part, Partial, Unknown, Value};
 
 /// Which of the three kinds of input a resource was read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -67,57 +69,54 @@ pub struct Resource {
     pub doc: Value,
     pub kind: InputKind,
     pub origin: Origin,
-    /// ARM paths whose value is not known before apply.
-    pub unknown: PathSet,
-    /// ARM paths whose value is secret; never printed.
+    /// ARM paths whose value is secret: rules read them, reports never print them.
     pub sensitive: PathSet,
-    /// Where an attribute's value is (or will be) another resource's attribute:
-    /// ARM path → id of the resource it came from. Lets joins work through values
-    /// that are unknown at plan time (`principal_id = azurerm_user_assigned_identity.x.principal_id`).
-    pub links: BTreeMap<String, String>,
-    /// Computed facts, an object exposed to rules as the read-only `mcpguard.*` fields.
+    /// Computed facts, an object exposed to rules as the read-only `mcpguard.*`
+    /// fields. A fact that depends on an unknown input value is
+    /// [`Unknown::because`] that value, so an `unknown` finding names what the
+    /// user can see.
     pub facts: Value,
-    /// For a fact that is unknown because an input value is: fact path → the
-    /// input value's path, so an `unknown` finding names what the user can see.
-    pub unknown_sources: BTreeMap<String, String>,
 }
 
 impl Resource {
     /// A resource with an empty fact object and no side data.
-    pub fn new(address: impl Into<String>, kind: InputKind, doc: Value) -> Self {
+    pub fn new(address: impl Into<String>, kind: InputKind, doc: impl Into<Value>) -> Self {
         Resource {
             address: address.into(),
             tf_type: None,
-            doc,
+            doc: doc.into(),
             kind,
             origin: Origin::default(),
-            unknown: PathSet::new(),
             sensitive: PathSet::new(),
-            links: BTreeMap::new(),
             facts: Value::Object(Default::default()),
-            unknown_sources: BTreeMap::new(),
         }
     }
 
-    /// Marks a fact unknown because the value at `source` is.
-    pub fn derive_unknown(&mut self, fact: Path, source: Option<&Path>) {
-        if let Some(src) = source {
-            self.unknown_sources
-                .insert(fact.to_string(), src.to_string());
-        }
-        self.unknown.insert(fact);
-    }
-
-    /// The input path behind an unknown path (itself when it is not a fact).
-    pub fn unknown_source<'a>(&'a self, path: &'a str) -> &'a str {
-        self.unknown_sources
-            .get(path)
-            .map(String::as_str)
-            .unwrap_or(path)
-    }
-
+    /// The resource's id when it is known; `""` when it is not (yet).
     pub fn id(&self) -> &str {
         self.doc.get("id").and_then(Value::as_str).unwrap_or("")
+    }
+
+    /// The resource's key in the inventory: its id when known; else what is
+    /// known of it (`/subscriptions/{unknown}/resourceGroups/rg/…`), which
+    /// names it uniquely when its names are known; else its address. Used
+    /// where only a string can stand for the resource (object keys such as
+    /// `identity.userAssignedIdentities`, lists of ids in facts), never as a
+    /// value a condition compares.
+    pub fn key(&self) -> String {
+        self.doc
+            .get("id")
+            .and_then(Value::as_key)
+            .unwrap_or_else(|| value::unknown_id_key(&self.address))
+    }
+
+    /// The id as a person reads it: known, or with `{unknown}` parts.
+    pub fn display_id(&self) -> String {
+        match self.doc.get("id") {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Partial(p)) => p.to_string(),
+            _ => String::new(),
+        }
     }
 
     pub fn arm_type(&self) -> &str {
@@ -139,13 +138,18 @@ impl Resource {
     }
 
     /// Sets a computed fact (`mcpguard.<name>`).
-    pub fn set_fact(&mut self, name: &str, value: Value) {
-        if !self.facts.is_object() {
-            self.facts = Value::Object(Default::default());
-        }
-        if let Value::Object(m) = &mut self.facts {
-            m.insert(name.to_string(), value);
-        }
+    pub fn set_fact(&mut self, name: &str, value: impl Into<Value>) {
+        self.facts[name] = value.into();
+    }
+
+    /// Sets a fact (`mcpguard.x.y`) that is unknown because the input value
+    /// at `because` is.
+    pub fn unknown_fact(&mut self, fact: &Path, because: &Path) {
+        let rel = match fact.0.first() {
+            Some(Seg::Key(k)) if k == "mcpguard" => Path(fact.0[1..].to_vec()),
+            _ => fact.clone(),
+        };
+        self.facts.put(&rel, Unknown::because(because.to_string()));
     }
 
     pub fn fact(&self, name: &str) -> Option<&Value> {
@@ -205,10 +209,7 @@ impl Inventory {
     /// one's index entry (the same resource read twice).
     pub fn push(&mut self, r: Resource) {
         let n = self.resources.len();
-        let id = id_key(r.id());
-        if !id.is_empty() {
-            self.by_id.insert(id, n);
-        }
+        self.by_id.insert(id_key(&r.key()), n);
         self.by_address.insert(r.address.clone(), n);
         self.by_type
             .entry(r.arm_type().to_ascii_lowercase())
@@ -285,23 +286,15 @@ impl Inventory {
             .map(move |&n| &self.resources[n])
     }
 
-    /// The resource a value of `from` at `path` points to: the id it holds if that
-    /// id is in the inventory, else the resource the value is linked to (a plan
-    /// reference whose value is unknown), else an identity whose principal id it is.
-    pub fn deref(&self, from: &Resource, path: &str, value: Option<&Value>) -> Option<&Resource> {
-        if let Some(s) = value.and_then(Value::as_str) {
-            if let Some(r) = self.by_id(s) {
-                return Some(r);
-            }
+    /// The resource a value points to: the resource whose id it holds; while
+    /// the value is not (wholly) known, the resource it refers to (a
+    /// Terraform reference: `subnet_ids = [azurerm_subnet.mcp.id]`); else an
+    /// identity whose principal id it is.
+    pub fn deref(&self, value: &Value) -> Option<&Resource> {
+        match value {
+            Value::String(s) => self.by_id(s).or_else(|| self.by_principal_id(s)),
+            other => other.refers_to().and_then(|a| self.by_address(a)),
         }
-        if let Some(id) = from.links.get(path) {
-            if let Some(r) = self.by_id(id) {
-                return Some(r);
-            }
-        }
-        value
-            .and_then(Value::as_str)
-            .and_then(|s| self.by_principal_id(s))
     }
 }
 

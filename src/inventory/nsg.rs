@@ -20,9 +20,9 @@
 //! about `*`/`Internet`/`0.0.0.0/0`); `VirtualNetwork`, `AzureLoadBalancer`,
 //! private ranges and other service tags are not the Internet.
 
-use serde_json::{json, Value};
+use serde_json::{json, Value as Json};
 
-use super::{Path, PathSet};
+use super::{Path, Value};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
@@ -81,7 +81,7 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    pub fn to_fact(&self, dir: Direction) -> Value {
+    pub fn to_fact(&self, dir: Direction) -> Json {
         let (to, what) = match dir {
             Direction::Outbound => ("to", "outbound"),
             Direction::Inbound => ("from", "inbound"),
@@ -148,7 +148,7 @@ fn field<'a>(rule: &'a Value, name: &str) -> Option<&'a Value> {
 }
 
 impl Rule {
-    fn read(v: &Value, at: &Path, unknown: &PathSet) -> Rule {
+    fn read(v: &Value, at: &Path) -> Rule {
         let one_or_many = |single: &str, plural: &str| {
             let mut all = strings(field(v, single));
             all.extend(strings(field(v, plural)));
@@ -212,7 +212,11 @@ impl Rule {
             has_asg_dst: field(v, "destinationApplicationSecurityGroups")
                 .and_then(Value::as_array)
                 .is_some_and(|a| !a.is_empty()),
-            unknown: unknown.touching(at).cloned(),
+            unknown: v.first_unknown().map(|(rel, _)| {
+                let mut p = at.clone();
+                p.0.extend(rel.0);
+                p
+            }),
         }
     }
 }
@@ -306,10 +310,12 @@ fn best(prefixes: &[String], f: fn(&str) -> Cover) -> (Cover, String) {
 
 /// Evaluates one direction of an NSG document (inline `securityRules` plus
 /// `defaultSecurityRules`, synthesised when absent).
-pub fn evaluate(doc: &Value, unknown: &PathSet, dir: Direction) -> Verdict {
+pub fn evaluate(doc: &Value, dir: Direction) -> Verdict {
     let props = Path::root().key("properties");
-    if let Some(p) = unknown.covering(&props.key("securityRules")) {
-        return Verdict::Unknown { path: p.clone() };
+    for p in [Path::root(), props.clone(), props.key("securityRules")] {
+        if doc.at(&p).is_some_and(Value::is_unknown) {
+            return Verdict::Unknown { path: p };
+        }
     }
     let mut rules: Vec<Rule> = Vec::new();
     for key in ["securityRules", "defaultSecurityRules"] {
@@ -318,7 +324,7 @@ pub fn evaluate(doc: &Value, unknown: &PathSet, dir: Direction) -> Verdict {
             .and_then(Value::as_array)
         {
             for (i, r) in list.iter().enumerate() {
-                rules.push(Rule::read(r, &props.key(key).index(i), unknown));
+                rules.push(Rule::read(r, &props.key(key).index(i)));
             }
         }
     }
@@ -326,7 +332,7 @@ pub fn evaluate(doc: &Value, unknown: &PathSet, dir: Direction) -> Verdict {
         rules.extend(
             default_rules("")
                 .iter()
-                .map(|r| Rule::read(r, &Path::root(), &PathSet::new())),
+                .map(|r| Rule::read(&Value::from(r), &Path::root())),
         );
     }
     rules.retain(|r| r.direction == Some(dir) || r.unknown.is_some());
@@ -447,7 +453,7 @@ fn walk(rules: &[Rule], dir: Direction, proto: &str, lo: u32, hi: u32) -> Verdic
 /// The six platform rules every NSG has, as ARM shows them in
 /// `defaultSecurityRules` (with ids under `nsg_id` when it is not empty).
 /// Terraform never shows them; ARM exports sometimes leave them out.
-pub fn default_rules(nsg_id: &str) -> Vec<Value> {
+pub fn default_rules(nsg_id: &str) -> Vec<Json> {
     const RULES: [(&str, i64, &str, &str, &str, &str, &str); 6] = [
         (
             "AllowVnetInBound",
@@ -551,19 +557,25 @@ mod tests {
         port: &str,
         src: &str,
         dst: &str,
-    ) -> Value {
+    ) -> Json {
         json!({"name": name, "properties": {"priority": prio, "direction": dir, "access": access,
             "protocol": proto, "sourcePortRange": "*", "destinationPortRange": port,
             "sourceAddressPrefix": src, "destinationAddressPrefix": dst}})
     }
-    fn nsg(rules: Vec<Value>) -> Value {
-        json!({"properties": {"securityRules": rules}})
+    fn nsg(rules: Vec<Json>) -> Value {
+        Value::from(json!({"properties": {"securityRules": rules}}))
     }
     fn out(doc: &Value) -> Verdict {
-        evaluate(doc, &PathSet::new(), Direction::Outbound)
+        evaluate(doc, Direction::Outbound)
     }
     fn inb(doc: &Value) -> Verdict {
-        evaluate(doc, &PathSet::new(), Direction::Inbound)
+        evaluate(doc, Direction::Inbound)
+    }
+    /// The document with the value at `path` unknown until apply.
+    fn with_unknown(doc: &Value, path: &str) -> Value {
+        let mut d = doc.clone();
+        d.put(&Path::parse(path), crate::inventory::Unknown::present());
+        d
     }
     fn allow_rule(v: &Verdict) -> Option<(&str, &str, &str)> {
         match v {
@@ -802,28 +814,18 @@ mod tests {
             r("DenyAll", 100, "Outbound", "Deny", "*", "*", "*", "*"),
             r("Later", 300, "Outbound", "Allow", "*", "*", "*", "*"),
         ]);
-        let mut u = PathSet::new();
-        u.insert(Path::parse(
+        let u = with_unknown(
+            &d,
             "properties.securityRules[1].properties.destinationAddressPrefix",
-        ));
-        assert!(matches!(
-            evaluate(&d, &u, Direction::Outbound),
-            Verdict::Deny { .. }
-        ));
-        let mut u0 = PathSet::new();
-        u0.insert(Path::parse(
+        );
+        assert!(matches!(out(&u), Verdict::Deny { .. }));
+        let u0 = with_unknown(
+            &d,
             "properties.securityRules[0].properties.destinationAddressPrefix",
-        ));
-        assert!(matches!(
-            evaluate(&d, &u0, Direction::Outbound),
-            Verdict::Unknown { .. }
-        ));
-        let mut all = PathSet::new();
-        all.insert(Path::parse("properties.securityRules"));
-        assert!(matches!(
-            evaluate(&d, &all, Direction::Outbound),
-            Verdict::Unknown { .. }
-        ));
+        );
+        assert!(matches!(out(&u0), Verdict::Unknown { .. }));
+        let all = with_unknown(&d, "properties.securityRules");
+        assert!(matches!(out(&all), Verdict::Unknown { .. }));
     }
 
     #[test]

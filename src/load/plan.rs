@@ -9,7 +9,13 @@
 //! `planned_values` for resources the changes did not list, then `prior_state`
 //! for data sources. `configuration` gives each attribute's references, made
 //! absolute and followed through module inputs (`var.x`) and outputs
-//! (`module.net.subnet_id`).
+//! (`module.net.subnet_id`), each to exactly what it names: Terraform lists
+//! `module.net.subnet_id` and the bare `module.net` (and `azurerm_subnet.a.id`
+//! and `azurerm_subnet.a`) for one expression, and the bare entry adds nothing
+//! when a more specific one is there.
+//!
+//! A resource's values are `after` and `after_unknown` in one typed tree: an
+//! unknown value is present after apply when the configuration sets it.
 
 // The reader API returns the shared `InputError` by value (the load contract).
 #![allow(clippy::result_large_err)]
@@ -21,8 +27,8 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-use crate::inventory::Origin;
-use crate::load::azurerm::{self, address};
+use crate::inventory::{self, Origin, Unknown};
+use crate::load::azurerm::{self, address, computed};
 use crate::load::terraform::{Mode, TfModel, TfResource};
 use crate::load::InputError;
 
@@ -341,12 +347,16 @@ impl<'p> Reader<'p> {
         let line = s.values.map(|v| self.line_of(v.get()));
         let module = address::module_prefix(s.address);
         let known = azurerm::is_known(s.tf_type);
-        let (mut values, mut unknown, sensitive) = if known {
-            (
-                self.parse(s.values)?,
-                self.parse(s.unknown)?,
-                self.parse(s.sensitive)?,
-            )
+        let conf_addr = address::config_address(s.address);
+        let exprs: Value = match (known, self.conf.get(&conf_addr)) {
+            (true, Some(raw)) => serde_json::from_str(raw.get()).unwrap_or(Value::Null),
+            _ => Value::Null,
+        };
+        let (mut values, sensitive) = if known {
+            let after = self.parse(s.values)?;
+            let unknown = self.parse(s.unknown)?;
+            let conf = (!exprs.is_null()).then_some(&exprs);
+            (merge(after, &unknown, conf), self.parse(s.sensitive)?)
         } else {
             let light: Light = match s.values {
                 Some(v) => serde_json::from_str(v.get()).unwrap_or_default(),
@@ -364,29 +374,25 @@ impl<'p> Reader<'p> {
                     m.insert(k.to_string(), v);
                 }
             }
-            (Value::Object(m), Value::Null, Value::Null)
+            (inventory::Value::from(Value::Object(m)), Value::Null)
         };
         let mut references = BTreeMap::new();
-        if known {
-            let conf_addr = address::config_address(s.address);
-            if let Some(raw) = self.conf.get(&conf_addr) {
-                let exprs: Value = serde_json::from_str(raw.get()).unwrap_or(Value::Null);
-                let mpath = address::module_path(s.address);
-                let mut attrs = Vec::new();
-                attribute_references(&exprs, &mut String::new(), &mut attrs);
-                for (attr, refs) in attrs {
-                    let mut out = Vec::new();
-                    for r in refs {
-                        self.resolve(r, &module, &mpath, &mut out, 0);
-                    }
-                    let mut dedup = HashSet::new();
-                    out.retain(|a| dedup.insert(a.clone()));
-                    if !out.is_empty() {
-                        references.insert(attr, out);
-                    }
+        if !exprs.is_null() {
+            let mpath = address::module_path(s.address);
+            let mut attrs = Vec::new();
+            attribute_references(&exprs, &mut String::new(), &mut attrs);
+            for (attr, refs) in attrs {
+                let mut out = Vec::new();
+                for r in refs {
+                    self.resolve(r, &module, &mpath, &mut out, 0);
                 }
-                clear_unset_computed(s.tf_type, &mut values, &mut unknown, &exprs);
+                let mut dedup = HashSet::new();
+                out.retain(|a| dedup.insert(a.clone()));
+                if !out.is_empty() {
+                    references.insert(attr, out);
+                }
             }
+            computed::complete_unset(mode, s.tf_type, &mut values, &exprs);
         }
         Ok(TfResource {
             address: s.address.to_string(),
@@ -396,7 +402,6 @@ impl<'p> Reader<'p> {
             name: s.name.to_string(),
             index: s.index.cloned(),
             values,
-            unknown,
             sensitive,
             references,
             origin: Origin {
@@ -554,7 +559,8 @@ fn all_references(v: &Value) -> Vec<String> {
         match v {
             Value::Object(m) => {
                 if let Some(Value::Array(rs)) = m.get("references") {
-                    out.extend(rs.iter().filter_map(Value::as_str).map(str::to_string));
+                    let refs = rs.iter().filter_map(Value::as_str).collect();
+                    out.extend(most_specific(refs).into_iter().map(str::to_string));
                 }
                 m.iter()
                     .filter(|(k, _)| *k != "references")
@@ -574,7 +580,8 @@ fn attribute_references<'v>(v: &'v Value, at: &mut String, out: &mut Vec<(String
     match v {
         Value::Object(m) if is_expression(m) => {
             if let Some(Value::Array(rs)) = m.get("references") {
-                out.push((at.clone(), rs.iter().filter_map(Value::as_str).collect()));
+                let refs = rs.iter().filter_map(Value::as_str).collect();
+                out.push((at.clone(), most_specific(refs)));
             }
         }
         Value::Object(m) => {
@@ -601,88 +608,78 @@ fn attribute_references<'v>(v: &'v Value, at: &mut String, out: &mut Vec<(String
     }
 }
 
-/// Optional+computed attributes that a plan shows as unknown when the
-/// configuration does not set them, although their effective value is empty:
-/// NSG inline rules (standalone rules fill them after apply), VNet inline
-/// subnets, container environment maps and commands.
-const UNSET_COMPUTED: &[(&str, &str)] = &[
-    ("azurerm_network_security_group", "security_rule"),
-    ("azurerm_virtual_network", "subnet"),
-    (
-        "azurerm_container_group",
-        "container.*.environment_variables",
-    ),
-    (
-        "azurerm_container_group",
-        "container.*.secure_environment_variables",
-    ),
-    ("azurerm_container_group", "container.*.commands"),
-    (
-        "azurerm_container_group",
-        "init_container.*.environment_variables",
-    ),
-    (
-        "azurerm_container_group",
-        "init_container.*.secure_environment_variables",
-    ),
-    ("azurerm_container_group", "init_container.*.commands"),
-];
+/// One expression's references without the entries that only contain a more
+/// specific one: Terraform lists `module.net.subnet_id` and `module.net`,
+/// `azurerm_subnet.a.id` and `azurerm_subnet.a`, `var.x[0]` and `var.x`. The
+/// bare `module.net` would otherwise stand for every output of the module.
+fn most_specific(refs: Vec<&str>) -> Vec<&str> {
+    refs.iter()
+        .copied()
+        .filter(|r| {
+            !refs.iter().any(|o| {
+                o.len() > r.len()
+                    && o.starts_with(r)
+                    && matches!(o.as_bytes()[r.len()], b'.' | b'[')
+            })
+        })
+        .collect()
+}
 
-fn clear_unset_computed(tf_type: &str, values: &mut Value, unknown: &mut Value, exprs: &Value) {
-    for (_, pattern) in UNSET_COMPUTED.iter().filter(|(t, _)| *t == tf_type) {
-        let segs: Vec<&str> = pattern.split('.').collect();
-        clear_at(&segs, values, unknown, exprs);
+/// `after` and `after_unknown` in one tree. `true` in `after_unknown` is a
+/// value not known until apply; it is present after apply when the
+/// configuration (`conf`, the block's `expressions`) sets it.
+fn merge(after: Value, unknown: &Value, conf: Option<&Value>) -> inventory::Value {
+    match (after, unknown) {
+        (_, Value::Bool(true)) => inventory::Value::Unknown(Box::new(Unknown {
+            present: conf.is_some(),
+            ..Unknown::default()
+        })),
+        (Value::Object(mut vm), Value::Object(um)) => {
+            let mut out = inventory::value::Map::new();
+            let keys: Vec<String> = vm.keys().chain(um.keys()).cloned().collect();
+            for k in keys {
+                if out.contains_key(&k) {
+                    continue;
+                }
+                let v = vm.remove(&k).unwrap_or(Value::Null);
+                let u = um.get(&k).unwrap_or(&Value::Bool(false));
+                out.insert(k.clone(), merge(v, u, conf_child(conf, |c| c.get(&k))));
+            }
+            inventory::Value::Object(out)
+        }
+        (Value::Null, Value::Object(um)) if !um.is_empty() => {
+            merge(Value::Object(Default::default()), unknown, conf)
+        }
+        (Value::Array(va), Value::Array(ua)) => {
+            let n = va.len().max(ua.len());
+            let mut va = va.into_iter();
+            inventory::Value::Array(
+                (0..n)
+                    .map(|i| {
+                        let v = va.next().unwrap_or(Value::Null);
+                        let u = ua.get(i).unwrap_or(&Value::Bool(false));
+                        merge(v, u, conf_child(conf, |c| c.get(i)))
+                    })
+                    .collect(),
+            )
+        }
+        (Value::Null, Value::Array(ua)) if !ua.is_empty() => {
+            merge(Value::Array(Vec::new()), unknown, conf)
+        }
+        (v, _) => inventory::Value::from(v),
     }
 }
 
-fn clear_at(segs: &[&str], values: &mut Value, unknown: &mut Value, exprs: &Value) {
-    match segs {
-        [] => {}
-        ["*", rest @ ..] => {
-            // Only where the configuration lists the same number of blocks, so
-            // element i of the plan is element i of the configuration.
-            let (Some(e), Some(u), Some(v)) = (
-                exprs.as_array(),
-                unknown.as_array_mut(),
-                values.as_array_mut(),
-            ) else {
-                return;
-            };
-            if e.len() != v.len() || u.len() != v.len() {
-                return;
-            }
-            for ((v, u), e) in v.iter_mut().zip(u.iter_mut()).zip(e) {
-                clear_at(rest, v, u, e);
-            }
-        }
-        [attr, rest @ ..] => {
-            let Some(e) = exprs.as_object() else { return };
-            if rest.is_empty() {
-                let unset = !e.contains_key(*attr);
-                let is_unknown = unknown.get(*attr) == Some(&Value::Bool(true));
-                if let (true, true, Some(um), Some(vm)) = (
-                    unset,
-                    is_unknown,
-                    unknown.as_object_mut(),
-                    values.as_object_mut(),
-                ) {
-                    um.remove(*attr);
-                    let absent = vm.get(*attr).is_none_or(Value::is_null);
-                    if absent {
-                        let empty = if attr.ends_with("variables") {
-                            Value::Object(Default::default())
-                        } else {
-                            Value::Array(Vec::new())
-                        };
-                        vm.insert(attr.to_string(), empty);
-                    }
-                }
-            } else if let (Some(v), Some(u), Some(e)) =
-                (values.get_mut(*attr), unknown.get_mut(*attr), e.get(*attr))
-            {
-                clear_at(rest, v, u, e);
-            }
-        }
+/// The configuration of a part of a value: the nested block or attribute, or
+/// the whole expression when one expression sets the value.
+fn conf_child<'v>(
+    conf: Option<&'v Value>,
+    get: impl Fn(&'v Value) -> Option<&'v Value>,
+) -> Option<&'v Value> {
+    let c = conf?;
+    match c {
+        Value::Object(m) if is_expression(m) => Some(c),
+        _ => get(c),
     }
 }
 
@@ -701,6 +698,45 @@ mod tests {
         attribute_references(&e, &mut String::new(), &mut out);
         let keys: Vec<&str> = out.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(keys, vec!["identity.0.identity_ids", "subnet_ids"]);
+    }
+
+    #[test]
+    fn bare_module_and_resource_references_add_nothing_next_to_specific_ones() {
+        let refs = vec![
+            "module.network.subnet_id",
+            "module.network",
+            "azurerm_subnet.a.id",
+            "azurerm_subnet.a",
+            "var.ids[0]",
+            "var.ids",
+            "module.other",
+        ];
+        assert_eq!(
+            most_specific(refs),
+            vec![
+                "module.network.subnet_id",
+                "azurerm_subnet.a.id",
+                "var.ids[0]",
+                "module.other"
+            ]
+        );
+    }
+
+    #[test]
+    fn after_unknown_merges_into_values_with_presence_from_configuration() {
+        let after = serde_json::json!({"name": "cg", "identity": [{"type": "UserAssigned"}]});
+        let unknown = serde_json::json!({"id": true, "identity": [{"identity_ids": true}], "ip_address": true});
+        let conf = serde_json::json!({"name": {"constant_value": "cg"},
+            "identity": [{"type": {"constant_value": "UserAssigned"}, "identity_ids": {"references": ["x.id", "x"]}}]});
+        let v = merge(after, &unknown, Some(&conf));
+        assert_eq!(v["name"], inventory::Value::from("cg"));
+        let ids = v["identity"][0]["identity_ids"].as_unknown().unwrap();
+        assert!(ids.present, "set by the configuration");
+        assert!(
+            !v["id"].as_unknown().unwrap().present,
+            "computed by the provider"
+        );
+        assert!(!v["ip_address"].as_unknown().unwrap().present);
     }
 
     #[test]

@@ -3,16 +3,13 @@
 //! (`load::azurerm`) turns it into the ARM-shaped Inventory, so a plan and the
 //! source it came from give the same documents.
 //!
-//! Values follow the plan JSON's conventions: `values` is like a plan's
-//! `after`, `unknown` like `after_unknown` (`true` where a value is not known
-//! until apply, nested objects/arrays mirroring `values`), `sensitive` like
-//! `after_sensitive`.
+//! `values` are the attributes as they will be after apply, each known,
+//! unknown or partly known ([`Value`]): a plan's `after` and `after_unknown`
+//! in one tree. `sensitive` is like the plan's `after_sensitive`.
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
-
-use crate::inventory::Origin;
+use crate::inventory::{Origin, Value};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -33,10 +30,10 @@ pub struct TfResource {
     /// The block label (`this`).
     pub name: String,
     /// `count.index` (number) or `each.key` (string), if any.
-    pub index: Option<Value>,
+    pub index: Option<serde_json::Value>,
     pub values: Value,
-    pub unknown: Value,
-    pub sensitive: Value,
+    /// `true` where a value is secret, mirroring `values` (plan `after_sensitive`).
+    pub sensitive: serde_json::Value,
     /// Attribute path (`subnet_ids`, `identity.0.identity_ids`) → absolute
     /// addresses of the resources its expression refers to (any attribute of
     /// them: `azurerm_user_assigned_identity.x.principal_id` names
@@ -52,21 +49,15 @@ impl TfResource {
     pub fn attr(&self, name: &str) -> Option<&Value> {
         self.values.get(name).filter(|v| !v.is_null())
     }
-
-    /// Whether a top-level attribute is unknown until apply.
-    pub fn attr_unknown(&self, name: &str) -> bool {
-        self.unknown
-            .get(name)
-            .is_some_and(|u| u == &Value::Bool(true))
-    }
 }
 
 /// Everything the Terraform readers hand to the translation.
 #[derive(Debug, Clone, Default)]
 pub struct TfModel {
     pub resources: Vec<TfResource>,
-    /// The subscription to put in synthetic ids, from the provider block,
-    /// `ARM_SUBSCRIPTION_ID` or the command line; `None` leaves a placeholder.
+    /// The subscription ids are built under, from the provider block,
+    /// `ARM_SUBSCRIPTION_ID` or the command line; `None` leaves it unknown in
+    /// every id built from names.
     pub subscription_id: Option<String>,
     /// Non-error remarks to carry into the report (registry modules not loaded…).
     pub notes: Vec<String>,

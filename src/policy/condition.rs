@@ -85,6 +85,26 @@ pub struct FieldPart {
     pub unknown_alias: bool,
 }
 
+impl FieldPart {
+    /// The resource type an alias belongs to (`Microsoft.Network/virtualNetworks/subnets`
+    /// for `Microsoft.Network/virtualNetworks/subnets/networkSecurityGroup.id`);
+    /// `None` for generic fields and facts, which every type has.
+    pub fn resource_type(&self) -> Option<&str> {
+        if self.fact || self.full_name || !self.text.contains('/') {
+            return None;
+        }
+        let head = self.text.split('[').next().unwrap_or(&self.text);
+        head.rfind('/').map(|i| &self.text[..i])
+    }
+
+    /// Whether a dereference may read this part on a resource of `arm_type`:
+    /// an alias only on its own type, so an id of the wrong type is never followed.
+    pub fn accepts(&self, arm_type: &str) -> bool {
+        self.resource_type()
+            .is_none_or(|t| t.eq_ignore_ascii_case(arm_type))
+    }
+}
+
 /// A field reference: one part, or several joined by ` -> ` (dereference).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FieldRef {
@@ -494,6 +514,21 @@ mod tests {
             assert!(e.message.contains(want), "{c}: {}", e.message);
         }
         assert!(parse(&json!({"AllOf": [{"Field": "type", "Equals": "x"}]})).is_ok());
+    }
+
+    #[test]
+    fn alias_parts_know_their_resource_type() {
+        let p = parse_part("Microsoft.Network/virtualNetworks/subnets/networkSecurityGroup.id");
+        assert_eq!(
+            p.resource_type(),
+            Some("Microsoft.Network/virtualNetworks/subnets")
+        );
+        assert!(p.accepts("microsoft.network/virtualnetworks/subnets"));
+        assert!(!p.accepts("Microsoft.Network/networkSecurityGroups"));
+        let q = parse_part("Microsoft.Network/virtualNetworks/subnets[*].id");
+        assert_eq!(q.resource_type(), Some("Microsoft.Network/virtualNetworks"));
+        assert!(parse_part("mcpguard.address").accepts("anything"));
+        assert!(parse_part("name").accepts("anything"));
     }
 
     #[test]

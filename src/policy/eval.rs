@@ -7,17 +7,24 @@
 //! `count.where`, the counted `[*]` is bound to the current member. A value
 //! whose path (or an ancestor) is unknown until apply reads as Unknown, and
 //! Unknown flows through operators and Kleene logic (false AND unknown =
-//! false, true OR unknown = true). ` -> ` hops follow an id to the resource it
-//! names; an id that is not in the inventory reads as Unknown.
+//! false, true OR unknown = true). A partly known string decides whenever its
+//! known parts do ([`super::partial`]); an unknown value the configuration
+//! sets decides `exists`. ` -> ` hops follow an id to the resource it names,
+//! when that resource has the type the next field expects; an id that is not
+//! in the inventory reads as Unknown.
+//!
+//! Conditions compare real values, sensitive ones included; only what goes
+//! into evidence and messages is redacted.
 
 use serde_json::Value;
 
 use super::alias::PSeg;
 use super::condition::{self, Cond, FieldPart, FieldRef, FieldSpec, Op, Subject};
 use super::expr::{self, Env, Template, Val};
+use super::partial::{self as part, Pat};
 use super::{Params, Tri};
 use crate::findings::Evidence;
-use crate::inventory::{Inventory, Path, Resource, Seg};
+use crate::inventory::{self, Inventory, Partial, Path, Resource, Seg, Unknown};
 
 pub const REDACTED: &str = "<redacted>";
 
@@ -26,7 +33,35 @@ pub const REDACTED: &str = "<redacted>";
 pub enum Got {
     Known(Value),
     Missing,
-    Unknown(String),
+    /// Not known before apply: the path (or reason) to name, and what is known of it.
+    Unknown(String, Unknown),
+    /// A partly known string, and the path to name.
+    Partial(String, Partial),
+}
+
+impl Got {
+    /// An unknown with only a reason.
+    fn unknown(why: impl Into<String>) -> Got {
+        Got::Unknown(why.into(), Unknown::default())
+    }
+
+    /// The path or reason an unknown or partial value is named by.
+    pub fn unknown_path(&self) -> Option<&str> {
+        match self {
+            Got::Unknown(p, _) | Got::Partial(p, _) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// The value as the inventory holds it, for following it to a resource.
+    fn as_value(&self) -> Option<inventory::Value> {
+        match self {
+            Got::Known(v) => Some(inventory::Value::from(v)),
+            Got::Unknown(_, u) => Some(inventory::Value::Unknown(Box::new(u.clone()))),
+            Got::Partial(_, p) => Some(inventory::Value::Partial(Box::new(p.clone()))),
+            Got::Missing => None,
+        }
+    }
 }
 
 /// One selected value and where it came from.
@@ -39,6 +74,32 @@ pub struct Item {
     pub at: Option<Path>,
     /// The id values followed by hops, for evidence.
     pub hops: Vec<Evidence>,
+    /// The value is sensitive: conditions read it, evidence and messages never show it.
+    pub secret: bool,
+}
+
+impl Item {
+    fn new(got: Got, path: impl Into<String>, at: Option<Path>) -> Item {
+        Item {
+            got,
+            path: path.into(),
+            at,
+            hops: vec![],
+            secret: false,
+        }
+    }
+
+    /// The value as evidence shows it.
+    fn evidence(&self) -> Evidence {
+        Evidence {
+            path: self.path.clone(),
+            value: if self.secret && !matches!(self.got, Got::Missing) {
+                Value::String(REDACTED.into())
+            } else {
+                got_value(&self.got)
+            },
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -100,12 +161,6 @@ fn seg_eq(a: &PSeg, b: &PSeg) -> bool {
     }
 }
 
-fn child<'v>(v: &'v Value, k: &str) -> Option<(&'v String, &'v Value)> {
-    let m = v.as_object()?;
-    m.get_key_value(k)
-        .or_else(|| m.iter().find(|(key, _)| key_eq(key, k)))
-}
-
 /// The `fullName` of a resource: parent names and its own, from the id.
 fn full_name(res: &Resource) -> String {
     let id = res.id();
@@ -140,21 +195,19 @@ impl<'a> Ctx<'a> {
     /// on the resource being evaluated, not on dereferenced ones).
     fn walk_part(&self, part: &FieldPart, res: &Resource, bind: bool, out: &mut Vec<Item>) -> bool {
         if part.unknown_alias {
-            out.push(Item {
-                got: Got::Unknown(format!("unknown alias `{}`", part.text)),
-                path: part.text.clone(),
-                at: None,
-                hops: vec![],
-            });
+            out.push(Item::new(
+                Got::unknown(format!("unknown alias `{}`", part.text)),
+                part.text.clone(),
+                None,
+            ));
             return false;
         }
         if part.full_name {
-            out.push(Item {
-                got: Got::Known(Value::String(full_name(res))),
-                path: "fullName".into(),
-                at: Some(Path::root()),
-                hops: vec![],
-            });
+            out.push(Item::new(
+                Got::Known(Value::String(full_name(res))),
+                "fullName",
+                Some(Path::root()),
+            ));
             return false;
         }
         let (root, base) = if part.fact {
@@ -180,7 +233,7 @@ impl<'a> Ctx<'a> {
     #[allow(clippy::too_many_arguments)]
     fn rec(
         &self,
-        v: Option<&Value>,
+        v: Option<&inventory::Value>,
         path: Path,
         segs: &[PSeg],
         i: usize,
@@ -191,64 +244,43 @@ impl<'a> Ctx<'a> {
         collection: &mut bool,
     ) {
         let v = v.filter(|x| !x.is_null());
+        let item = |got: Got, path: Path| {
+            let mut it = Item::new(got, path.to_string(), Some(path.clone()));
+            it.secret = !fact && res.sensitive.touching(&path).is_some();
+            it
+        };
+        // Below an unknown value everything is unknown: read it there.
+        if let Some(u) = v.filter(|x| x.is_unknown()) {
+            out.push(item(unknown_got(u, &path), path));
+            return;
+        }
         if i == segs.len() {
             let got = match v {
-                None => match res.unknown.covering(&path) {
-                    Some(p) => Got::Unknown(p.to_string()),
-                    None => Got::Missing,
-                },
-                Some(x) => {
-                    if let Some(p) = res.unknown.covering(&path) {
-                        Got::Unknown(p.to_string())
-                    } else if (x.is_object() || x.is_array())
-                        && res.unknown.first_below(&path).is_some()
-                    {
-                        Got::Unknown(
-                            res.unknown
-                                .first_below(&path)
-                                .map(|p| p.to_string())
-                                .unwrap_or_default(),
-                        )
-                    } else if res.sensitive.touching(&path).is_some() {
-                        Got::Known(Value::String(REDACTED.into()))
-                    } else {
-                        Got::Known(x.clone())
+                None => Got::Missing,
+                Some(x) => match x.to_json() {
+                    Some(j) => Got::Known(j),
+                    None => {
+                        let (rel, u) = x.first_unknown().unwrap_or((Path::root(), x));
+                        let mut below = path.clone();
+                        below.0.extend(rel.0);
+                        unknown_got(u, &below)
                     }
-                }
+                },
             };
-            out.push(Item {
-                got,
-                path: path.to_string(),
-                at: Some(path),
-                hops: vec![],
-            });
+            out.push(item(got, path));
             return;
         }
         let Some(v) = v else {
-            if let Some(p) = res.unknown.covering(&path) {
-                out.push(Item {
-                    got: Got::Unknown(p.to_string()),
-                    path: path.to_string(),
-                    at: Some(path),
-                    hops: vec![],
-                });
-                return;
-            }
             if segs[i..].contains(&PSeg::Star) {
                 // A missing array is an empty collection.
                 *collection = true;
                 return;
             }
-            out.push(Item {
-                got: Got::Missing,
-                path: path.to_string(),
-                at: Some(path),
-                hops: vec![],
-            });
+            out.push(item(Got::Missing, path));
             return;
         };
         match &segs[i] {
-            PSeg::Key(k) => match child(v, k) {
+            PSeg::Key(k) => match v.get_ci(k) {
                 Some((real, c)) => self.rec(
                     Some(c),
                     path.key(real.clone()),
@@ -289,7 +321,7 @@ impl<'a> Ctx<'a> {
                     return;
                 }
                 *collection = true;
-                if let Value::Array(a) = v {
+                if let inventory::Value::Array(a) = v {
                     for (j, el) in a.iter().enumerate() {
                         self.rec(
                             Some(el),
@@ -371,13 +403,24 @@ impl<'a> Ctx<'a> {
         for part in &f.hops[1..] {
             let mut next = Vec::new();
             for it in items {
-                let from_path = it.at.as_ref().map(|p| p.to_string()).unwrap_or_default();
-                let target = match &it.got {
-                    Got::Known(v) => self.inv.deref(self.res, &from_path, Some(v)),
-                    Got::Unknown(_) => self.inv.deref(self.res, &from_path, None),
-                    Got::Missing => None,
+                let target = it.got.as_value().and_then(|v| self.inv.deref(&v));
+                let onward = |got: Got| Item {
+                    got,
+                    path: format!("{} -> {}", it.path, part.text),
+                    at: it.at.clone(),
+                    hops: it.hops.clone(),
+                    secret: false,
                 };
                 match (target, &it.got) {
+                    (Some(t), _) if !part.accepts(t.arm_type()) => {
+                        next.push(onward(Got::unknown(format!(
+                            "{}: `{}` names a `{}`, not a `{}`",
+                            it.path,
+                            t.display_id(),
+                            t.arm_type(),
+                            part.resource_type().unwrap_or_default()
+                        ))))
+                    }
                     (Some(t), _) => {
                         let mut got = Vec::new();
                         collection |= self.walk_part(part, t, false, &mut got);
@@ -386,34 +429,24 @@ impl<'a> Ctx<'a> {
                             path: it.path.clone(),
                             value: match &it.got {
                                 Got::Known(v) => v.clone(),
-                                _ => Value::String(t.id().to_string()),
+                                _ => Value::String(t.display_id()),
                             },
                         });
                         for g in got {
                             next.push(Item {
-                                got: g.got,
                                 path: format!("{} -> {}", it.path, g.path),
                                 at: it.at.clone(),
                                 hops: hops.clone(),
+                                ..g
                             });
                         }
                     }
-                    (None, Got::Known(v)) => next.push(Item {
-                        got: Got::Unknown(format!(
-                            "{}: `{}` is not among the scanned resources",
-                            it.path,
-                            expr::canonical(v)
-                        )),
-                        path: format!("{} -> {}", it.path, part.text),
-                        at: it.at.clone(),
-                        hops: it.hops.clone(),
-                    }),
-                    (None, g) => next.push(Item {
-                        got: g.clone(),
-                        path: format!("{} -> {}", it.path, part.text),
-                        at: it.at.clone(),
-                        hops: it.hops.clone(),
-                    }),
+                    (None, Got::Known(v)) => next.push(onward(Got::unknown(format!(
+                        "{}: `{}` is not among the scanned resources",
+                        it.path,
+                        expr::canonical(v)
+                    )))),
+                    (None, g) => next.push(onward(g.clone())),
                 }
             }
             items = next;
@@ -548,16 +581,13 @@ impl<'a> Ctx<'a> {
                         Tri::False => return Ok(Res::of(Tri::False)),
                         Tri::Unknown => {
                             acc.tri = Tri::Unknown;
-                            if let Got::Unknown(p) = &it.got {
-                                acc.unknown.push(p.clone());
+                            if let Some(p) = it.got.unknown_path() {
+                                acc.unknown.push(p.to_string());
                             }
                         }
                         Tri::True => {
                             acc.evidence.extend(it.hops.iter().cloned());
-                            acc.evidence.push(Evidence {
-                                path: it.path.clone(),
-                                value: got_value(&it.got),
-                            });
+                            acc.evidence.push(it.evidence());
                         }
                     }
                 }
@@ -583,7 +613,7 @@ impl<'a> Ctx<'a> {
                 let mut unknown = Vec::new();
                 let mut members = Vec::new();
                 for it in &items {
-                    if let Got::Unknown(p) = &it.got {
+                    if let Got::Unknown(p, _) = &it.got {
                         // The array itself (or a member) is unknown: the count is.
                         maybe += 1;
                         unknown.push(p.clone());
@@ -607,10 +637,7 @@ impl<'a> Ctx<'a> {
                         Tri::True => {
                             yes += 1;
                             // The member itself, then what decided it.
-                            evidence.push(Evidence {
-                                path: it.path.clone(),
-                                value: got_value(&it.got),
-                            });
+                            evidence.push(it.evidence());
                             evidence.extend(r.evidence);
                             if let Some(at) = &it.at {
                                 members.push(at.clone());
@@ -724,7 +751,20 @@ fn got_value(g: &Got) -> Value {
     match g {
         Got::Known(v) => v.clone(),
         Got::Missing => Value::Null,
-        Got::Unknown(_) => Value::String("<unknown until apply>".into()),
+        Got::Unknown(..) => Value::String(inventory::value::KNOWN_AFTER_APPLY.into()),
+        Got::Partial(_, p) => Value::String(p.to_string()),
+    }
+}
+
+/// What reading an unknown or partly known value at `path` gives.
+fn unknown_got(v: &inventory::Value, path: &Path) -> Got {
+    match v {
+        inventory::Value::Partial(p) => Got::Partial(path.to_string(), (**p).clone()),
+        inventory::Value::Unknown(u) => {
+            let why = u.because.clone().unwrap_or_else(|| path.to_string());
+            Got::Unknown(why, (**u).clone())
+        }
+        _ => Got::unknown(path.to_string()),
     }
 }
 
@@ -747,7 +787,8 @@ fn norm_location(v: &Value) -> Value {
 /// One operator on one value (reference §4).
 pub fn apply(op: Op, got: &Got, rhs: &Value, location: bool) -> Result<Tri, String> {
     let v = match got {
-        Got::Unknown(_) => return Ok(Tri::Unknown),
+        Got::Unknown(_, u) => return apply_unknown(op, u, rhs),
+        Got::Partial(_, p) => return apply_partial(op, p, rhs),
         Got::Missing => {
             return Ok(if op == Op::Exists {
                 if exists_wanted(rhs)? {
@@ -811,6 +852,105 @@ pub fn apply(op: Op, got: &Got, rhs: &Value, location: bool) -> Result<Tri, Stri
     })
 }
 
+/// An operator on a value not known before apply: it decides only where no
+/// value could change the answer (`exists` on a value the configuration sets,
+/// `in []`), or where the value is the id of the resource an entry names
+/// by its Terraform address.
+fn apply_unknown(op: Op, u: &Unknown, rhs: &Value) -> Result<Tri, String> {
+    if op == Op::Exists && u.present {
+        return Ok(if exists_wanted(rhs)? {
+            Tri::True
+        } else {
+            Tri::False
+        });
+    }
+    let named = |r: &Value| u.of.as_deref().is_some_and(|a| names_address(r, a));
+    let empty_list = rhs.as_array().is_some_and(Vec::is_empty);
+    Ok(match op {
+        Op::In | Op::NotIn if empty_list => Tri::from(op == Op::NotIn),
+        Op::Equals | Op::Like if named(rhs) => Tri::True,
+        Op::NotEquals | Op::NotLike if named(rhs) => Tri::False,
+        Op::In | Op::NotIn if rhs.as_array().is_some_and(|a| a.iter().any(named)) => {
+            Tri::from(op == Op::In)
+        }
+        _ => Tri::Unknown,
+    })
+}
+
+/// Whether a parameter entry names the resource at `address` by its
+/// Terraform address (instance keys may be left out).
+fn names_address(entry: &Value, address: &str) -> bool {
+    let Some(e) = entry.as_str() else {
+        return false;
+    };
+    e.eq_ignore_ascii_case(address) || e.eq_ignore_ascii_case(&without_keys(address))
+}
+
+/// `module.net["a"].azurerm_subnet.s[0]` → `module.net.azurerm_subnet.s`.
+fn without_keys(address: &str) -> String {
+    let mut out = String::with_capacity(address.len());
+    let mut depth = 0usize;
+    let mut quoted = false;
+    for c in address.chars() {
+        match c {
+            '"' if depth > 0 => quoted = !quoted,
+            '[' if !quoted => depth += 1,
+            ']' if !quoted => depth = depth.saturating_sub(1),
+            c if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// An operator on a partly known string (see [`super::partial`]).
+fn apply_partial(op: Op, p: &Partial, rhs: &Value) -> Result<Tri, String> {
+    if op == Op::Exists {
+        return Ok(if exists_wanted(rhs)? {
+            Tri::True
+        } else {
+            Tri::False
+        });
+    }
+    let named = |r: &Value| p.of.as_deref().is_some_and(|a| names_address(r, a));
+    let on = |pat: Vec<Pat>, insensitive: bool| part::holds(&pat, p, insensitive);
+    let equals = |r: &Value| -> Tri {
+        match r {
+            _ if named(r) => Tri::True,
+            Value::String(s) => on(part::literal(s), true),
+            // A string never equals a number, object or array in ARM's terms.
+            _ => Tri::Unknown,
+        }
+    };
+    let text = expr::canonical(rhs);
+    Ok(match op {
+        Op::Equals => equals(rhs),
+        Op::NotEquals => equals(rhs).not(),
+        Op::Like if named(rhs) => Tri::True,
+        Op::Like => on(part::like_pattern(&text), true),
+        Op::NotLike if named(rhs) => Tri::False,
+        Op::NotLike => on(part::like_pattern(&text), true).not(),
+        Op::Match => on(part::match_pattern(&text), false),
+        Op::NotMatch => on(part::match_pattern(&text), false).not(),
+        Op::MatchInsensitively => on(part::match_pattern(&text), true),
+        Op::NotMatchInsensitively => on(part::match_pattern(&text), true).not(),
+        Op::Contains => on(part::containing(&text), true),
+        Op::NotContains => on(part::containing(&text), true).not(),
+        Op::In | Op::NotIn => {
+            let list = rhs
+                .as_array()
+                .ok_or_else(|| format!("`in`/`notIn` need an array, got `{rhs}`"))?;
+            let any = list.iter().map(equals).fold(Tri::False, Tri::or);
+            if op == Op::In {
+                any
+            } else {
+                any.not()
+            }
+        }
+        _ => Tri::Unknown,
+    })
+}
+
 impl Env for Ctx<'_> {
     fn parameter(&self, name: &str) -> Result<Value, String> {
         self.params
@@ -828,7 +968,7 @@ impl Env for Ctx<'_> {
         let mut vals = Vec::new();
         for it in items {
             match it.got {
-                Got::Unknown(p) => return Val::Unknown(p),
+                Got::Unknown(p, _) | Got::Partial(p, _) => return Val::Unknown(p),
                 Got::Known(v) => vals.push(v),
                 Got::Missing if many => {}
                 Got::Missing => vals.push(Value::String(String::new())),
@@ -874,7 +1014,7 @@ impl Env for Ctx<'_> {
                     let (items, _) = self.select(&f);
                     return Ok(match items.into_iter().next().map(|i| i.got) {
                         Some(Got::Known(v)) => Val::Known(v),
-                        Some(Got::Unknown(p)) => Val::Unknown(p),
+                        Some(Got::Unknown(p, _) | Got::Partial(p, _)) => Val::Unknown(p),
                         _ => Val::Known(Value::Null),
                     });
                 }
@@ -955,7 +1095,14 @@ fn placeholder_values(field: &str, ctx: &mut Ctx) -> Vec<String> {
     }
     let mut vals: Vec<String> = Vec::new();
     for it in items {
-        if let Got::Known(v) = it.got {
+        let shown = match it.got {
+            _ if it.secret => Some(Value::String(REDACTED.into())),
+            Got::Known(v) => Some(v),
+            // What is known of a value not created yet: `/subscriptions/{unknown}/…`.
+            Got::Partial(_, p) => Some(Value::String(p.to_string())),
+            _ => None,
+        };
+        if let Some(v) = shown {
             let s = match v {
                 Value::String(s) => s,
                 Value::Array(a) if a.is_empty() => continue,

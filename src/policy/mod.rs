@@ -24,6 +24,37 @@ pub enum Tri {
     Unknown,
 }
 
+impl Tri {
+    /// Kleene negation: not unknown is unknown.
+    #[allow(clippy::should_implement_trait)]
+    pub fn not(self) -> Tri {
+        match self {
+            Tri::True => Tri::False,
+            Tri::False => Tri::True,
+            Tri::Unknown => Tri::Unknown,
+        }
+    }
+
+    /// Kleene disjunction: true or unknown is true.
+    pub fn or(self, other: Tri) -> Tri {
+        match (self, other) {
+            (Tri::True, _) | (_, Tri::True) => Tri::True,
+            (Tri::False, Tri::False) => Tri::False,
+            _ => Tri::Unknown,
+        }
+    }
+}
+
+impl From<bool> for Tri {
+    fn from(b: bool) -> Tri {
+        if b {
+            Tri::True
+        } else {
+            Tri::False
+        }
+    }
+}
+
 /// The effect a rule's `then` resolves to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
@@ -86,6 +117,7 @@ pub mod builtin;
 pub mod condition;
 pub mod eval;
 pub mod expr;
+pub mod partial;
 
 use miette::{Diagnostic, NamedSource, SourceSpan};
 

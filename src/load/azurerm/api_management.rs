@@ -1,10 +1,10 @@
 //! `azurerm_api_management` → `Microsoft.ApiManagement/service` (reference §11),
 //! `azurerm_api_management_api_policy` and `azurerm_api_management_policy` (§12).
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::table::{f, plain, Builder, Conv, Field, IdSpec, Spec, COMMON, IDENTITY};
-use crate::inventory::{types, Path};
+use crate::inventory::{types, Path, Value};
 
 const FIELDS: &[Field] = &[
     plain("zones", "zones"),
@@ -111,14 +111,13 @@ fn finish_service(b: &mut Builder<'_>) {
         .and_then(Value::as_str)
         .unwrap_or("None");
     if vnet_type.eq_ignore_ascii_case("None") {
-        if let Some(Value::Object(p)) = b.doc.get_mut("properties") {
-            p.remove("virtualNetworkConfiguration");
-        }
+        b.doc
+            .take(&Path::parse("properties.virtualNetworkConfiguration"));
     }
-    let mut custom = serde_json::Map::new();
+    let mut custom = crate::inventory::value::Map::new();
     for (tf, old, key) in CUSTOM_PROPERTIES {
         if let Some(v) = b.get(tf).or_else(|| b.get(old)).and_then(Value::as_bool) {
-            custom.insert(format!("{GW}{key}"), json!(v.to_string()));
+            custom.insert(format!("{GW}{key}"), Value::String(v.to_string()));
         }
     }
     if !custom.is_empty() {
@@ -141,8 +140,8 @@ pub const API_POLICY: Spec = Spec {
     finish: Some(finish_policy),
 };
 
-fn service_policy_id(b: &Builder<'_>) -> Option<String> {
-    Some(format!("{}/policies/policy", b.id_of("api_management_id")?))
+fn service_policy_id(b: &Builder<'_>) -> Option<Value> {
+    b.child_id(&b.id_of("api_management_id")?, "/policies/policy")
 }
 
 pub const POLICY: Spec = Spec {

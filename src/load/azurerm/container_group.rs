@@ -1,9 +1,9 @@
 //! `azurerm_container_group` → `Microsoft.ContainerInstance/containerGroups` (reference §1).
 
-use serde_json::{json, Map, Value};
+use serde_json::json;
 
 use super::table::{f, plain, Builder, Conv, Field, IdSpec, Spec, COMMON, IDENTITY};
-use crate::inventory::{types, Path};
+use crate::inventory::{types, Path, Value};
 
 const ENV: &[Field] = &[
     f(
@@ -248,7 +248,7 @@ fn ip_address(b: &mut Builder<'_>) {
 }
 
 fn port(p: &Value) -> Value {
-    let mut m = Map::new();
+    let mut m = crate::inventory::value::Map::new();
     for k in ["port", "protocol"] {
         if let Some(v) = p.get(k).filter(|v| !v.is_null()) {
             m.insert(k.to_string(), v.clone());
@@ -310,16 +310,16 @@ fn volumes(b: &mut Builder<'_>) {
                 {
                     continue;
                 }
-                let s = |k: &str| v.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
-                let mut vol = json!({ "name": name });
-                if let Some(share) = s("share_name") {
-                    vol["azureFile"] = json!({
-                        "shareName": share,
-                        "storageAccountName": s("storage_account_name"),
-                        "readOnly": v.get("read_only").cloned().unwrap_or(Value::Bool(false)),
-                    });
-                    if let Some(key) = s("storage_account_key") {
-                        vol["azureFile"]["storageAccountKey"] = json!(key);
+                // Values are copied as they are: an unknown one stays unknown.
+                let copy = |from: &Value, k: &str| from.get(k).cloned().unwrap_or(Value::Null);
+                let mut vol = Value::from(json!({ "name": name }));
+                if v.get("share_name").is_some_and(|s| !s.is_null()) {
+                    let f = &mut vol["azureFile"];
+                    f["shareName"] = copy(v, "share_name");
+                    f["storageAccountName"] = copy(v, "storage_account_name");
+                    f["readOnly"] = v.get("read_only").cloned().unwrap_or(Value::Bool(false));
+                    if v.get("storage_account_key").is_some_and(|k| !k.is_null()) {
+                        f["storageAccountKey"] = copy(v, "storage_account_key");
                         secret_keys.push(vols.len());
                     }
                 } else if let Some(repo) = v
@@ -327,16 +327,15 @@ fn volumes(b: &mut Builder<'_>) {
                     .and_then(Value::as_array)
                     .and_then(|a| a.first())
                 {
-                    vol["gitRepo"] = json!({
-                        "repository": repo.get("url"),
-                        "directory": repo.get("directory"),
-                        "revision": repo.get("revision"),
-                    });
+                    let g = &mut vol["gitRepo"];
+                    g["repository"] = copy(repo, "url");
+                    g["directory"] = copy(repo, "directory");
+                    g["revision"] = copy(repo, "revision");
                 } else if let Some(sec) = v.get("secret").filter(|x| x.is_object()) {
                     vol["secret"] = sec.clone();
                     secret_keys.push(vols.len());
                 } else {
-                    vol["emptyDir"] = json!({});
+                    vol["emptyDir"] = Value::Object(Default::default());
                 }
                 vols.push(vol);
             }

@@ -3,7 +3,7 @@
 //! `azuread_application_federated_identity_credential` → `Microsoft.Graph/applications/federatedIdentityCredentials`.
 
 use super::table::{f, plain, Builder, Conv, Field, IdSpec, Spec};
-use crate::inventory::types;
+use crate::inventory::{types, Value};
 
 const FIELDS: &[Field] = &[
     plain("name", "name"),
@@ -14,14 +14,14 @@ const FIELDS: &[Field] = &[
 ];
 
 /// The parent identity: v4.65+ and v5 `user_assigned_identity_id`, v3–v4.64 `parent_id`.
-fn managed_id(b: &Builder<'_>) -> Option<String> {
+fn managed_id(b: &Builder<'_>) -> Option<Value> {
     let parent = b
         .id_of("user_assigned_identity_id")
         .or_else(|| b.id_of("parent_id"))?;
-    Some(format!(
-        "{parent}/federatedIdentityCredentials/{}",
-        b.str("name")?
-    ))
+    b.child_id(
+        &parent,
+        &format!("/federatedIdentityCredentials/{}", b.str("name")?),
+    )
 }
 
 pub const MANAGED: Spec = Spec {
@@ -41,12 +41,12 @@ const APP_FIELDS: &[Field] = &[
 ];
 
 /// `<application_object_id or application_id>/federatedIdentityCredentials/<credential_id or display_name>`.
-fn application_id(b: &Builder<'_>) -> Option<String> {
+fn application_id(b: &Builder<'_>) -> Option<Value> {
     let app = b
         .id_of("application_object_id")
         .or_else(|| b.id_of("application_id"))?;
     let cred = b.str("credential_id").or_else(|| b.str("display_name"))?;
-    Some(format!("{app}/federatedIdentityCredentials/{cred}"))
+    b.child_id(&app, &format!("/federatedIdentityCredentials/{cred}"))
 }
 
 pub const APPLICATION: Spec = Spec {

@@ -4,14 +4,18 @@
 //! `azurerm_subnet_network_security_group_association` into the subnet's
 //! `networkSecurityGroup.id` (the association has no ARM resource), and
 //! `azurerm_subnet` into the VNet's `subnets`.
+//!
+//! Folding completes what the configuration of a *managed* parent leaves to
+//! the provider (its Optional+Computed `security_rule`, its subnet's NSG). A
+//! data source's values are what it read, so nothing folds into one; and a
+//! parent value not known yet stays unknown.
 
 use std::collections::HashMap;
 
-use serde_json::{json, Value};
+use serde_json::json;
 
-use crate::inventory::path::Seg;
-use crate::inventory::{InputKind, Path, Resource};
-use crate::load::terraform::TfResource;
+use crate::inventory::{InputKind, Path, Resource, Value};
+use crate::load::terraform::{Mode, TfResource};
 
 use super::table::{ensure_array, ensure_object};
 use super::{finish_resource, network_security_group, subnet, virtual_network, Built, Cx};
@@ -74,10 +78,27 @@ fn parent(
     by_ref.or_else(|| names.get(&(k.rg.clone(), k.parent.clone())).copied())
 }
 
-/// `properties.<key>` of a document as an array, created when absent.
-fn array_at<'d>(doc: &'d mut serde_json::Map<String, Value>, key: &str) -> &'d mut Vec<Value> {
-    let props = ensure_object(doc.entry("properties").or_insert(Value::Null));
-    ensure_array(props.entry(key.to_string()).or_insert(Value::Null))
+/// `properties.<key>` of a document as an array, created when absent;
+/// `None` when the value there is not known yet.
+fn array_at<'d>(doc: &'d mut Value, key: &str) -> Option<&'d mut Vec<Value>> {
+    let props = ensure_object(&mut doc["properties"]);
+    let v = props.entry(key.to_string()).or_insert(Value::Null);
+    if v.is_unknown() {
+        return None;
+    }
+    Some(ensure_array(v))
+}
+
+/// A child folded into its parent's array, as a GET of the parent shows it.
+fn element(child: &Value) -> Value {
+    let mut el = Value::Object(Default::default());
+    el["id"] = child.get("id").cloned().unwrap_or(Value::Null);
+    el["name"] = child.get("name").cloned().unwrap_or(Value::Null);
+    el["properties"] = child
+        .get("properties")
+        .cloned()
+        .unwrap_or_else(|| Value::from(json!({})));
+    el
 }
 
 pub(crate) fn fold(
@@ -87,12 +108,13 @@ pub(crate) fn fold(
     res: &[TfResource],
 ) -> Vec<Resource> {
     let mut dropped = vec![false; built.len()];
+    let managed = |n: usize| res[n].mode == Mode::Managed;
     let nsgs = by_group_name(&built, network_security_group::NSG.tf_type);
     let vnets = by_group_name(&built, virtual_network::SPEC.tf_type);
     let mut by_id: HashMap<String, usize> = HashMap::new();
     for (n, id) in cx.ids.iter().enumerate() {
-        if let Some(id) = id {
-            by_id.entry(id.to_ascii_lowercase()).or_insert(n);
+        if let Some(k) = id.as_ref().and_then(Value::as_key) {
+            by_id.entry(k.to_ascii_lowercase()).or_insert(n);
         }
     }
 
@@ -112,26 +134,9 @@ pub(crate) fn fold(
         ) else {
             continue;
         };
-        let rule = &built[n].b;
-        let elem = json!({
-            "id": rule.doc.get("id").cloned().unwrap_or(Value::Null),
-            "name": rule.doc.get("name").cloned().unwrap_or(Value::Null),
-            "properties": rule.doc.get("properties").cloned().unwrap_or_else(|| json!({})),
-        });
-        let marks: Vec<Path> = rule
-            .unknown
-            .iter()
-            .filter(|p| p.0.first() == Some(&Seg::Key("properties".into())))
-            .cloned()
-            .collect();
-        let arr = array_at(&mut built[p].b.doc, "securityRules");
-        let k = arr.len();
-        arr.push(elem);
-        let base = Path::parse("properties.securityRules").index(k);
-        for m in marks {
-            let mut q = base.clone();
-            q.0.extend(m.0);
-            built[p].b.unknown.insert(q);
+        let elem = element(&built[n].b.doc);
+        if let Some(arr) = array_at(&mut built[p].b.doc, "securityRules") {
+            arr.push(elem);
         }
     }
 
@@ -144,36 +149,26 @@ pub(crate) fn fold(
         let a = &built[n].b;
         let target = a
             .doc
-            .get("properties")
-            .and_then(|p| p.pointer("/subnet/id"))
-            .and_then(Value::as_str)
-            .and_then(|id| by_id.get(&id.to_ascii_lowercase()))
+            .pointer("/properties/subnet/id")
+            .and_then(Value::as_key)
+            .and_then(|k| by_id.get(&k.to_ascii_lowercase()))
             .copied();
         let Some(s) = target.filter(|&s| {
-            built[s].tf_type == subnet::SUBNET.tf_type
-                || built[s].tf_type.starts_with("azurerm_subnet")
+            managed(s)
+                && (built[s].tf_type == subnet::SUBNET.tf_type
+                    || built[s].tf_type.starts_with("azurerm_subnet"))
         }) else {
             continue;
         };
-        let nsg = a
+        if let Some(nsg) = a
             .doc
-            .get("properties")
-            .and_then(|p| p.pointer("/networkSecurityGroup/id"))
-            .cloned();
-        let nsg_unknown = a
-            .unknown
-            .contains(&Path::parse("properties.networkSecurityGroup.id"));
-        let props = ensure_object(built[s].b.doc.entry("properties").or_insert(Value::Null));
-        let path = Path::parse("properties.networkSecurityGroup.id");
-        match nsg {
-            Some(id) => {
-                props.insert("networkSecurityGroup".into(), json!({ "id": id }));
-                built[s].b.unknown.remove(&path);
-            }
-            None if nsg_unknown => {
-                built[s].b.unknown.insert(path);
-            }
-            None => {}
+            .pointer("/properties/networkSecurityGroup/id")
+            .cloned()
+        {
+            built[s]
+                .b
+                .doc
+                .put(&Path::parse("properties.networkSecurityGroup.id"), nsg);
         }
     }
 
@@ -193,16 +188,11 @@ pub(crate) fn fold(
         ) else {
             continue;
         };
-        let sn = &built[n].b;
-        let name = sn.doc.get("name").cloned().unwrap_or(Value::Null);
-        let elem = json!({
-            "id": sn.doc.get("id").cloned().unwrap_or(Value::Null),
-            "name": name,
-            "properties": sn.doc.get("properties").cloned().unwrap_or_else(|| json!({})),
-        });
-        let arr = array_at(&mut built[p].b.doc, "subnets");
-        if !arr.iter().any(|e| e.get("name") == Some(&name)) {
-            arr.push(elem);
+        let elem = element(&built[n].b.doc);
+        if let Some(arr) = array_at(&mut built[p].b.doc, "subnets") {
+            if !arr.iter().any(|e| e.get("name") == elem.get("name")) {
+                arr.push(elem);
+            }
         }
     }
 

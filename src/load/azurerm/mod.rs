@@ -10,6 +10,7 @@
 
 pub mod address;
 mod api_management;
+pub mod computed;
 mod container_group;
 mod federated_identity_credential;
 mod fold;
@@ -23,15 +24,9 @@ mod virtual_network;
 
 use std::collections::{HashMap, HashSet};
 
-use serde_json::{Map, Value};
-
-use crate::inventory::{InputKind, PathSet, Resource};
+use crate::inventory::{InputKind, Part, Partial, PathSet, Resource, Unknown, Value};
 use crate::load::terraform::{TfModel, TfResource};
 use table::{Builder, IdSpec, Spec};
-
-/// Subscription put in synthetic ids when neither the provider nor the
-/// environment names one.
-pub const PLACEHOLDER_SUBSCRIPTION: &str = "00000000-0000-0000-0000-000000000000";
 
 /// Every translated type.
 const SPECS: &[&Spec] = &[
@@ -65,6 +60,18 @@ pub fn is_known(tf_type: &str) -> bool {
     spec(tf_type).is_some()
 }
 
+/// The top-level Terraform attributes the translation of a type reads.
+pub fn attributes_read(tf_type: &str) -> impl Iterator<Item = &'static str> {
+    let mut names: Vec<&'static str> = spec(tf_type)
+        .into_iter()
+        .flat_map(|s| s.fields.iter().copied().flatten())
+        .map(|f| f.tf.split('.').next().unwrap_or(f.tf))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names.into_iter()
+}
+
 /// Resolution context: every resource's id, looked up by address. It owns
 /// its addresses so that the Terraform values can be freed as soon as each
 /// document is built.
@@ -73,13 +80,16 @@ pub struct Cx {
     by_addr: HashMap<String, usize>,
     /// Address with instance keys dropped → instances.
     by_conf: HashMap<String, Vec<usize>>,
-    pub(crate) ids: Vec<Option<String>>,
-    pub(crate) synthetic: Vec<bool>,
-    pub(crate) sub: String,
+    /// Each resource's id as far as it is known: a string, or (not created
+    /// yet) a partly known or unknown value naming the resource.
+    pub(crate) ids: Vec<Option<Value>>,
+    /// The subscription, when the provider block, `ARM_SUBSCRIPTION_ID` or
+    /// the command line names it.
+    pub(crate) sub: Option<String>,
 }
 
 impl Cx {
-    fn new(res: &[TfResource], sub: String) -> Self {
+    fn new(res: &[TfResource], sub: Option<String>) -> Self {
         let mut by_addr = HashMap::with_capacity(res.len());
         let mut by_conf: HashMap<String, Vec<usize>> = HashMap::new();
         for (n, r) in res.iter().enumerate() {
@@ -96,7 +106,6 @@ impl Cx {
             by_addr,
             by_conf,
             ids: vec![None; res.len()],
-            synthetic: vec![false; res.len()],
             sub,
         }
     }
@@ -146,10 +155,7 @@ impl Cx {
 
 /// Translates a Terraform model into ARM-shaped resources, plus notes for the report.
 pub fn translate(model: TfModel, kind: InputKind) -> (Vec<Resource>, Vec<String>) {
-    let sub = model
-        .subscription_id
-        .clone()
-        .unwrap_or_else(|| PLACEHOLDER_SUBSCRIPTION.to_string());
+    let sub = model.subscription_id.clone();
     let mut notes = model.notes;
     let mut res = model.resources;
     let mut cx = Cx::new(&res, sub);
@@ -174,8 +180,7 @@ pub fn translate(model: TfModel, kind: InputKind) -> (Vec<Resource>, Vec<String>
         // The document is built: free the Terraform values (halves peak memory on large plans).
         let r = &mut res[n];
         r.values = Value::Null;
-        r.unknown = Value::Null;
-        r.sensitive = Value::Null;
+        r.sensitive = serde_json::Value::Null;
     }
     let out = fold::fold(&cx, built, kind, &res);
     (out, notes)
@@ -190,10 +195,8 @@ pub(crate) struct Built {
 
 /// The parts of a [`Builder`] that outlive it.
 pub(crate) struct Parts {
-    pub doc: Map<String, Value>,
-    pub unknown: std::collections::BTreeSet<crate::inventory::Path>,
+    pub doc: Value,
     pub sensitive: std::collections::BTreeSet<crate::inventory::Path>,
-    pub links: std::collections::BTreeMap<String, String>,
     pub lines: std::collections::BTreeMap<String, u32>,
 }
 
@@ -201,107 +204,113 @@ impl Builder<'_> {
     fn into_parts(self) -> Parts {
         Parts {
             doc: self.doc,
-            unknown: self.unknown,
             sensitive: self.sensitive,
-            links: self.links,
             lines: self.lines,
         }
     }
 }
 
-fn build<'a>(s: &Spec, r: &'a TfResource, cx: &'a Cx, n: usize, id: String) -> Builder<'a> {
+fn build<'a>(s: &Spec, r: &'a TfResource, cx: &'a Cx, n: usize, id: Value) -> Builder<'a> {
     let mut b = Builder::new(r, cx, n);
     b.id = id.clone();
-    b.doc.insert("id".into(), Value::String(id));
+    b.doc["id"] = id;
     for t in s.fields {
         b.apply(t, "", &crate::inventory::Path::root());
     }
-    b.doc
-        .insert("type".into(), Value::String(s.arm_type.to_string()));
+    b.doc["type"] = Value::from(s.arm_type);
     if let Some(fin) = s.finish {
         fin(&mut b);
     }
     b
 }
 
-fn untranslated<'a>(r: &'a TfResource, cx: &'a Cx, n: usize, id: String) -> Builder<'a> {
+fn untranslated<'a>(r: &'a TfResource, cx: &'a Cx, n: usize, id: Value) -> Builder<'a> {
     let mut b = Builder::new(r, cx, n);
     b.id = id.clone();
-    b.doc.insert("id".into(), Value::String(id));
+    b.doc["id"] = id;
     b.apply(table::COMMON, "", &crate::inventory::Path::root());
-    b.doc.insert(
-        "type".into(),
-        Value::String(format!("terraform:{}", r.tf_type)),
-    );
+    b.doc["type"] = Value::String(format!("terraform:{}", r.tf_type));
     b
 }
 
-/// Gives every resource an id: the real one when known, else one built from
-/// names (two passes, so ids built from other ids see them), else one that
-/// names the address. Ids are unique per address.
+/// Gives every resource an id: the real one when known; else one built from
+/// its names (two passes, so ids built from other ids see them), partly known
+/// while the subscription is not given; else an unknown id that names the
+/// resource. Each id stands for one address only.
 fn assign_ids(cx: &mut Cx, res: &[TfResource]) {
+    let mut built = vec![false; res.len()];
     for _pass in 0..2 {
-        let found: Vec<Option<(String, bool)>> = (0..res.len())
+        let found: Vec<Option<(Value, bool)>> = (0..res.len())
             .map(|n| {
                 if cx.ids[n].is_some() {
                     return None;
                 }
                 let r = &res[n];
                 // An association's Terraform id is its subnet's: never take it as its own.
-                let real = r.attr("id").and_then(Value::as_str).filter(|s| {
-                    !s.is_empty()
-                        && !r.attr_unknown("id")
-                        && r.tf_type != subnet::ASSOCIATION.tf_type
-                });
+                let real = r
+                    .attr("id")
+                    .and_then(Value::as_str)
+                    .filter(|s| !s.is_empty() && r.tf_type != subnet::ASSOCIATION.tf_type);
                 if let Some(id) = real {
-                    return Some((id.to_string(), false));
+                    return Some((Value::from(id), false));
                 }
                 let b = Builder::new(r, cx, n);
                 let id = match spec(&r.tf_type).map(|s| s.id) {
-                    Some(IdSpec::Group(t)) => fill(&b, t).map(|p| {
-                        let rg = b.str("resource_group_name").unwrap_or("");
-                        (!rg.is_empty()).then(|| {
-                            format!(
-                                "/subscriptions/{}/resourceGroups/{rg}/providers/{p}",
-                                cx.sub
-                            )
-                        })
+                    Some(IdSpec::Group(t)) => fill(&b, t).and_then(|p| {
+                        let rg = b.str("resource_group_name")?;
+                        Some(under_subscription(
+                            cx,
+                            &format!("/resourceGroups/{rg}/providers/{p}"),
+                            &r.address,
+                        ))
                     }),
                     Some(IdSpec::Subscription(t)) => {
-                        fill(&b, t).map(|p| Some(format!("/subscriptions/{}/{p}", cx.sub)))
+                        fill(&b, t).map(|p| under_subscription(cx, &format!("/{p}"), &r.address))
                     }
-                    Some(IdSpec::Custom(f)) => Some(f(&b)),
+                    Some(IdSpec::Custom(f)) => f(&b),
                     None => None,
                 };
-                id.flatten().map(|id| (id, true))
+                id.map(|id| (id, true))
             })
             .collect();
         for (n, f) in found.into_iter().enumerate() {
-            if let Some((id, synthetic)) = f {
+            if let Some((id, b)) = f {
                 cx.ids[n] = Some(id);
-                cx.synthetic[n] = synthetic;
+                built[n] = b;
             }
         }
     }
-    // Real ids claim their place first; a missing or clashing synthetic one names the address.
+    // Real ids claim their place first; a missing or clashing built one
+    // becomes an unknown id naming the address.
     let mut taken: HashSet<String> = HashSet::new();
-    let order = (0..res.len())
-        .filter(|&n| !cx.synthetic[n])
-        .chain((0..res.len()).filter(|&n| cx.synthetic[n]));
-    let order: Vec<usize> = order.collect();
+    let order: Vec<usize> = (0..res.len())
+        .filter(|&n| !built[n])
+        .chain((0..res.len()).filter(|&n| built[n]))
+        .collect();
     for n in order {
         let fresh = cx.ids[n]
             .as_ref()
-            .is_some_and(|id| taken.insert(id.to_ascii_lowercase()));
+            .and_then(Value::as_key)
+            .is_some_and(|k| taken.insert(k.to_ascii_lowercase()));
         if !fresh {
-            let id = format!(
-                "/subscriptions/{}/providers/mcpguard.terraform/{}",
-                cx.sub, res[n].address
-            );
-            taken.insert(id.to_ascii_lowercase());
-            cx.ids[n] = Some(id);
-            cx.synthetic[n] = true;
+            cx.ids[n] = Some(Unknown::of(&res[n].address));
         }
+    }
+}
+
+/// `/subscriptions/{sub}{rest}`: known when the subscription is, else partly
+/// known, naming the resource at `address`.
+fn under_subscription(cx: &Cx, rest: &str, address: &str) -> Value {
+    match &cx.sub {
+        Some(sub) => Value::String(format!("/subscriptions/{sub}{rest}")),
+        None => Partial::build(
+            vec![
+                Part::Lit("/subscriptions/".into()),
+                Part::Segment,
+                Part::Lit(rest.to_string()),
+            ],
+            Some(address.to_string()),
+        ),
     }
 }
 
@@ -326,13 +335,11 @@ pub(crate) fn finish_resource(
     parts: Parts,
     kind: InputKind,
 ) -> Resource {
-    let mut r = Resource::new(addr, kind, Value::Object(parts.doc));
+    let mut r = Resource::new(addr, kind, parts.doc);
     r.tf_type = Some(tf.tf_type.clone());
     r.origin = tf.origin.clone();
     r.origin.attribute_lines = parts.lines;
-    r.unknown = parts.unknown.into_iter().collect::<PathSet>();
     r.sensitive = parts.sensitive.into_iter().collect::<PathSet>();
-    r.links = parts.links;
     r
 }
 
@@ -345,8 +352,17 @@ mod tests {
     use super::*;
     use crate::inventory::Origin;
     use crate::load::terraform::Mode;
+    use crate::val;
 
-    fn tf(address: &str, values: Value, unknown: Value) -> TfResource {
+    /// A resource with `values`, and the top-level attributes `unknown` marks
+    /// `true` unknown until apply (set by the configuration).
+    fn tf(address: &str, values: serde_json::Value, unknown: serde_json::Value) -> TfResource {
+        let mut values = Value::from(values);
+        for (k, u) in unknown.as_object().into_iter().flatten() {
+            if u == &json!(true) {
+                values[k.as_str()] = Unknown::present();
+            }
+        }
         let segs = address::split(address);
         let (ty, name) = (segs[segs.len() - 2].name, segs[segs.len() - 1].name);
         TfResource {
@@ -357,8 +373,7 @@ mod tests {
             name: name.into(),
             index: None,
             values,
-            unknown,
-            sensitive: Value::Null,
+            sensitive: serde_json::Value::Null,
             references: BTreeMap::new(),
             origin: Origin::default(),
         }
@@ -379,7 +394,7 @@ mod tests {
             "azurerm_container_group.a",
             json!({"name": "a", "resource_group_name": "rg", "ip_address_type": "None",
                    "identity": [{"type": "SystemAssigned"}], "container": [{"name": "c", "image": "i"}]}),
-            Value::Null,
+            serde_json::Value::Null,
         );
         cg.origin.attribute_lines = [
             ("identity.0.type", 7),
@@ -398,7 +413,7 @@ mod tests {
         );
         assert_eq!(lines.get("name"), Some(&2));
         // Provider defaults apply to source input; "None" means no ipAddress.
-        assert_eq!(r.doc.pointer("/properties/sku"), Some(&json!("Standard")));
+        assert_eq!(r.doc.pointer("/properties/sku"), Some(&val!("Standard")));
         assert!(r.doc.pointer("/properties/ipAddress").is_none());
         assert_eq!(r.kind, InputKind::Terraform);
         assert_eq!(
@@ -413,7 +428,7 @@ mod tests {
             tf(
                 "azurerm_storage_account.s",
                 json!({"name": "st", "tags": {"a": "b"}}),
-                Value::Null,
+                serde_json::Value::Null,
             ),
             tf(
                 "azurerm_subnet.u",
@@ -422,11 +437,11 @@ mod tests {
             ),
         ]);
         assert_eq!(out[0].arm_type(), "terraform:azurerm_storage_account");
-        assert_eq!(out[0].tag("A"), Some(&json!("b")));
-        assert_eq!(
-            out[1].id(),
-            "/subscriptions/sub-1/providers/mcpguard.terraform/azurerm_subnet.u"
-        );
+        assert_eq!(out[0].tag("A"), Some(&val!("b")));
+        // Its name is unknown: nothing of its id is known, but it names the subnet.
+        assert_eq!(out[1].id(), "");
+        assert_eq!(out[1].doc["id"].refers_to(), Some("azurerm_subnet.u"));
+        assert_eq!(out[1].key(), "{unknown id of azurerm_subnet.u}");
     }
 
     #[test]
@@ -448,14 +463,14 @@ mod tests {
             tf(
                 "azurerm_resource_group.rg",
                 json!({"name": "rg-mcp", "location": "West Europe"}),
-                Value::Null,
+                serde_json::Value::Null,
             ),
             tf(
                 "azurerm_policy_definition.d",
                 json!({"name": "no-public-aci", "mode": "Indexed", "policy_type": "Custom",
                        "policy_rule": "{\"if\":{\"field\":\"type\",\"equals\":\"x\"},\"then\":{\"effect\":\"deny\"}}",
                        "metadata": "not json"}),
-                Value::Null,
+                serde_json::Value::Null,
             ),
             asg,
             tf(
@@ -464,18 +479,18 @@ mod tests {
                        "public_network_access_enabled": false, "virtual_network_type": "None",
                        "virtual_network_configuration": [{"subnet_id": "/x"}],
                        "security": [{"frontend_tls10_enabled": false}]}),
-                Value::Null,
+                serde_json::Value::Null,
             ),
         ]);
-        assert_eq!(out[0].doc.pointer("/location"), Some(&json!("westeurope")));
+        assert_eq!(out[0].doc.pointer("/location"), Some(&val!("westeurope")));
         let def = &out[1];
         assert_eq!(
             def.doc.pointer("/properties/policyRule/then/effect"),
-            Some(&json!("deny"))
+            Some(&val!("deny"))
         );
         assert_eq!(
             def.doc.pointer("/properties/metadata"),
-            Some(&json!("not json"))
+            Some(&val!("not json"))
         );
         let a = &out[2];
         assert_eq!(
@@ -490,11 +505,11 @@ mod tests {
         );
         assert_eq!(
             a.doc.pointer("/properties/enforcementMode"),
-            Some(&json!("DoNotEnforce"))
+            Some(&val!("DoNotEnforce"))
         );
         assert_eq!(
             a.doc.pointer("/properties/parameters/effect/value"),
-            Some(&json!("Deny"))
+            Some(&val!("Deny"))
         );
         assert_eq!(
             a.id(),
@@ -506,11 +521,11 @@ mod tests {
         let g = &out[3];
         assert_eq!(
             g.doc.pointer("/sku"),
-            Some(&json!({"name": "Developer", "capacity": 1}))
+            Some(&val!({"name": "Developer", "capacity": 1}))
         );
         assert_eq!(
             g.doc.pointer("/properties/publicNetworkAccess"),
-            Some(&json!("Disabled"))
+            Some(&val!("Disabled"))
         );
         assert!(g
             .doc
@@ -518,7 +533,7 @@ mod tests {
             .is_none());
         assert_eq!(
             g.doc.pointer("/properties/customProperties/Microsoft.WindowsAzure.ApiManagement.Gateway.Security.Protocols.Tls10"),
-            Some(&json!("false"))
+            Some(&val!("false"))
         );
     }
 
@@ -538,7 +553,7 @@ mod tests {
             tf(
                 "azuread_application.app",
                 json!({"id": "/applications/0a1b"}),
-                Value::Null,
+                serde_json::Value::Null,
             ),
             fic,
         ]);
@@ -552,7 +567,7 @@ mod tests {
         );
         assert_eq!(
             out[1].doc.pointer("/properties/subject"),
-            Some(&json!("repo:acme/x:environment:prod"))
+            Some(&val!("repo:acme/x:environment:prod"))
         );
     }
 }

@@ -2,10 +2,10 @@
 //! and `azurerm_network_security_rule` → `…/securityRules` (reference §2–4).
 //! Standalone rules are folded into their NSG by `fold`.
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::table::{f, plain, Builder, Conv, Field, IdSpec, Spec, COMMON};
-use crate::inventory::{types, Path};
+use crate::inventory::{types, Path, Value};
 
 /// A rule: `name` outside, the rest under `properties` (§4.1). Unused
 /// singulars are dropped, unused plurals are `[]`, as a GET shows them.
@@ -86,16 +86,27 @@ fn finish_nsg(b: &mut Builder<'_>) {
             .at(&rules.index(i).key("name"))
             .and_then(Value::as_str)
             .map(str::to_string);
-        if let Some(name) = name {
-            let id = format!("{}/securityRules/{name}", b.id);
-            b.put(&rules.index(i).key("id"), Value::String(id));
+        if let Some(id) = name.and_then(|name| b.child_id(&b.id, &format!("/securityRules/{name}")))
+        {
+            b.put(&rules.index(i).key("id"), id);
         }
     }
-    if b.at(&rules).is_none() && !b.unknown.contains(&rules) {
+    if b.at(&rules).is_none() {
         b.put(&rules, json!([]));
     }
-    // The six platform rules, one table for every reader (`inventory::nsg`).
-    let defaults = crate::inventory::nsg::default_rules(&b.id);
+    // The six platform rules, one table for every reader (`inventory::nsg`),
+    // with ids as far as the NSG's own is known.
+    let defaults: Vec<Value> = crate::inventory::nsg::default_rules("")
+        .into_iter()
+        .map(|r| {
+            let mut r = Value::from(r);
+            let name = r["name"].as_str().unwrap_or_default().to_string();
+            r["id"] = b
+                .child_id(&b.id, &format!("/defaultSecurityRules/{name}"))
+                .unwrap_or(Value::Null);
+            r
+        })
+        .collect();
     b.put(
         &Path::parse("properties.defaultSecurityRules"),
         Value::Array(defaults),

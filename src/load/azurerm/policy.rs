@@ -3,7 +3,7 @@
 //! → `Microsoft.Authorization/policyAssignments` (§14).
 
 use super::table::{f, plain, Builder, Conv, Field, IdSpec, Spec, IDENTITY};
-use crate::inventory::types;
+use crate::inventory::{types, Value};
 
 const DEFINITION_FIELDS: &[Field] = &[
     plain("name", "name"),
@@ -17,19 +17,21 @@ const DEFINITION_FIELDS: &[Field] = &[
 ];
 
 /// Under the management group when one is named (v3+: its id; v2: its name), else the subscription.
-fn definition_id(b: &Builder<'_>) -> Option<String> {
+fn definition_id(b: &Builder<'_>) -> Option<Value> {
     let name = b.str("name")?;
-    let scope = match b
-        .str("management_group_id")
-        .or_else(|| b.str("management_group_name"))
-    {
-        Some(mg) if mg.starts_with('/') => mg.to_string(),
-        Some(mg) => format!("/providers/Microsoft.Management/managementGroups/{mg}"),
-        None => format!("/subscriptions/{}", b.subscription()),
-    };
-    Some(format!(
-        "{scope}/providers/Microsoft.Authorization/policyDefinitions/{name}"
-    ))
+    let rest = format!("/providers/Microsoft.Authorization/policyDefinitions/{name}");
+    Some(
+        match b
+            .str("management_group_id")
+            .or_else(|| b.str("management_group_name"))
+        {
+            Some(mg) if mg.starts_with('/') => Value::String(format!("{mg}{rest}")),
+            Some(mg) => Value::String(format!(
+                "/providers/Microsoft.Management/managementGroups/{mg}{rest}"
+            )),
+            None => b.subscription_id(&rest),
+        },
+    )
 }
 
 pub const DEFINITION: Spec = Spec {
@@ -76,7 +78,7 @@ const ASSIGNMENT_FIELDS: &[Field] = &[
 ];
 
 /// `{scope}/providers/Microsoft.Authorization/policyAssignments/{name}`, for the scope attribute of each variant.
-fn assignment_id(b: &Builder<'_>) -> Option<String> {
+fn assignment_id(b: &Builder<'_>) -> Option<Value> {
     let scope = [
         "subscription_id",
         "resource_group_id",
@@ -84,11 +86,13 @@ fn assignment_id(b: &Builder<'_>) -> Option<String> {
     ]
     .iter()
     .find_map(|a| b.id_of(a))?;
-    Some(format!(
-        "{}/providers/Microsoft.Authorization/policyAssignments/{}",
-        scope.trim_end_matches('/'),
-        b.str("name")?
-    ))
+    b.child_id(
+        &scope,
+        &format!(
+            "/providers/Microsoft.Authorization/policyAssignments/{}",
+            b.str("name")?
+        ),
+    )
 }
 
 macro_rules! assignment {

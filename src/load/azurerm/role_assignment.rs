@@ -1,9 +1,9 @@
 //! `azurerm_role_assignment` → `Microsoft.Authorization/roleAssignments` (reference §10).
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::table::{f, plain, Builder, Conv, Field, IdSpec, Spec};
-use crate::inventory::{types, Path};
+use crate::inventory::{types, Path, Value};
 
 const FIELDS: &[Field] = &[
     plain("name", "name"),
@@ -78,13 +78,15 @@ pub fn built_in_role(name: &str) -> Option<&'static str> {
         .map(|(_, g)| *g)
 }
 
-fn id(b: &Builder<'_>) -> Option<String> {
+fn id(b: &Builder<'_>) -> Option<Value> {
     let scope = b.id_of("scope")?;
-    Some(format!(
-        "{}/providers/Microsoft.Authorization/roleAssignments/{}",
-        scope.trim_end_matches('/'),
-        b.str("name")?
-    ))
+    b.child_id(
+        &scope,
+        &format!(
+            "/providers/Microsoft.Authorization/roleAssignments/{}",
+            b.str("name")?
+        ),
+    )
 }
 
 pub const SPEC: Spec = Spec {
@@ -98,24 +100,25 @@ pub const SPEC: Spec = Spec {
 fn finish(b: &mut Builder<'_>) {
     let props = Path::parse("properties");
     let rd = props.key("roleDefinitionId");
-    if b.at(&rd).is_none() {
+    // A computed id (the configuration names the role) is resolved from the name.
+    if b.at(&rd).is_none_or(Value::is_unknown) {
         if let Some(name) = b.str("role_definition_name") {
             match built_in_role(name) {
                 Some(guid) => {
                     // The subscription of the scope, as the provider resolves it.
-                    let scope = b
+                    let rest = format!("/providers/Microsoft.Authorization/roleDefinitions/{guid}");
+                    let sub = b
                         .at(&props.key("scope"))
                         .and_then(Value::as_str)
-                        .unwrap_or("");
-                    let sub = scope
-                        .strip_prefix("/subscriptions/")
+                        .and_then(|s| s.strip_prefix("/subscriptions/"))
                         .and_then(|s| s.split('/').next())
                         .filter(|s| !s.is_empty())
-                        .unwrap_or(b.subscription())
-                        .to_string();
-                    let id = format!("/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{guid}");
-                    b.put(&rd, Value::String(id));
-                    b.unknown.remove(&rd);
+                        .map(str::to_string);
+                    let id = match sub {
+                        Some(sub) => Value::String(format!("/subscriptions/{sub}{rest}")),
+                        None => b.subscription_id(&rest),
+                    };
+                    b.put(&rd, id);
                 }
                 None => b.mark_unknown(rd.clone()),
             }

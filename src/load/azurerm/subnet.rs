@@ -2,10 +2,10 @@
 //! and `azurerm_subnet_network_security_group_association` (§6), which `fold`
 //! merges into its subnet.
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::table::{f, plain, Builder, Conv, Field, IdSpec, Spec};
-use crate::inventory::{types, Path};
+use crate::inventory::{types, Path, Value};
 
 const DELEGATION: &[Field] = &[
     plain("name", "name"),
@@ -100,7 +100,7 @@ fn finish_subnet(b: &mut Builder<'_>) {
             let eps: Vec<Value> = a
                 .iter()
                 .filter_map(Value::as_str)
-                .map(|s| json!({ "service": s }))
+                .map(|s| Value::from(json!({ "service": s })))
                 .collect();
             b.put(&props.key("serviceEndpoints"), Value::Array(eps));
         }

@@ -1,13 +1,16 @@
 //! The field-map machinery: a [`Spec`] per `azurerm_*` type lists [`Field`]s
 //! (Terraform attribute → ARM path, with a [`Conv`]), and [`Builder`] applies
-//! them to one resource, carrying unknown and sensitive marks, resolved
-//! references and source lines from the Terraform path to the ARM path.
+//! them to one resource. Values keep what is known about them on the way
+//! (an unknown stays unknown, a partly known string stays partly known);
+//! references become the referenced resource's id, and sensitive marks and
+//! source lines move from the Terraform path to the ARM path.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::{Map, Value};
+use serde_json::Value as Json;
 
 use crate::inventory::path::{Path, Seg};
+use crate::inventory::{Part, Partial, Unknown, Value};
 use crate::load::terraform::TfResource;
 
 use super::Cx;
@@ -82,7 +85,7 @@ pub enum IdSpec {
     /// Under `/subscriptions/{sub}/`.
     Subscription(&'static str),
     /// Built from other resources' ids.
-    Custom(fn(&Builder<'_>) -> Option<String>),
+    Custom(fn(&Builder<'_>) -> Option<Value>),
 }
 
 /// The translation of one Terraform type.
@@ -115,8 +118,11 @@ pub const IDENTITY: &[Field] = &[
 /// The value of an id-valued attribute after references are followed.
 pub enum Ids {
     Absent,
-    Unknown,
-    Known(Vec<String>),
+    /// Unknown, and no reference says whose id it will be.
+    Unknown(Value),
+    /// Ids: known strings, or (for resources not created yet) what is known
+    /// of them, each naming the resource it is the id of.
+    Known(Vec<Value>),
 }
 
 /// Builds one resource's ARM document.
@@ -124,22 +130,24 @@ pub struct Builder<'a> {
     pub tf: &'a TfResource,
     pub(super) cx: &'a Cx,
     pub(super) me: usize,
-    /// The resource's id (real or synthetic); empty while ids are computed.
-    pub id: String,
-    pub doc: Map<String, Value>,
-    pub unknown: BTreeSet<Path>,
+    /// The resource's id as far as it is known; `Null` while ids are computed.
+    pub id: Value,
+    pub doc: Value,
     pub sensitive: BTreeSet<Path>,
-    pub links: BTreeMap<String, String>,
     pub lines: BTreeMap<String, u32>,
     pub notes: Vec<String>,
 }
 
-/// Looks a dotted Terraform path up (`container.0.image`).
+/// Looks a dotted Terraform path up (`container.0.image`). Below an unknown
+/// value everything is unknown: the look-up stops there and returns it.
 fn lookup<'v>(mut v: &'v Value, tf: &str) -> Option<&'v Value> {
     if tf.is_empty() {
         return Some(v);
     }
     for s in tf.split('.') {
+        if v.is_unknown() {
+            return Some(v);
+        }
         v = match v {
             Value::Object(m) => m.get(s)?,
             Value::Array(a) => a.get(s.parse::<usize>().ok()?)?,
@@ -150,8 +158,8 @@ fn lookup<'v>(mut v: &'v Value, tf: &str) -> Option<&'v Value> {
 }
 
 /// The mark tree at a dotted path: `Err(())` when an ancestor (or the node) is `true`.
-fn mark_node<'v>(mut v: &'v Value, tf: &str) -> Result<Option<&'v Value>, ()> {
-    if v == &Value::Bool(true) {
+fn mark_node<'v>(mut v: &'v Json, tf: &str) -> Result<Option<&'v Json>, ()> {
+    if v == &Json::Bool(true) {
         return Err(());
     }
     if tf.is_empty() {
@@ -159,45 +167,35 @@ fn mark_node<'v>(mut v: &'v Value, tf: &str) -> Result<Option<&'v Value>, ()> {
     }
     for s in tf.split('.') {
         v = match v {
-            Value::Object(m) => match m.get(s) {
+            Json::Object(m) => match m.get(s) {
                 Some(x) => x,
                 None => return Ok(None),
             },
-            Value::Array(a) => match s.parse::<usize>().ok().and_then(|i| a.get(i)) {
+            Json::Array(a) => match s.parse::<usize>().ok().and_then(|i| a.get(i)) {
                 Some(x) => x,
                 None => return Ok(None),
             },
             _ => return Ok(None),
         };
-        if v == &Value::Bool(true) {
+        if v == &Json::Bool(true) {
             return Err(());
         }
     }
     Ok(Some(v))
 }
 
-/// Whether a mark tree holds a `true` anywhere.
-fn has_mark(v: &Value) -> bool {
-    match v {
-        Value::Bool(b) => *b,
-        Value::Object(m) => m.values().any(has_mark),
-        Value::Array(a) => a.iter().any(has_mark),
-        _ => false,
-    }
-}
-
 /// Relative paths of every `true` below a mark tree.
-fn marks_below(v: &Value, at: &mut Vec<Seg>, out: &mut Vec<Path>) {
+fn marks_below(v: &Json, at: &mut Vec<Seg>, out: &mut Vec<Path>) {
     match v {
-        Value::Bool(true) => out.push(Path(at.clone())),
-        Value::Object(m) => {
+        Json::Bool(true) => out.push(Path(at.clone())),
+        Json::Object(m) => {
             for (k, x) in m {
                 at.push(Seg::Key(k.clone()));
                 marks_below(x, at, out);
                 at.pop();
             }
         }
-        Value::Array(a) => {
+        Json::Array(a) => {
             for (i, x) in a.iter().enumerate() {
                 at.push(Seg::Index(i));
                 marks_below(x, at, out);
@@ -235,9 +233,6 @@ impl Arm<'_> {
     pub fn full(&self) -> Path {
         concat(self.base, self.rel)
     }
-    fn segs(&self) -> impl Iterator<Item = &Seg> {
-        self.base.0.iter().chain(self.rel.0.iter())
-    }
 }
 
 fn join_tf(base: &str, rel: &str) -> String {
@@ -254,32 +249,55 @@ fn concat(base: &Path, rel: &Path) -> Path {
     p
 }
 
+/// An id with a suffix: `…/service/apim` + `/policies/policy`. What is known
+/// of the parent stays known; the child is named by `of`.
+pub fn id_with_suffix(parent: &Value, suffix: &str, of: &str) -> Option<Value> {
+    let parts = match parent {
+        Value::String(s) => {
+            return Some(Value::String(format!(
+                "{}{suffix}",
+                s.trim_end_matches('/')
+            )))
+        }
+        Value::Partial(p) => p.parts.clone(),
+        Value::Unknown(_) => vec![Part::Gap],
+        _ => return None,
+    };
+    let mut parts = parts;
+    parts.push(Part::Lit(suffix.to_string()));
+    Some(Partial::build(parts, Some(of.to_string())))
+}
+
+/// Normalises a location the way azurerm sends it (`West Europe` → `westeurope`).
+fn location(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
 impl<'a> Builder<'a> {
     pub(super) fn new(tf: &'a TfResource, cx: &'a Cx, me: usize) -> Self {
         Builder {
             tf,
             cx,
             me,
-            id: String::new(),
-            doc: Map::new(),
-            unknown: BTreeSet::new(),
+            id: Value::Null,
+            doc: Value::Object(Default::default()),
             sensitive: BTreeSet::new(),
-            links: BTreeMap::new(),
             lines: BTreeMap::new(),
             notes: Vec::new(),
         }
     }
 
-    /// The value at a dotted Terraform path; `None` when absent or null.
+    /// The value at a dotted Terraform path; `None` when absent or null. An
+    /// unknown ancestor makes it that unknown value.
     pub fn get(&self, tf: &str) -> Option<&'a Value> {
         lookup(&self.tf.values, tf).filter(|v| !v.is_null())
     }
 
     /// A known, non-empty string at a dotted Terraform path.
     pub fn str(&self, tf: &str) -> Option<&'a str> {
-        if self.is_unknown(tf) {
-            return None;
-        }
         self.get(tf)
             .and_then(Value::as_str)
             .filter(|s| !s.is_empty())
@@ -287,30 +305,33 @@ impl<'a> Builder<'a> {
 
     /// Whether the value at `tf` is unknown, wholly or in part.
     pub fn is_unknown(&self, tf: &str) -> bool {
-        match mark_node(&self.tf.unknown, tf) {
-            Err(()) => true,
-            Ok(Some(v)) => has_mark(v),
-            Ok(None) => false,
-        }
+        self.get(tf).is_some_and(Value::has_unknown)
     }
 
-    fn is_fully_unknown(&self, tf: &str) -> bool {
-        mark_node(&self.tf.unknown, tf).is_err()
+    /// The subscription ids are built under, when it is known.
+    pub fn subscription(&self) -> Option<&str> {
+        self.cx.sub.as_deref()
     }
 
-    /// The subscription that synthetic ids use.
-    pub fn subscription(&self) -> &str {
-        &self.cx.sub
+    /// `parent` + `suffix` as this resource's id (see [`id_with_suffix`]).
+    pub fn child_id(&self, parent: &Value, suffix: &str) -> Option<Value> {
+        id_with_suffix(parent, suffix, &self.tf.address)
     }
 
-    /// Ids of the resources the attribute at `tf` refers to, as (id, synthetic).
-    fn referenced(&self, tf: &str) -> Vec<(String, bool)> {
-        let mut out: Vec<(String, bool)> = Vec::new();
+    /// `/subscriptions/{sub}{rest}` as this resource's id, partly known
+    /// while the subscription is not given.
+    pub fn subscription_id(&self, rest: &str) -> Value {
+        super::under_subscription(self.cx, rest, &self.tf.address)
+    }
+
+    /// The ids of the resources the attribute at `tf` refers to.
+    fn referenced(&self, tf: &str) -> Vec<Value> {
+        let mut out: Vec<Value> = Vec::new();
         for t in self.tf.references.get(tf).into_iter().flatten() {
             if let Some(n) = self.cx.resolve(t, self.me) {
                 if let Some(id) = &self.cx.ids[n] {
-                    if !out.iter().any(|(o, _)| o == id) {
-                        out.push((id.clone(), self.cx.synthetic[n]));
+                    if !out.contains(id) {
+                        out.push(id.clone());
                     }
                 }
             }
@@ -318,42 +339,54 @@ impl<'a> Builder<'a> {
         out
     }
 
-    /// The id(s) an id-valued attribute holds, following references: a
-    /// referenced resource with a synthetic id wins over a known value, and a
-    /// referenced id replaces an unknown one.
-    pub fn ids(&self, tf: &str) -> Ids {
-        let refs = self.referenced(tf);
-        if refs.iter().any(|(_, s)| *s) {
-            return Ids::Known(refs.into_iter().map(|(id, _)| id).collect());
-        }
-        let unknown = self.is_unknown(tf);
-        if !unknown {
-            let known: Vec<String> = match self.get(tf) {
-                Some(Value::String(s)) if !s.is_empty() => vec![s.clone()],
-                Some(Value::Array(a)) => a
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_string)
-                    .collect(),
-                _ => Vec::new(),
-            };
-            if !known.is_empty() {
-                return Ids::Known(known);
-            }
-        }
-        if !refs.is_empty() {
-            return Ids::Known(refs.into_iter().map(|(id, _)| id).collect());
-        }
-        if unknown {
-            Ids::Unknown
-        } else {
-            Ids::Absent
-        }
+    /// The resource addresses the attribute at `tf` refers to, resolved to instances.
+    fn referenced_addresses(&self, tf: &str) -> Vec<&str> {
+        self.tf
+            .references
+            .get(tf)
+            .into_iter()
+            .flatten()
+            .filter_map(|t| self.cx.resolve(t, self.me))
+            .map(|n| self.cx.addrs[n].as_str())
+            .collect()
     }
 
-    /// The first id of an id-valued attribute, if known.
-    pub fn id_of(&self, tf: &str) -> Option<String> {
+    /// The id(s) an id-valued attribute holds, following references: a
+    /// referenced resource whose id is not known yet wins over a value (it
+    /// says whose id the value will be), and a referenced id replaces an
+    /// unknown value.
+    pub fn ids(&self, tf: &str) -> Ids {
+        let refs = self.referenced(tf);
+        if refs.iter().any(|v| !v.is_string()) {
+            return Ids::Known(refs);
+        }
+        let v = self.get(tf);
+        if let Some(u) = v.filter(|v| v.has_unknown()) {
+            if refs.is_empty() {
+                return Ids::Unknown(u.clone());
+            }
+            return Ids::Known(refs);
+        }
+        let known: Vec<Value> = match v {
+            Some(Value::String(s)) if !s.is_empty() => vec![Value::String(s.clone())],
+            Some(Value::Array(a)) => a
+                .iter()
+                .filter(|s| s.as_str().is_some_and(|s| !s.is_empty()))
+                .cloned()
+                .collect(),
+            _ => Vec::new(),
+        };
+        if !known.is_empty() {
+            return Ids::Known(known);
+        }
+        if !refs.is_empty() {
+            return Ids::Known(refs);
+        }
+        Ids::Absent
+    }
+
+    /// The first id of an id-valued attribute, as far as it is known.
+    pub fn id_of(&self, tf: &str) -> Option<Value> {
         match self.ids(tf) {
             Ids::Known(v) => v.into_iter().next(),
             _ => None,
@@ -361,52 +394,29 @@ impl<'a> Builder<'a> {
     }
 
     /// Sets a value, creating the objects and arrays on the way.
-    pub fn put(&mut self, path: &Path, v: Value) {
-        let root = Path::root();
-        self.put_at(
-            Arm {
-                base: &root,
-                rel: path,
-            },
-            v,
-        );
+    pub fn put(&mut self, path: &Path, v: impl Into<Value>) {
+        self.doc.put(path, v.into());
     }
 
     fn put_at(&mut self, arm: Arm<'_>, v: Value) {
-        let mut segs = arm.segs();
-        let mut cur: &mut Value = match segs.next() {
-            Some(Seg::Key(k)) => {
-                if !self.doc.contains_key(k) {
-                    self.doc.insert(k.clone(), Value::Null);
-                }
-                match self.doc.get_mut(k) {
-                    Some(x) => x,
-                    None => return,
-                }
-            }
-            _ => return,
-        };
-        for s in segs {
-            cur = step(cur, s);
-        }
-        *cur = v;
+        let slot = self.doc.slot(arm.base);
+        slot.put(arm.rel, v);
     }
 
     /// The value at an ARM path of the document being built.
     pub fn at(&self, path: &Path) -> Option<&Value> {
-        let (first, rest) = path.0.split_first()?;
-        let Seg::Key(k) = first else { return None };
-        Path(rest.to_vec()).get(self.doc.get(k)?)
+        self.doc.at(path)
     }
 
     pub fn remove_top(&mut self, key: &str) {
-        self.doc.remove(key);
-        self.unknown
-            .retain(|p| p.0.first() != Some(&Seg::Key(key.to_string())));
+        if let Some(m) = self.doc.as_object_mut() {
+            m.remove(key);
+        }
     }
 
+    /// Marks the value at `p` as set by the configuration but unknown until apply.
     pub fn mark_unknown(&mut self, p: Path) {
-        self.unknown.insert(p);
+        self.doc.put(&p, Unknown::present());
     }
 
     pub fn mark_sensitive(&mut self, p: Path) {
@@ -419,23 +429,16 @@ impl<'a> Builder<'a> {
         }
     }
 
-    /// Copies the unknown and sensitive marks below `tf` to below `arm`.
-    fn carry_marks(&mut self, tf: &str, arm: Arm<'_>) {
-        for (tree, unknown) in [(&self.tf.unknown, true), (&self.tf.sensitive, false)] {
-            let mut rel = Vec::new();
-            match mark_node(tree, tf) {
-                Err(()) => rel.push(Path::root()),
-                Ok(Some(v)) => marks_below(v, &mut Vec::new(), &mut rel),
-                Ok(None) => {}
-            }
-            for r in rel {
-                let p = concat(&arm.full(), &r);
-                if unknown {
-                    self.unknown.insert(p);
-                } else {
-                    self.sensitive.insert(p);
-                }
-            }
+    /// Copies the sensitive marks below `tf` to below `arm`.
+    fn carry_sensitive(&mut self, tf: &str, arm: Arm<'_>) {
+        let mut rel = Vec::new();
+        match mark_node(&self.tf.sensitive, tf) {
+            Err(()) => rel.push(Path::root()),
+            Ok(Some(v)) => marks_below(v, &mut Vec::new(), &mut rel),
+            Ok(None) => {}
+        }
+        for r in rel {
+            self.sensitive.insert(concat(&arm.full(), &r));
         }
     }
 
@@ -458,7 +461,7 @@ impl<'a> Builder<'a> {
 
     fn field(&mut self, conv: Conv, tf: &str, arm: Arm<'_>) {
         let v = self.get(tf);
-        let fully_unknown = self.is_fully_unknown(tf);
+        let unknown = v.filter(|v| v.is_unknown()).cloned();
         match conv {
             Conv::Plain
             | Conv::Secret
@@ -477,89 +480,53 @@ impl<'a> Builder<'a> {
                 };
                 match (present, conv) {
                     (Some(Value::String(s)), Conv::Location) => {
-                        let norm: String = s
-                            .chars()
-                            .filter(|c| !c.is_whitespace())
-                            .flat_map(char::to_lowercase)
-                            .collect();
-                        self.put_at(arm, Value::String(norm));
+                        self.put_at(arm, Value::String(location(s)))
                     }
                     (Some(x), _) => self.put_at(arm, x.clone()),
-                    (None, _) if fully_unknown => {}
-                    (None, Conv::DefaultStr(d)) => self.put_at(arm, Value::String(d.to_string())),
+                    (None, Conv::DefaultStr(d)) => self.put_at(arm, Value::from(d)),
                     (None, Conv::DefaultBool(d)) => self.put_at(arm, Value::Bool(d)),
                     (None, Conv::Plural) => self.put_at(arm, Value::Array(Vec::new())),
                     (None, _) => {}
                 }
-                if matches!(conv, Conv::Secret)
-                    && (present.is_some() || fully_unknown || self.sensitive_at(tf))
-                {
+                if matches!(conv, Conv::Secret) && (present.is_some() || self.sensitive_at(tf)) {
                     self.sensitive.insert(arm.full());
                 }
-                self.carry_marks(tf, arm);
+                self.carry_sensitive(tf, arm);
             }
             Conv::Choice(yes, no, default) => {
-                let b = if fully_unknown {
-                    None
-                } else {
-                    v.and_then(Value::as_bool).or(default)
-                };
-                if let Some(b) = b {
-                    self.put_at(arm, Value::String(if b { yes } else { no }.to_string()));
-                }
-                if fully_unknown {
-                    self.unknown.insert(arm.full());
+                if let Some(u) = unknown {
+                    self.put_at(arm, u);
+                } else if let Some(b) = v.and_then(Value::as_bool).or(default) {
+                    self.put_at(arm, Value::from(if b { yes } else { no }));
                 }
             }
-            Conv::Id | Conv::IdObj | Conv::IdObjs | Conv::IdKeys => match self.ids(tf) {
-                Ids::Known(ids) => {
-                    let val = match conv {
-                        Conv::Id => Value::String(ids[0].clone()),
-                        Conv::IdObj => serde_json::json!({ "id": ids[0] }),
-                        Conv::IdObjs => Value::Array(
-                            ids.into_iter()
-                                .map(|i| serde_json::json!({ "id": i }))
-                                .collect(),
-                        ),
-                        _ => Value::Object(
-                            ids.into_iter()
-                                .map(|i| (i, Value::Object(Map::new())))
-                                .collect(),
-                        ),
-                    };
-                    self.put_at(arm, val);
-                }
-                Ids::Unknown => {
-                    let p = if matches!(conv, Conv::IdObj) {
-                        arm.full().key("id")
-                    } else {
-                        arm.full()
-                    };
-                    self.unknown.insert(p);
-                }
-                Ids::Absent => {}
-            },
+            Conv::Id | Conv::IdObj | Conv::IdObjs | Conv::IdKeys => self.id_field(conv, tf, arm),
             Conv::Principal => {
-                if let Some((id, _)) = self.referenced(tf).into_iter().next() {
-                    self.links.insert(arm.full().to_string(), id);
+                match (unknown, self.referenced_addresses(tf).first()) {
+                    (Some(Value::Unknown(mut u)), Some(of)) => {
+                        u.of = Some(of.to_string());
+                        self.put_at(arm, Value::Unknown(u));
+                    }
+                    (_, _) => {
+                        if let Some(x) = v {
+                            self.put_at(arm, x.clone());
+                        }
+                    }
                 }
-                if let Some(x) = v.filter(|_| !fully_unknown) {
-                    self.put_at(arm, x.clone());
-                }
-                self.carry_marks(tf, arm);
+                self.carry_sensitive(tf, arm);
             }
             Conv::Json => {
-                if fully_unknown {
-                    self.unknown.insert(arm.full());
+                if let Some(u) = unknown {
+                    self.put_at(arm, u);
                 } else if let Some(s) = v.and_then(Value::as_str).filter(|s| !s.trim().is_empty()) {
-                    match serde_json::from_str::<Value>(s) {
-                        Ok(j) => self.put_at(arm, j),
+                    match serde_json::from_str::<Json>(s) {
+                        Ok(j) => self.put_at(arm, Value::from(j)),
                         Err(e) => {
                             self.notes.push(format!(
                                 "{}: `{tf}` is not valid JSON ({e}); kept as a string",
                                 self.tf.address
                             ));
-                            self.put_at(arm, Value::String(s.to_string()));
+                            self.put_at(arm, Value::from(s));
                         }
                     }
                 } else if let Some(x) = v.filter(|x| x.is_object()) {
@@ -567,9 +534,13 @@ impl<'a> Builder<'a> {
                 }
             }
             Conv::Join => {
-                if fully_unknown {
-                    self.unknown.insert(arm.full());
+                if let Some(u) = unknown {
+                    self.put_at(arm, u);
                 } else if let Some(Value::Array(a)) = v {
+                    if a.iter().any(Value::is_unknown) {
+                        self.put_at(arm, Unknown::present());
+                        return;
+                    }
                     let parts: Vec<&str> = a.iter().filter_map(Value::as_str).collect();
                     if !parts.is_empty() {
                         self.put_at(arm, Value::String(parts.join(" ")));
@@ -577,8 +548,8 @@ impl<'a> Builder<'a> {
                 }
             }
             Conv::NameValue(key) => {
-                if fully_unknown {
-                    self.unknown.insert(arm.full());
+                if let Some(u) = unknown {
+                    self.put_at(arm, u);
                     return;
                 }
                 let Some(Value::Object(m)) = v else { return };
@@ -590,19 +561,19 @@ impl<'a> Builder<'a> {
                 let secret = key == "secureValue";
                 for (k, x) in m {
                     let n = arr.len();
-                    arr.push(serde_json::json!({ "name": k, key: x }));
+                    let mut el = Value::Object(Default::default());
+                    el["name"] = Value::from(k.as_str());
+                    el[key] = x.clone();
+                    arr.push(el);
                     if secret || self.sensitive_at(&format!("{tf}.{k}")) {
                         self.sensitive.insert(full.index(n).key(key));
-                    }
-                    if mark_node(&self.tf.unknown, &format!("{tf}.{k}")).is_err() {
-                        self.unknown.insert(full.index(n).key(key));
                     }
                 }
                 self.put_at(arm, Value::Array(arr));
             }
             Conv::Blocks(sub) => {
-                if fully_unknown {
-                    self.unknown.insert(arm.full());
+                if let Some(u) = unknown {
+                    self.put_at(arm, u);
                     return;
                 }
                 let Some(Value::Array(a)) = v else { return };
@@ -618,18 +589,54 @@ impl<'a> Builder<'a> {
                             rel: &armi,
                         },
                     );
-                    self.put(&armi, Value::Object(Map::new()));
+                    self.put(&armi, Value::Object(Default::default()));
                     self.apply(sub, &tfi, &armi);
                 }
             }
         }
     }
+
+    /// An id-valued field: the ids it holds, as a string, `{id}`, `[{id}]` or
+    /// an object keyed by id.
+    fn id_field(&mut self, conv: Conv, tf: &str, arm: Arm<'_>) {
+        match self.ids(tf) {
+            Ids::Known(ids) => {
+                let obj = |id: Value| {
+                    let mut o = Value::Object(Default::default());
+                    o["id"] = id;
+                    o
+                };
+                let val = match conv {
+                    Conv::Id => ids[0].clone(),
+                    Conv::IdObj => obj(ids[0].clone()),
+                    Conv::IdObjs => Value::Array(ids.into_iter().map(obj).collect()),
+                    // Object keys are strings: what is known of each id names it.
+                    _ => Value::Object(
+                        ids.iter()
+                            .filter_map(Value::as_key)
+                            .map(|k| (k, Value::Object(Default::default())))
+                            .collect(),
+                    ),
+                };
+                self.put_at(arm, val);
+            }
+            Ids::Unknown(u) => {
+                let p = if matches!(conv, Conv::IdObj) {
+                    arm.full().key("id")
+                } else {
+                    arm.full()
+                };
+                self.doc.put(&p, u);
+            }
+            Ids::Absent => {}
+        }
+    }
 }
 
 /// The value as an object, replacing a value of another shape.
-pub fn ensure_object(v: &mut Value) -> &mut Map<String, Value> {
+pub fn ensure_object(v: &mut Value) -> &mut crate::inventory::value::Map {
     if !v.is_object() {
-        *v = Value::Object(Map::new());
+        *v = Value::Object(Default::default());
     }
     match v {
         Value::Object(m) => m,
@@ -645,26 +652,5 @@ pub fn ensure_array(v: &mut Value) -> &mut Vec<Value> {
     match v {
         Value::Array(a) => a,
         _ => unreachable!("replaced by an array above"),
-    }
-}
-
-/// One step down, replacing a value of the wrong shape.
-fn step<'v>(cur: &'v mut Value, s: &Seg) -> &'v mut Value {
-    match s {
-        Seg::Key(k) => {
-            let m = ensure_object(cur);
-            if !m.contains_key(k) {
-                m.insert(k.clone(), Value::Null);
-            }
-            m.get_mut(k)
-                .unwrap_or_else(|| unreachable!("inserted above"))
-        }
-        Seg::Index(i) => {
-            let a = ensure_array(cur);
-            if a.len() <= *i {
-                a.resize(*i + 1, Value::Null);
-            }
-            &mut a[*i]
-        }
     }
 }

@@ -465,12 +465,6 @@ impl Expansion {
 /// A graph node's file, span and dependencies.
 type NodeInfo = (usize, Option<std::ops::Range<usize>>, BTreeSet<Node>);
 
-/// Provider-computed attributes (besides `id`) of the types rules look at.
-const COMPUTED: &[(&str, &[&str])] = &[(
-    "azurerm_user_assigned_identity",
-    &["client_id", "principal_id", "tenant_id"],
-)];
-
 /// Meta-arguments that are not resource attributes.
 const META: &[&str] = &[
     "count",
@@ -991,21 +985,10 @@ impl Loader {
                 v.retain(|a| a != &addr);
             }
             refs.retain(|_, v| !v.is_empty());
-            let shaped = val.plan_shape();
-            let mut unknown = shaped.unknown_json();
-            // The id of a managed resource is always computed by the provider,
-            // and so are a few attributes rules read (plans show them unknown).
-            if let (Mode::Managed, Value::Object(u)) = (r.mode, &mut unknown) {
-                let computed = COMPUTED
-                    .iter()
-                    .find(|(t, _)| *t == r.tf_type)
-                    .map_or(&[][..], |(_, attrs)| *attrs);
-                for a in std::iter::once(&"id").chain(computed) {
-                    if shaped.as_map().is_none_or(|m| !m.contains_key(*a)) {
-                        u.insert(a.to_string(), Value::Bool(true));
-                    }
-                }
-            }
+            // What the provider computes is unknown here, as in a plan: one
+            // table for both readers (`azurerm::computed`).
+            let mut values = val.plan_shape().to_value();
+            crate::load::azurerm::computed::mark_source_unknowns(r.mode, &r.tf_type, &mut values);
             self.resources.push(TfResource {
                 address: addr.clone(),
                 module: scope.prefix.to_string(),
@@ -1013,8 +996,7 @@ impl Loader {
                 tf_type: r.tf_type.clone(),
                 name: r.name.clone(),
                 index: index.as_ref().map(Val::to_json),
-                values: shaped.to_json(),
-                unknown,
+                values,
                 sensitive: sensitive_json(&out.sensitive),
                 references: refs,
                 origin: Origin {

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// A Terraform value during evaluation.
 #[derive(Debug, Clone, PartialEq)]
@@ -142,30 +142,18 @@ impl Val {
         }
     }
 
-    /// The value's unknown shape as plan JSON's `after_unknown` shows it:
-    /// `true` for unknown leaves, `false` for known list elements, objects
-    /// keeping only the keys that are (or contain) unknown.
-    pub fn unknown_json(&self) -> Value {
+    /// The value as the Inventory holds it: known, unknown (set by the
+    /// configuration, so present after apply) or partly known.
+    pub fn to_value(&self) -> crate::inventory::Value {
+        use crate::inventory::{Unknown, Value as V};
         match self {
-            Val::Unknown(_) => Value::Bool(true),
-            Val::List(l) => Value::Array(l.iter().map(Val::unknown_json).collect()),
+            Val::Null => V::Null,
+            Val::Unknown(_) => Unknown::present(),
+            Val::List(l) => V::Array(l.iter().map(Val::to_value).collect()),
             Val::Map(m) | Val::Res(m, _) => {
-                let mut o = Map::new();
-                for (k, v) in m {
-                    let u = v.unknown_json();
-                    let keep = match &u {
-                        Value::Bool(b) => *b,
-                        Value::Object(inner) => !inner.is_empty(),
-                        // Lists are kept whole, `[false]` included, as plans do.
-                        _ => true,
-                    };
-                    if keep {
-                        o.insert(k.clone(), u);
-                    }
-                }
-                Value::Object(o)
+                V::Object(m.iter().map(|(k, v)| (k.clone(), v.to_value())).collect())
             }
-            _ => Value::Bool(false),
+            other => V::from(other.to_json()),
         }
     }
 
@@ -227,7 +215,10 @@ mod tests {
             v.to_json(),
             json!({"name": "a", "ids": [null, "x"], "n": 3})
         );
-        assert_eq!(v.unknown_json(), json!({"id": true, "ids": [true, false]}));
+        let typed = v.to_value();
+        assert!(typed["id"].as_unknown().is_some_and(|u| u.present));
+        assert!(typed["ids"][0].is_unknown());
+        assert_eq!(typed["n"], crate::inventory::Value::from(json!(3)));
         assert!(v.has_unknown());
         assert_eq!(fmt_num(2.5), "2.5");
         assert_eq!(fmt_num(10.0), "10");
