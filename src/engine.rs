@@ -48,7 +48,7 @@ pub fn resource_ref(r: &Resource) -> ResourceRef {
             .clone()
             .unwrap_or_else(|| r.arm_type().to_string()),
         arm_type: r.arm_type().to_string(),
-        id: r.id().to_string(),
+        id: r.display_id(),
     }
 }
 

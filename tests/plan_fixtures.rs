@@ -320,6 +320,6 @@ fn role_assignment_by_name_and_principal_link() {
         ptr(ra, "/properties/principalType"),
         Some(&Value::from("ServicePrincipal"))
     );
-    let ids: std::collections::HashSet<&str> = res.iter().map(|r| r.id()).collect();
+    let ids: std::collections::HashSet<String> = res.iter().map(|r| r.key()).collect();
     assert_eq!(ids.len(), res.len(), "ids are unique");
 }

@@ -71,8 +71,11 @@
 //! - `resource` (object): `address` is the Terraform address for Terraform
 //!   input (`module.a["k"].azurerm_x.y[0]`, exactly as Terraform prints it)
 //!   and the ARM id for ARM input; `type` is the Terraform type (the ARM type
-//!   for ARM input); `arm_type` is the ARM resource type; `id` is the ARM id,
-//!   which for a resource not yet created is a synthetic id naming the address.
+//!   for ARM input); `arm_type` is the ARM resource type; `id` is the ARM id
+//!   as far as it is known before apply: `{unknown}` stands for a part not
+//!   known yet (`/subscriptions/{unknown}/resourceGroups/rg/…` when no
+//!   subscription is given), and it is `""` when nothing of it is known (a
+//!   name computed at apply); `address` still names the resource.
 //! - `location` (object or `null`): `file` (relative to the scanned root, or
 //!   as given) and `line` (1-based integer, or `null` when only the file is
 //!   known). `null` when no source position is known (live sweeps).

@@ -127,7 +127,8 @@ fn finish(b: &mut Builder<'_>) {
         }
     }
     let pt = props.key("principalType");
-    if b.at(&pt).is_none() && b.get("skip_service_principal_aad_check") == Some(&Value::Bool(true))
+    if b.at(&pt).is_none_or(Value::is_unknown)
+        && b.get("skip_service_principal_aad_check") == Some(&Value::Bool(true))
     {
         b.put(&pt, json!("ServicePrincipal"));
     }
