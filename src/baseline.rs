@@ -22,7 +22,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use crate::findings::{Report, Status, Suppression, Warning};
-use crate::load::InputError;
+use crate::input::InputError;
 
 pub const BASELINE_SCHEMA: &str = "mcpguard/baseline/v1";
 

@@ -31,7 +31,7 @@ use serde_json::Value;
 
 use crate::findings::Severity;
 use crate::inventory::facts::Detection;
-use crate::load::InputError;
+use crate::input::InputError;
 
 /// What `unknown` findings do to the exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -93,7 +93,7 @@ impl Config {
     }
 
     pub fn load(path: &FsPath) -> Result<Config, InputError> {
-        let text = crate::load::read_text(path)?;
+        let text = crate::input::read_text(path)?;
         Config::parse(&path.display().to_string(), &text)
     }
 

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::inventory::InputKind;
+use crate::input::InputKind;
 
 /// Rule severity, ordered: `low < medium < high < critical`.
 #[derive(

@@ -14,6 +14,7 @@ pub mod config;
 pub mod docs;
 pub mod engine;
 pub mod findings;
+pub mod input;
 pub mod inventory;
 pub mod load;
 pub mod policy;

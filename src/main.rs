@@ -319,7 +319,7 @@ fn finish_scan(
         eprintln!("{:?}", miette::Report::new(d));
     }
     if let Some(b) = &common.baseline {
-        let text = mcpguard::load::read_text(b).map_err(miette::Report::new)?;
+        let text = mcpguard::input::read_text(b).map_err(miette::Report::new)?;
         let baseline = mcpguard::baseline::parse(&b.display().to_string(), &text)
             .map_err(miette::Report::new)?;
         mcpguard::baseline::apply(&baseline, &mut report);

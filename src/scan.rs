@@ -9,10 +9,11 @@ use serde_json::Value;
 use crate::config::{Config, UnknownMode};
 use crate::engine::{self, ActiveRule};
 use crate::findings::{InputInfo, Report, ReportError, SkippedRule, Status, Warning};
-use crate::inventory::{InputKind, Inventory, Resource};
-use crate::load::{self, Detected, InputError};
+use crate::input::{self, InlineIgnore, InputError, InputKind};
+use crate::inventory::{Inventory, Resource};
+use crate::load::{self, Detected};
 use crate::policy::{self, Rule};
-use crate::suppress::{self, InlineIgnore};
+use crate::suppress;
 
 /// Everything a scan needs besides the inputs.
 #[derive(Debug, Clone, Default)]
@@ -170,7 +171,7 @@ pub fn load_inputs(paths: &[PathBuf], opts: &ScanOptions) -> Loaded {
                 ));
                 continue;
             }
-            match load::decode("-", buf) {
+            match input::decode("-", buf) {
                 Ok(text) => load_json_text("-", &text, &mut out, &mut resources),
                 Err(e) => out.errors.push(e),
             }
@@ -196,7 +197,7 @@ pub fn load_inputs(paths: &[PathBuf], opts: &ScanOptions) -> Loaded {
                 resources.extend(rs);
                 out.inventory.notes.extend(notes);
             }
-            _ => match load::read_text(p) {
+            _ => match input::read_text(p) {
                 Ok(text) => load_json_text(&shown, &text, &mut out, &mut resources),
                 Err(e) => out.errors.push(e),
             },

@@ -5,7 +5,8 @@ use std::collections::BTreeSet;
 use std::path::Path as FsPath;
 
 use crate::findings::InputInfo;
-use crate::inventory::{types, InputKind};
+use crate::input::InputKind;
+use crate::inventory::types;
 use crate::load::azure::{sweep, SweepOptions};
 use crate::scan::{Loaded, RuleSet, ScanOptions};
 

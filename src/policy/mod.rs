@@ -379,7 +379,7 @@ fn strings(v: Option<&Value>) -> Vec<String> {
 pub fn load_rule_text(file: &str, text: &str, builtin: bool) -> Result<Rule, RuleError> {
     let v: Value = serde_json::from_str(text).map_err(|e| {
         let mut r = RuleError::new(file, text, format!("not valid JSON: {e}"), None);
-        let off = crate::load::offset_of(text, e.line(), e.column());
+        let off = crate::input::offset_of(text, e.line(), e.column());
         r.span = Some(SourceSpan::new(off.into(), 0));
         r
     })?;
@@ -620,7 +620,7 @@ pub fn load_rules_dir(dir: &std::path::Path) -> (Vec<Rule>, Vec<RuleError>, Vec<
     let (mut rules, mut errors, mut skipped) = (Vec::new(), Vec::new(), Vec::new());
     for p in files {
         let shown = p.display().to_string();
-        let text = match crate::load::read_text(&p) {
+        let text = match crate::input::read_text(&p) {
             Ok(t) => t,
             Err(e) => {
                 errors.push(RuleError {

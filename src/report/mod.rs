@@ -53,10 +53,10 @@ impl Format {
 /// unwritable `--output` is an exit-2 error up front, not after the work.
 /// An existing file is left untouched; a file this check creates is removed.
 #[allow(clippy::result_large_err)] // InputError is the crate's input diagnostic
-pub fn preflight_output(path: &std::path::Path) -> Result<(), crate::load::InputError> {
+pub fn preflight_output(path: &std::path::Path) -> Result<(), crate::input::InputError> {
     let shown = path.display().to_string();
     if path.is_dir() {
-        return Err(crate::load::InputError::new(
+        return Err(crate::input::InputError::new(
             &shown,
             "cannot write the report: this is a directory",
         ));
@@ -67,7 +67,7 @@ pub fn preflight_output(path: &std::path::Path) -> Result<(), crate::load::Input
         .create(true)
         .open(path)
         .map_err(|e| {
-            crate::load::InputError::new(
+            crate::input::InputError::new(
                 &shown,
                 format!("cannot write the report: {}", e.to_string().to_lowercase()),
             )

@@ -6,7 +6,7 @@ use comfy_table::presets::UTF8_FULL;
 use comfy_table::{ContentArrangement, Table};
 
 use super::{help_uri, is_builtin_id, RenderOptions};
-use crate::inventory::InputKind;
+use crate::input::InputKind;
 use crate::policy::RuleMeta;
 
 /// `rules list`: id, severity, title and the inputs each rule applies to,

@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 
 use crate::load::terraform::TfModel;
 use crate::load::InputError;
-use crate::suppress::InlineIgnore;
+use crate::input::InlineIgnore;
 
 use eval::{Eval, NoScope};
 use module::{Instance, Loader, ModuleDef};

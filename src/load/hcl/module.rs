@@ -20,7 +20,7 @@ use super::value::Val;
 use crate::inventory::Origin;
 use crate::load::terraform::{Mode, TfResource};
 use crate::load::InputError;
-use crate::suppress::InlineIgnore;
+use crate::input::InlineIgnore;
 
 /// A declaration with the file it is in.
 struct Decl<T> {
