@@ -76,6 +76,12 @@ pub struct Config {
 
 pub const DEFAULT_FILE: &str = ".mcpguard.hcl";
 
+/// Parses an `expires` date (`YYYY-MM-DD`): the one format of config `ignore`
+/// blocks and inline comments alike, so the suppression stage reads both with it.
+pub fn parse_date(s: &str) -> Option<time::Date> {
+    time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).ok()
+}
+
 impl Config {
     /// `--config FILE` if given (must exist), else `./.mcpguard.hcl` if present.
     pub fn discover(explicit: Option<&FsPath>) -> Result<Config, InputError> {
@@ -302,7 +308,7 @@ impl Parser<'_> {
                 "reason" => ig.reason = Some(self.string(&v, span, "reason")?),
                 "expires" => {
                     let s = self.string(&v, span.clone(), "expires")?;
-                    if crate::suppress::parse_date(&s).is_none() {
+                    if parse_date(&s).is_none() {
                         return Err(self.err(
                             span,
                             format!("`expires` must be a date YYYY-MM-DD, got `{s}`"),

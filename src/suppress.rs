@@ -1,15 +1,9 @@
 //! Suppression: inline `# mcpguard:ignore` comments, config `ignore` blocks and
 //! baselines turn failures into `suppressed` findings.
 
-/// Parses an `expires` date (`YYYY-MM-DD`).
-pub fn parse_date(s: &str) -> Option<time::Date> {
-    time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).ok()
-}
-
-pub use crate::input::InlineIgnore;
-
-use crate::config::Config;
+use crate::config::{parse_date, Config, DEFAULT_FILE};
 use crate::findings::{Finding, Report, Status, Suppression, Warning};
+use crate::input::InlineIgnore;
 
 /// `*` matches any run of characters; everything else literally. Addresses are
 /// full of `[`, `]` and `"`, which a shell-style glob would misread.
@@ -64,7 +58,7 @@ pub fn apply(report: &mut Report, inline: &[InlineIgnore], config: &Config, toda
     let cfg_name = config
         .path
         .clone()
-        .unwrap_or_else(|| crate::config::DEFAULT_FILE.to_string());
+        .unwrap_or_else(|| DEFAULT_FILE.to_string());
     let mut warnings = Vec::new();
 
     let mut inline_used = vec![false; inline.len()];
