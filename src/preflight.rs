@@ -24,10 +24,11 @@
 //! ([`governance_facts`]).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde_json::{json, Value};
 
-use crate::engine::ActiveRule;
+use crate::engine::{ActiveRule, Coverage};
 use crate::findings::{Severity, Warning};
 use crate::inventory::{id_key, types, Inventory, Path, Resource};
 use crate::policy::{self, Effect};
@@ -85,9 +86,9 @@ fn under(id: &str, scope: &str) -> bool {
             .is_some_and(|rest| rest.starts_with('/'))
 }
 
-impl Scope {
+impl Coverage for Scope {
     /// Whether ARM would evaluate the assignment on `r`.
-    pub fn covers(&self, r: &Resource) -> bool {
+    fn covers(&self, r: &Resource) -> bool {
         let id = id_key(r.id());
         let real = id.starts_with("/subscriptions/");
         if real && self.not_scopes.iter().any(|n| under(&id, n)) {
@@ -291,10 +292,10 @@ fn preflight_rule(
             rule,
             params,
             effect,
-            scope: Some(Scope {
+            scope: Some(Arc::new(Scope {
                 scope: scope_id.map(|s| id_key(&s)),
                 not_scopes,
-            }),
+            })),
         },
         note,
     ))
