@@ -21,7 +21,9 @@
 //!   with a warning saying so.
 //!
 //! Also here: the governance facts MCP013 reads on policy definitions
-//! ([`governance_facts`]).
+//! ([`governance_facts`]). They are preflight's knowledge, so this stage
+//! computes them and the scan hands them to the inventory
+//! (`scan::compute_facts`): the inventory never imports preflight.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

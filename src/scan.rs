@@ -10,9 +10,11 @@ use crate::config::{Config, UnknownMode};
 use crate::engine::{self, ActiveRule};
 use crate::findings::{InputInfo, Report, ReportError, SkippedRule, Status, Warning};
 use crate::input::{self, InlineIgnore, InputError, InputKind};
+use crate::inventory::facts::Detection;
 use crate::inventory::{Inventory, Resource};
 use crate::load::{self, Detected};
 use crate::policy::{self, Rule};
+use crate::preflight;
 use crate::suppress;
 
 /// Everything a scan needs besides the inputs.
@@ -206,8 +208,16 @@ pub fn load_inputs(paths: &[PathBuf], opts: &ScanOptions) -> Loaded {
     for r in resources {
         out.inventory.push(r);
     }
-    out.inventory.compute_facts(&opts.config.detect);
+    compute_facts(&mut out.inventory, &opts.config.detect);
     out
+}
+
+/// Every fact of a loaded inventory: the inventory's own, then the governance
+/// facts MCP013 reads, which preflight owns (it reads policy definitions and
+/// assignments as ARM will) and hands to the inventory.
+pub fn compute_facts(inv: &mut Inventory, detect: &Detection) {
+    inv.compute_facts(detect);
+    preflight::governance_facts(inv);
 }
 
 fn load_json_text(shown: &str, text: &str, out: &mut Loaded, resources: &mut Vec<Resource>) {
@@ -261,7 +271,7 @@ pub fn evaluate(rules: &RuleSet, loaded: Loaded, opts: &ScanOptions) -> (Report,
     let mut warnings = rules.warnings.clone();
     if !opts.no_preflight {
         // Policies the input deploys, evaluated as ARM would at apply time.
-        let (more, w) = crate::preflight::preflight_rules(&loaded.inventory);
+        let (more, w) = preflight::preflight_rules(&loaded.inventory);
         active.extend(more);
         warnings.extend(w);
     }

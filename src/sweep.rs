@@ -91,7 +91,7 @@ pub fn run(
     for r in result.resources {
         loaded.inventory.push(r);
     }
-    loaded.inventory.compute_facts(&scan.config.detect);
+    crate::scan::compute_facts(&mut loaded.inventory, &scan.config.detect);
     loaded.carried_errors = result.errors;
     Ok(loaded)
 }

@@ -368,7 +368,6 @@ fn joins(inv: &mut Inventory) {
     }
 
     super::gateway::compute(inv);
-    crate::preflight::governance_facts(inv);
 }
 
 #[cfg(test)]
