@@ -8,8 +8,7 @@ use std::process::ExitCode;
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use mcpguard::config::{Config, UnknownMode};
-use mcpguard::findings::{Report, Severity};
-use mcpguard::policy::RuleMeta;
+use mcpguard::findings::{Report, RuleMeta, Severity};
 use mcpguard::report::{self, Format, RenderOptions};
 use mcpguard::scan::{self, ScanOptions};
 

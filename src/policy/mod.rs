@@ -12,6 +12,10 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+// The metadata travels with the findings, so the reports that print it need
+// not import the policy language.
+pub use crate::findings::RuleMeta;
+
 use crate::findings::{Evidence, Severity, SkippedRule};
 use crate::inventory::{InputKind, Inventory, Resource};
 
@@ -32,26 +36,6 @@ pub enum Effect {
     Disabled,
     /// Any other effect (`auditIfNotExists`, `modify`, …), lower-cased.
     Other(String),
-}
-
-/// mcpguard's metadata beside `policyRule`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RuleMeta {
-    /// `MCP004`, or for a plain Azure definition its `name` (else the file stem).
-    pub id: String,
-    pub severity: Severity,
-    /// Names the risk, not the fix.
-    pub title: String,
-    /// Markdown with fixed sections: What it checks / Why it matters /
-    /// Example / Remediation / Known gaps / References.
-    pub description: String,
-    pub remediation: String,
-    /// Message template; `{{ field }}` placeholders (see `policy::message`).
-    pub message: Option<String>,
-    pub references: Vec<String>,
-    pub applies_to: Vec<InputKind>,
-    pub help_uri: Option<String>,
-    pub tags: Vec<String>,
 }
 
 /// One parameter's definition (`parameters.<name>` in the rule file).

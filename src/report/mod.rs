@@ -1,6 +1,7 @@
 //! Reports: one module per output format. Every format reads only the
-//! [`Report`] (and rule metadata, for remediation text and doc links): reports
-//! never look at inputs, the inventory or the engine.
+//! [`Report`] and the rules' metadata ([`RuleMeta`], for remediation text and
+//! doc links), both from `findings`: reports never look at inputs, the
+//! inventory, the policy language or the engine (`tests/architecture.rs`).
 
 pub mod github;
 pub mod html;
@@ -11,8 +12,7 @@ pub mod rules;
 pub mod sarif;
 pub mod table;
 
-use crate::findings::{Finding, Location, Report, Severity, Status};
-use crate::policy::RuleMeta;
+use crate::findings::{Finding, Location, Report, RuleMeta, Severity, Status};
 
 /// An output format, as `--format` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
