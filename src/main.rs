@@ -472,7 +472,9 @@ fn sweep_options(s: &SweepArgs, rules: &scan::RuleSet) -> mcpguard::load::azure:
         graph: s.graph,
         concurrency: s.concurrency,
         timeout: std::time::Duration::from_secs(s.timeout),
-        progress: std::io::stderr().is_terminal(),
+        progress: std::io::stderr()
+            .is_terminal()
+            .then(mcpguard::sweep::progress_bar),
     }
 }
 
