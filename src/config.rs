@@ -30,8 +30,8 @@ use hcl::edit::Span;
 use serde_json::Value;
 
 use crate::findings::Severity;
-use crate::inventory::facts::Detection;
 use crate::input::InputError;
+use crate::inventory::facts::Detection;
 
 /// What `unknown` findings do to the exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
