@@ -30,8 +30,8 @@ use hcl::edit::Span;
 use serde_json::Value;
 
 use crate::findings::Severity;
+use crate::input::InputError;
 use crate::inventory::facts::Detection;
-use crate::load::InputError;
 
 /// What `unknown` findings do to the exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -76,6 +76,12 @@ pub struct Config {
 
 pub const DEFAULT_FILE: &str = ".mcpguard.hcl";
 
+/// Parses an `expires` date (`YYYY-MM-DD`): the one format of config `ignore`
+/// blocks and inline comments alike, so the suppression stage reads both with it.
+pub fn parse_date(s: &str) -> Option<time::Date> {
+    time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).ok()
+}
+
 impl Config {
     /// `--config FILE` if given (must exist), else `./.mcpguard.hcl` if present.
     pub fn discover(explicit: Option<&FsPath>) -> Result<Config, InputError> {
@@ -93,7 +99,7 @@ impl Config {
     }
 
     pub fn load(path: &FsPath) -> Result<Config, InputError> {
-        let text = crate::load::read_text(path)?;
+        let text = crate::input::read_text(path)?;
         Config::parse(&path.display().to_string(), &text)
     }
 
@@ -302,7 +308,7 @@ impl Parser<'_> {
                 "reason" => ig.reason = Some(self.string(&v, span, "reason")?),
                 "expires" => {
                     let s = self.string(&v, span.clone(), "expires")?;
-                    if crate::suppress::parse_date(&s).is_none() {
+                    if parse_date(&s).is_none() {
                         return Err(self.err(
                             span,
                             format!("`expires` must be a date YYYY-MM-DD, got `{s}`"),

@@ -6,6 +6,7 @@
 //! and parameters give the same findings in the same order.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -15,6 +16,15 @@ use crate::findings::{
 use crate::inventory::{Inventory, Resource};
 use crate::policy::{Effect, Params, Rule, Tri};
 
+/// The resources a rule is limited to. The engine only asks; whoever builds
+/// the rule decides (`preflight` for a policy assignment's scope), so the
+/// engine knows nothing of scopes.
+pub trait Coverage: std::fmt::Debug + Send + Sync {
+    /// Whether the rule applies to `r`; unknown while `r`'s id is not known
+    /// well enough to tell (a failure is then unknown too).
+    fn covers(&self, r: &Resource) -> Tri;
+}
+
 /// A rule ready to run: its parameters resolved and its effect decided.
 #[derive(Debug, Clone)]
 pub struct ActiveRule {
@@ -22,7 +32,7 @@ pub struct ActiveRule {
     pub params: Params,
     pub effect: Effect,
     /// preflight: a policy assignment's scope; `None` = every resource.
-    pub scope: Option<crate::preflight::Scope>,
+    pub scope: Option<Arc<dyn Coverage>>,
 }
 
 impl ActiveRule {

@@ -1,10 +1,13 @@
 //! Findings and the report they make up: what the engine produces, what the
-//! suppression stage edits, and all the report formats read. Nothing here
-//! knows about inputs or rules beyond their ids.
+//! suppression stage edits, and all the report formats read, together with the
+//! metadata of the rules behind them ([`RuleMeta`]: title, severity, help URI,
+//! description), which travels with the findings so that the reports never
+//! import the policy language. Nothing here knows about inputs or rules beyond
+//! that.
 
 use serde::{Deserialize, Serialize};
 
-use crate::inventory::InputKind;
+use crate::input::InputKind;
 
 /// Rule severity, ordered: `low < medium < high < critical`.
 #[derive(
@@ -49,6 +52,27 @@ impl Severity {
             _ => None,
         }
     }
+}
+
+/// A rule's metadata: mcpguard's fields beside `policyRule` (or those of a
+/// plain Azure definition), read by `policy` and printed by the reports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleMeta {
+    /// `MCP004`, or for a plain Azure definition its `name` (else the file stem).
+    pub id: String,
+    pub severity: Severity,
+    /// Names the risk, not the fix.
+    pub title: String,
+    /// Markdown with fixed sections: What it checks / Why it matters /
+    /// Example / Remediation / Known gaps / References.
+    pub description: String,
+    pub remediation: String,
+    /// Message template; `{{ field }}` placeholders (see `policy::message`).
+    pub message: Option<String>,
+    pub references: Vec<String>,
+    pub applies_to: Vec<InputKind>,
+    pub help_uri: Option<String>,
+    pub tags: Vec<String>,
 }
 
 /// What a finding says about its resource.

@@ -8,8 +8,7 @@ use std::process::ExitCode;
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use mcpguard::config::{Config, UnknownMode};
-use mcpguard::findings::{Report, Severity};
-use mcpguard::policy::RuleMeta;
+use mcpguard::findings::{Report, RuleMeta, Severity};
 use mcpguard::report::{self, Format, RenderOptions};
 use mcpguard::scan::{self, ScanOptions};
 
@@ -319,7 +318,7 @@ fn finish_scan(
         eprintln!("{:?}", miette::Report::new(d));
     }
     if let Some(b) = &common.baseline {
-        let text = mcpguard::load::read_text(b).map_err(miette::Report::new)?;
+        let text = mcpguard::input::read_text(b).map_err(miette::Report::new)?;
         let baseline = mcpguard::baseline::parse(&b.display().to_string(), &text)
             .map_err(miette::Report::new)?;
         mcpguard::baseline::apply(&baseline, &mut report);
@@ -473,7 +472,9 @@ fn sweep_options(s: &SweepArgs, rules: &scan::RuleSet) -> mcpguard::load::azure:
         graph: s.graph,
         concurrency: s.concurrency,
         timeout: std::time::Duration::from_secs(s.timeout),
-        progress: std::io::stderr().is_terminal(),
+        progress: std::io::stderr()
+            .is_terminal()
+            .then(mcpguard::sweep::progress_bar),
     }
 }
 

@@ -21,13 +21,16 @@
 //!   with a warning saying so.
 //!
 //! Also here: the governance facts MCP013 reads on policy definitions
-//! ([`governance_facts`]).
+//! ([`governance_facts`]). They are preflight's knowledge, so this stage
+//! computes them and the scan hands them to the inventory
+//! (`scan::compute_facts`): the inventory never imports preflight.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde_json::{json, Value};
 
-use crate::engine::ActiveRule;
+use crate::engine::{ActiveRule, Coverage};
 use crate::findings::{Severity, Warning};
 use crate::inventory::{self, id_key, types, Inventory, Path, Resource};
 use crate::policy::partial::{self, Pat};
@@ -86,10 +89,10 @@ fn under(id: &str, scope: &str) -> bool {
             .is_some_and(|rest| rest.starts_with('/'))
 }
 
-impl Scope {
+impl Coverage for Scope {
     /// Whether ARM would evaluate the assignment on `r`: unknown while the
     /// resource's id is not known well enough to tell.
-    pub fn covers(&self, r: &Resource) -> Tri {
+    fn covers(&self, r: &Resource) -> Tri {
         let id = r.doc.get("id").cloned().unwrap_or_default();
         let excluded = self
             .not_scopes
@@ -98,7 +101,8 @@ impl Scope {
             .fold(Tri::False, Tri::or);
         let included = match &self.scope {
             None => Tri::True,
-            Some(s) if level(s) == Level::ManagementGroup => Tri::True,
+            // The management-group hierarchy is not visible offline.
+            Some(s) if matches!(level(s), Level::ManagementGroup | Level::Unknown) => Tri::True,
             Some(s) => under_tri(&id, s),
         };
         match (included, excluded) {
@@ -321,10 +325,10 @@ fn preflight_rule(
             rule,
             params,
             effect,
-            scope: Some(Scope {
+            scope: Some(Arc::new(Scope {
                 scope: scope_id.map(|s| id_key(&s)),
                 not_scopes,
-            }),
+            })),
         },
         note,
     ))
@@ -405,7 +409,6 @@ pub fn governance_facts(inv: &mut Inventory) {
 mod tests {
     use super::*;
     use crate::inventory::InputKind;
-    use crate::val;
 
     const SUB: &str = "/subscriptions/11111111-2222-3333-4444-555555555555";
 

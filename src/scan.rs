@@ -9,10 +9,13 @@ use serde_json::Value;
 use crate::config::{Config, UnknownMode};
 use crate::engine::{self, ActiveRule};
 use crate::findings::{InputInfo, Report, ReportError, SkippedRule, Status, Warning};
-use crate::inventory::{InputKind, Inventory, Resource};
-use crate::load::{self, Detected, InputError};
+use crate::input::{self, InlineIgnore, InputError, InputKind};
+use crate::inventory::facts::Detection;
+use crate::inventory::{Inventory, Resource};
+use crate::load::{self, Detected};
 use crate::policy::{self, Rule};
-use crate::suppress::{self, InlineIgnore};
+use crate::preflight;
+use crate::suppress;
 
 /// Everything a scan needs besides the inputs.
 #[derive(Debug, Clone, Default)]
@@ -170,7 +173,7 @@ pub fn load_inputs(paths: &[PathBuf], opts: &ScanOptions) -> Loaded {
                 ));
                 continue;
             }
-            match load::decode("-", buf) {
+            match input::decode("-", buf) {
                 Ok(text) => load_json_text("-", &text, &mut out, &mut resources),
                 Err(e) => out.errors.push(e),
             }
@@ -196,7 +199,7 @@ pub fn load_inputs(paths: &[PathBuf], opts: &ScanOptions) -> Loaded {
                 resources.extend(rs);
                 out.inventory.notes.extend(notes);
             }
-            _ => match load::read_text(p) {
+            _ => match input::read_text(p) {
                 Ok(text) => load_json_text(&shown, &text, &mut out, &mut resources),
                 Err(e) => out.errors.push(e),
             },
@@ -205,8 +208,16 @@ pub fn load_inputs(paths: &[PathBuf], opts: &ScanOptions) -> Loaded {
     for r in resources {
         out.inventory.push(r);
     }
-    out.inventory.compute_facts(&opts.config.detect);
+    compute_facts(&mut out.inventory, &opts.config.detect);
     out
+}
+
+/// Every fact of a loaded inventory: the inventory's own, then the governance
+/// facts MCP013 reads, which preflight owns (it reads policy definitions and
+/// assignments as ARM will) and hands to the inventory.
+pub fn compute_facts(inv: &mut Inventory, detect: &Detection) {
+    inv.compute_facts(detect);
+    preflight::governance_facts(inv);
 }
 
 fn load_json_text(shown: &str, text: &str, out: &mut Loaded, resources: &mut Vec<Resource>) {
@@ -260,7 +271,7 @@ pub fn evaluate(rules: &RuleSet, loaded: Loaded, opts: &ScanOptions) -> (Report,
     let mut warnings = rules.warnings.clone();
     if !opts.no_preflight {
         // Policies the input deploys, evaluated as ARM would at apply time.
-        let (more, w) = crate::preflight::preflight_rules(&loaded.inventory);
+        let (more, w) = preflight::preflight_rules(&loaded.inventory);
         active.extend(more);
         warnings.extend(w);
     }

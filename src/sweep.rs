@@ -1,12 +1,19 @@
 //! `mcpguard sweep`: read live ARM resources and hand them to the same
-//! pipeline as a snapshot file.
+//! pipeline as a snapshot file, with a progress bar the CLI may show while
+//! the sweep reads (the loader only reports its counters: loading prints
+//! nothing).
 
 use std::collections::BTreeSet;
 use std::path::Path as FsPath;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::findings::InputInfo;
-use crate::inventory::{types, InputKind};
-use crate::load::azure::{sweep, SweepOptions};
+use crate::input::InputKind;
+use crate::inventory::types;
+use crate::load::azure::{sweep, OnProgress, SweepOptions, SweepProgress};
 use crate::scan::{Loaded, RuleSet, ScanOptions};
 
 /// ARM types the enabled rules can match, plus the ones they dereference
@@ -68,6 +75,31 @@ pub fn types_needed(rules: &RuleSet) -> Vec<String> {
     out.into_iter().collect()
 }
 
+/// A spinner on stderr that follows the sweep's counters; drawn from the
+/// first report on and cleared at the last. The CLI installs it when stderr
+/// is a terminal.
+pub fn progress_bar() -> OnProgress {
+    let bar: OnceLock<ProgressBar> = OnceLock::new();
+    OnProgress::new(move |p: SweepProgress| {
+        let bar = bar.get_or_init(|| {
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} [{elapsed}]") {
+                bar.set_style(style);
+            }
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        });
+        if p.done {
+            bar.finish_and_clear();
+        } else {
+            bar.set_message(format!(
+                "subscriptions {}/{} · lists {} · resources {}",
+                p.subscriptions, p.subscriptions_total, p.lists, p.resources
+            ));
+        }
+    })
+}
+
 /// Sweeps, optionally saves the snapshot, and returns what was read as
 /// loaded input (errors included: a partial sweep is never clean).
 pub fn run(
@@ -90,7 +122,7 @@ pub fn run(
     for r in result.resources {
         loaded.inventory.push(r);
     }
-    loaded.inventory.compute_facts(&scan.config.detect);
+    crate::scan::compute_facts(&mut loaded.inventory, &scan.config.detect);
     loaded.carried_errors = result.errors;
     Ok(loaded)
 }

@@ -462,15 +462,12 @@ fn joins(inv: &mut Inventory) {
     }
 
     super::gateway::compute(inv);
-    crate::preflight::governance_facts(inv);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::inventory::InputKind;
-    #[allow(unused_imports)]
-    use crate::val;
 
     #[test]
     fn image_repository_names() {

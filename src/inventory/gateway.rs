@@ -541,8 +541,6 @@ pub fn errors(inv: &Inventory) -> Vec<(String, String)> {
 mod tests {
     use super::*;
     use crate::inventory::InputKind;
-    #[allow(unused_imports)]
-    use crate::val;
 
     const SVC: &str =
         "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ApiManagement/service/apim";

@@ -7,40 +7,20 @@
 //! which values are sensitive, and the computed facts (`mcpguard.*` fields)
 //! that need real code.
 
+#[macro_use]
+pub mod value;
 pub mod facts;
 pub mod gateway;
 pub mod nsg;
 pub mod path;
-pub mod value;
 
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
+pub use crate::input::InputKind;
 pub use path::{Path, PathSet, Seg};
 pub use value::{Part, Partial, Unknown, Value};
-
-/// Which of the three kinds of input a resource was read from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum InputKind {
-    /// `terraform show -json` output.
-    Plan,
-    /// `.tf` / `.tf.json` source.
-    Terraform,
-    /// ARM documents: a snapshot file or a live sweep.
-    Arm,
-}
-
-impl InputKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            InputKind::Plan => "plan",
-            InputKind::Terraform => "terraform",
-            InputKind::Arm => "arm",
-        }
-    }
-}
 
 /// Where a resource was read: a file and line for HCL, a JSON path in a plan, a
 /// request for a live sweep.

@@ -106,15 +106,15 @@ static TABLE: OnceLock<AliasTable> = OnceLock::new();
 static EXTRA: OnceLock<AliasTable> = OnceLock::new();
 
 /// Adds a user's alias export (`--aliases FILE`); call before loading rules.
-pub fn load_alias_file(path: &std::path::Path) -> Result<usize, crate::load::InputError> {
-    let text = crate::load::read_text(path)?;
+pub fn load_alias_file(path: &std::path::Path) -> Result<usize, crate::input::InputError> {
+    let text = crate::input::read_text(path)?;
     let shown = path.display().to_string();
     let v: Value = serde_json::from_str(&text)
-        .map_err(|e| crate::load::InputError::json(&shown, &text, &e, "alias file"))?;
+        .map_err(|e| crate::input::InputError::json(&shown, &text, &e, "alias file"))?;
     let mut t = AliasTable::default();
     let n = t
         .add_json(&v)
-        .map_err(|e| crate::load::InputError::new(&shown, format!("not an alias export: {e}")))?;
+        .map_err(|e| crate::input::InputError::new(&shown, format!("not an alias export: {e}")))?;
     let _ = EXTRA.set(t);
     Ok(n)
 }

@@ -12,6 +12,10 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+// The metadata travels with the findings, so the reports that print it need
+// not import the policy language.
+pub use crate::findings::RuleMeta;
+
 use crate::findings::{Evidence, Severity, SkippedRule};
 use crate::inventory::{InputKind, Inventory, Resource};
 
@@ -63,26 +67,6 @@ pub enum Effect {
     Disabled,
     /// Any other effect (`auditIfNotExists`, `modify`, …), lower-cased.
     Other(String),
-}
-
-/// mcpguard's metadata beside `policyRule`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RuleMeta {
-    /// `MCP004`, or for a plain Azure definition its `name` (else the file stem).
-    pub id: String,
-    pub severity: Severity,
-    /// Names the risk, not the fix.
-    pub title: String,
-    /// Markdown with fixed sections: What it checks / Why it matters /
-    /// Example / Remediation / Known gaps / References.
-    pub description: String,
-    pub remediation: String,
-    /// Message template; `{{ field }}` placeholders (see `policy::message`).
-    pub message: Option<String>,
-    pub references: Vec<String>,
-    pub applies_to: Vec<InputKind>,
-    pub help_uri: Option<String>,
-    pub tags: Vec<String>,
 }
 
 /// One parameter's definition (`parameters.<name>` in the rule file).
@@ -411,7 +395,7 @@ fn strings(v: Option<&Value>) -> Vec<String> {
 pub fn load_rule_text(file: &str, text: &str, builtin: bool) -> Result<Rule, RuleError> {
     let v: Value = serde_json::from_str(text).map_err(|e| {
         let mut r = RuleError::new(file, text, format!("not valid JSON: {e}"), None);
-        let off = crate::load::offset_of(text, e.line(), e.column());
+        let off = crate::input::offset_of(text, e.line(), e.column());
         r.span = Some(SourceSpan::new(off.into(), 0));
         r
     })?;
@@ -652,7 +636,7 @@ pub fn load_rules_dir(dir: &std::path::Path) -> (Vec<Rule>, Vec<RuleError>, Vec<
     let (mut rules, mut errors, mut skipped) = (Vec::new(), Vec::new(), Vec::new());
     for p in files {
         let shown = p.display().to_string();
-        let text = match crate::load::read_text(&p) {
+        let text = match crate::input::read_text(&p) {
             Ok(t) => t,
             Err(e) => {
                 errors.push(RuleError {

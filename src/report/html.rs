@@ -22,8 +22,7 @@ use super::{
     by_severity, escape_xml, help_uri, location_text, plural, rule_meta, status_str, value_text,
     SEVERITIES_DESC,
 };
-use crate::findings::{Finding, Report, Severity, Status};
-use crate::policy::RuleMeta;
+use crate::findings::{Finding, Report, RuleMeta, Severity, Status};
 
 const STYLE: &str = r#"
 :root { --crit:#7b1fa2; --high:#c62828; --med:#ef6c00; --low:#1565c0; --info:#546e7a;

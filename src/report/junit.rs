@@ -19,8 +19,7 @@
 use std::collections::BTreeMap;
 
 use super::{escape_xml, help_uri, location_text, rule_meta, value_text};
-use crate::findings::{Finding, Location, Pass, Report, ResourceRef, Status};
-use crate::policy::RuleMeta;
+use crate::findings::{Finding, Location, Pass, Report, ResourceRef, RuleMeta, Status};
 
 /// One testcase before it is written.
 enum Case<'a> {

@@ -12,8 +12,7 @@
 use std::fmt::Write as _;
 
 use super::{by_severity, help_uri, location_text, rule_meta, summary_line, SEVERITIES_DESC};
-use crate::findings::{Finding, Report, Status};
-use crate::policy::RuleMeta;
+use crate::findings::{Finding, Report, RuleMeta, Status};
 
 /// Rows per findings table before it is cut short.
 pub const MAX_ROWS: usize = 50;

@@ -1,6 +1,7 @@
 //! Reports: one module per output format. Every format reads only the
-//! [`Report`] (and rule metadata, for remediation text and doc links): reports
-//! never look at inputs, the inventory or the engine.
+//! [`Report`] and the rules' metadata ([`RuleMeta`], for remediation text and
+//! doc links), both from `findings`: reports never look at inputs, the
+//! inventory, the policy language or the engine (`tests/architecture.rs`).
 
 pub mod github;
 pub mod html;
@@ -11,8 +12,7 @@ pub mod rules;
 pub mod sarif;
 pub mod table;
 
-use crate::findings::{Finding, Location, Report, Severity, Status};
-use crate::policy::RuleMeta;
+use crate::findings::{Finding, Location, Report, RuleMeta, Severity, Status};
 
 /// An output format, as `--format` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
@@ -53,10 +53,10 @@ impl Format {
 /// unwritable `--output` is an exit-2 error up front, not after the work.
 /// An existing file is left untouched; a file this check creates is removed.
 #[allow(clippy::result_large_err)] // InputError is the crate's input diagnostic
-pub fn preflight_output(path: &std::path::Path) -> Result<(), crate::load::InputError> {
+pub fn preflight_output(path: &std::path::Path) -> Result<(), crate::input::InputError> {
     let shown = path.display().to_string();
     if path.is_dir() {
-        return Err(crate::load::InputError::new(
+        return Err(crate::input::InputError::new(
             &shown,
             "cannot write the report: this is a directory",
         ));
@@ -67,7 +67,7 @@ pub fn preflight_output(path: &std::path::Path) -> Result<(), crate::load::Input
         .create(true)
         .open(path)
         .map_err(|e| {
-            crate::load::InputError::new(
+            crate::input::InputError::new(
                 &shown,
                 format!("cannot write the report: {}", e.to_string().to_lowercase()),
             )

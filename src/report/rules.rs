@@ -6,8 +6,8 @@ use comfy_table::presets::UTF8_FULL;
 use comfy_table::{ContentArrangement, Table};
 
 use super::{help_uri, is_builtin_id, RenderOptions};
-use crate::inventory::InputKind;
-use crate::policy::RuleMeta;
+use crate::findings::RuleMeta;
+use crate::input::InputKind;
 
 /// `rules list`: id, severity, title and the inputs each rule applies to,
 /// most severe first, then by id.

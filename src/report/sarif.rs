@@ -21,8 +21,7 @@
 use serde_json::{json, Map, Value};
 
 use super::{help_uri, rule_meta, status_str, value_text};
-use crate::findings::{Finding, Report, Severity, Status};
-use crate::policy::RuleMeta;
+use crate::findings::{Finding, Report, RuleMeta, Severity, Status};
 
 pub const SARIF_SCHEMA_URI: &str =
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";

@@ -36,7 +36,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use azure_core::credentials::TokenCredential;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use reqwest::Url;
 use serde_json::{json, Value};
 use tokio::sync::Semaphore;
@@ -66,8 +65,41 @@ pub struct SweepOptions {
     pub concurrency: usize,
     /// Per-request timeout.
     pub timeout: Duration,
-    /// Draw a progress bar on stderr (drawn only when stderr is a terminal).
-    pub progress: bool,
+    /// Told how far the sweep has got (the CLI draws a progress bar with it);
+    /// the sweep itself prints nothing.
+    pub progress: Option<OnProgress>,
+}
+
+/// How far a sweep has got, for a caller that shows it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SweepProgress {
+    /// Subscriptions checked so far, of `subscriptions_total`.
+    pub subscriptions: usize,
+    pub subscriptions_total: usize,
+    /// Lists read to their last page.
+    pub lists: usize,
+    /// Resources read so far.
+    pub resources: usize,
+    /// The last call: everything that will be read has been.
+    pub done: bool,
+}
+
+/// Called at the start of a sweep, on every change of its [`SweepProgress`]
+/// (from the sweep's worker threads, so it must be cheap and thread-safe), and
+/// once more with `done` when the reading is over.
+#[derive(Clone)]
+pub struct OnProgress(pub Arc<dyn Fn(SweepProgress) + Send + Sync>);
+
+impl OnProgress {
+    pub fn new(f: impl Fn(SweepProgress) + Send + Sync + 'static) -> Self {
+        OnProgress(Arc::new(f))
+    }
+}
+
+impl std::fmt::Debug for OnProgress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OnProgress(..)")
+    }
 }
 
 impl Default for SweepOptions {
@@ -81,7 +113,7 @@ impl Default for SweepOptions {
             graph: false,
             concurrency: 8,
             timeout: Duration::from_secs(30),
-            progress: false,
+            progress: None,
         }
     }
 }
@@ -306,39 +338,43 @@ fn valid_name(s: &str) -> bool {
         && s.chars().all(|c| c.is_alphanumeric() || "-_.()".contains(c))
 }
 
+/// The sweep's counters, shared by its tasks, told to the caller's [`OnProgress`].
 struct Progress {
-    bar: ProgressBar,
+    tell: Option<OnProgress>,
     subs: (AtomicUsize, usize),
     lists: AtomicUsize,
     resources: AtomicUsize,
 }
 
 impl Progress {
-    fn new(show: bool, subs: usize) -> Self {
-        let bar = if show {
-            ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
-        } else {
-            ProgressBar::hidden()
-        };
-        if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} [{elapsed}]") {
-            bar.set_style(style);
-        }
-        bar.enable_steady_tick(Duration::from_millis(120));
-        Progress {
-            bar,
+    fn new(tell: Option<OnProgress>, subs: usize) -> Self {
+        let p = Progress {
+            tell,
             subs: (AtomicUsize::new(0), subs),
             lists: AtomicUsize::new(0),
             resources: AtomicUsize::new(0),
+        };
+        p.update();
+        p
+    }
+    fn now(&self, done: bool) -> SweepProgress {
+        SweepProgress {
+            subscriptions: self.subs.0.load(Ordering::Relaxed),
+            subscriptions_total: self.subs.1,
+            lists: self.lists.load(Ordering::Relaxed),
+            resources: self.resources.load(Ordering::Relaxed),
+            done,
         }
     }
     fn update(&self) {
-        self.bar.set_message(format!(
-            "subscriptions {}/{} · lists {} · resources {}",
-            self.subs.0.load(Ordering::Relaxed),
-            self.subs.1,
-            self.lists.load(Ordering::Relaxed),
-            self.resources.load(Ordering::Relaxed)
-        ));
+        if let Some(t) = &self.tell {
+            (t.0)(self.now(false));
+        }
+    }
+    fn finish(&self) {
+        if let Some(t) = &self.tell {
+            (t.0)(self.now(true));
+        }
     }
 }
 
@@ -377,7 +413,10 @@ async fn run_async(opts: &SweepOptions, sources: auth::Sources) -> SweepResult {
     if let Err(m) = http.tokens.bearer().await {
         return failed(opts, format!("authentication failed: {m}"));
     }
-    let progress = Arc::new(Progress::new(opts.progress, opts.subscriptions.len()));
+    let progress = Arc::new(Progress::new(
+        opts.progress.clone(),
+        opts.subscriptions.len(),
+    ));
     let plan = plan(&opts.types, &mut errors);
     let mut meta = meta_for(opts);
     for t in plan.top.iter().chain(plan.nested.iter().map(|(c, _)| c)) {
@@ -557,7 +596,7 @@ async fn run_async(opts: &SweepOptions, sources: auth::Sources) -> SweepResult {
         }
         collect_lists(&mut lists, &mut docs, &mut errors).await;
     }
-    progress.bar.finish_and_clear();
+    progress.finish();
 
     // 4. Same order, same normalisation as a later scan of the snapshot.
     docs.sort_by_cached_key(|d| {
@@ -845,6 +884,49 @@ async fn graph_query(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn progress_is_told_to_the_caller_and_ends_with_done() {
+        let seen: Arc<std::sync::Mutex<Vec<SweepProgress>>> = Arc::default();
+        let log = seen.clone();
+        let tell = OnProgress::new(move |p| log.lock().unwrap().push(p));
+        let p = Progress::new(Some(tell), 2);
+        p.subs.0.fetch_add(1, Ordering::Relaxed);
+        p.update();
+        p.resources.fetch_add(5, Ordering::Relaxed);
+        p.lists.fetch_add(1, Ordering::Relaxed);
+        p.update();
+        p.finish();
+        let seen = seen.lock().unwrap();
+        let at = |subscriptions, lists, resources, done| SweepProgress {
+            subscriptions,
+            subscriptions_total: 2,
+            lists,
+            resources,
+            done,
+        };
+        assert_eq!(
+            *seen,
+            [
+                at(0, 0, 0, false),
+                at(1, 0, 0, false),
+                at(1, 1, 5, false),
+                at(1, 1, 5, true)
+            ]
+        );
+        // Nobody listening: the counters still count, and nothing is told.
+        let quiet = Progress::new(None, 1);
+        quiet.update();
+        quiet.finish();
+        assert_eq!(
+            quiet.now(true),
+            SweepProgress {
+                subscriptions_total: 1,
+                done: true,
+                ..Default::default()
+            }
+        );
+    }
 
     #[test]
     fn plan_reads_nested_types_through_parents() {

@@ -352,7 +352,6 @@ mod tests {
     use super::*;
     use crate::inventory::Origin;
     use crate::load::terraform::Mode;
-    use crate::val;
 
     /// A resource with `values`, and the top-level attributes `unknown` marks
     /// `true` unknown until apply (set by the configuration).

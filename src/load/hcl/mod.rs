@@ -22,9 +22,9 @@ mod value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use crate::input::InlineIgnore;
 use crate::load::terraform::TfModel;
 use crate::load::InputError;
-use crate::suppress::InlineIgnore;
 
 use eval::{Eval, NoScope};
 use module::{Instance, Loader, ModuleDef};

@@ -17,10 +17,10 @@ use super::ignore;
 use super::source::SourceFile;
 use super::types;
 use super::value::Val;
+use crate::input::InlineIgnore;
 use crate::inventory::Origin;
 use crate::load::terraform::{Mode, TfResource};
 use crate::load::InputError;
-use crate::suppress::InlineIgnore;
 
 /// A declaration with the file it is in.
 struct Decl<T> {
