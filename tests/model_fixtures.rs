@@ -527,3 +527,174 @@ fn every_model_case_has_a_plan_and_a_source() {
         }
     }
 }
+
+/// Shapes every real `terraform show -json` plan has (checked on the corpus
+/// below): an unknown value is absent from `after`; `after_unknown` and
+/// `after_sensitive` leave known leaves out of objects and mirror every known
+/// list and map; a resource in a module names its `module_address`; a read
+/// deferred to apply says why.
+fn shape_violations(plan: &serde_json::Value) -> Vec<String> {
+    use serde_json::Value;
+    fn unknown_absent(u: &Value, a: Option<&Value>, at: &str, out: &mut Vec<String>) {
+        match u {
+            Value::Bool(true) if a.is_some_and(|a| !a.is_null()) => {
+                out.push(format!("{at}: unknown, yet `after` has a value"))
+            }
+            Value::Object(m) => {
+                for (k, x) in m {
+                    if x == &Value::Bool(false) {
+                        out.push(format!("{at}.{k}: `false` in an after_unknown object"));
+                    }
+                    unknown_absent(x, a.and_then(|a| a.get(k)), &format!("{at}.{k}"), out);
+                }
+            }
+            Value::Array(l) => {
+                for (i, x) in l.iter().enumerate() {
+                    unknown_absent(x, a.and_then(|a| a.get(i)), &format!("{at}[{i}]"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+    fn no_false(s: &Value, at: &str, out: &mut Vec<String>) {
+        match s {
+            Value::Object(m) => {
+                for (k, x) in m {
+                    if x == &Value::Bool(false) {
+                        out.push(format!("{at}.{k}: `false` in an after_sensitive object"));
+                    }
+                    no_false(x, &format!("{at}.{k}"), out);
+                }
+            }
+            Value::Array(l) => l.iter().for_each(|x| no_false(x, at, out)),
+            _ => {}
+        }
+    }
+    /// Every known list or map in `after` is a list (as long) or an object in `mirror`.
+    fn mirrors(a: &Value, m: Option<&Value>, at: &str, what: &str, out: &mut Vec<String>) {
+        let children: Vec<(String, &Value, Option<&Value>)> = match a {
+            Value::Object(o) => o
+                .iter()
+                .map(|(k, x)| (format!("{at}.{k}"), x, m.and_then(|m| m.get(k))))
+                .collect(),
+            Value::Array(l) => l
+                .iter()
+                .enumerate()
+                .map(|(i, x)| (format!("{at}[{i}]"), x, m.and_then(|m| m.get(i))))
+                .collect(),
+            _ => return,
+        };
+        for (at, x, mx) in children {
+            let ok = match (x, mx) {
+                (Value::Array(_) | Value::Object(_), Some(Value::Bool(true))) => continue,
+                (Value::Array(l), Some(Value::Array(ml))) => {
+                    what != "after_unknown" || l.len() == ml.len()
+                }
+                (Value::Object(_), Some(Value::Object(_))) => true,
+                (Value::Array(_) | Value::Object(_), _) => false,
+                _ => continue,
+            };
+            if !ok {
+                out.push(format!(
+                    "{at}: a known collection that {what} does not mirror"
+                ));
+                continue;
+            }
+            mirrors(x, mx, &at, what, out);
+        }
+    }
+    let mut out = Vec::new();
+    let empty = Value::Object(Default::default());
+    for rc in plan["resource_changes"].as_array().into_iter().flatten() {
+        let addr = rc["address"].as_str().unwrap_or("?");
+        let ch = &rc["change"];
+        let actions: Vec<&str> = ch["actions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        if actions == ["create"] || actions == ["read"] {
+            let after = ch.get("after").unwrap_or(&empty);
+            let unknown = ch.get("after_unknown").unwrap_or(&empty);
+            unknown_absent(unknown, Some(after), addr, &mut out);
+            mirrors(after, Some(unknown), addr, "after_unknown", &mut out);
+            if let Some(s) = ch.get("after_sensitive") {
+                no_false(s, addr, &mut out);
+                mirrors(after, Some(s), addr, "after_sensitive", &mut out);
+            }
+        }
+        if actions == ["read"]
+            && plan["format_version"] == "1.2"
+            && rc.get("action_reason").is_none()
+        {
+            out.push(format!("{addr}: a deferred read without `action_reason`"));
+        }
+        let module = rc.get("module_address").and_then(Value::as_str);
+        match module {
+            Some(m) if !addr.starts_with(&format!("{m}.")) => {
+                out.push(format!("{addr}: module_address `{m}` is not its module"))
+            }
+            None if addr.starts_with("module.") => out.push(format!("{addr}: no module_address")),
+            _ => {}
+        }
+    }
+    out
+}
+
+fn plan_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            plan_files(&p, out);
+        } else if p.file_name().is_some_and(|n| n == "plan.json") {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn generated_plans_have_the_shapes_real_terraform_plans_have() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut problems = Vec::new();
+    let corpus = root.join("../shared/corpus/plans");
+    match std::fs::read_dir(&corpus) {
+        Err(_) => eprintln!("{} is absent; checking the fixtures only", corpus.display()),
+        Ok(rd) => {
+            let mut n = 0;
+            for p in rd.filter_map(|e| e.ok().map(|e| e.path())) {
+                if p.extension().is_some_and(|e| e == "json") {
+                    let v: serde_json::Value =
+                        serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+                    n += 1;
+                    problems.extend(
+                        shape_violations(&v)
+                            .into_iter()
+                            .map(|s| format!("corpus {}: {s}", p.display())),
+                    );
+                }
+            }
+            assert!(n >= 20, "only {n} corpus plans");
+        }
+    }
+    // Every plan fixtures/generate.py writes (fixtures/plans/ is written by hand).
+    let mut plans = Vec::new();
+    for d in ["rules", "seed", "preflight", "model"] {
+        plan_files(&root.join("fixtures").join(d), &mut plans);
+    }
+    assert!(plans.len() >= 39, "only {} generated plans", plans.len());
+    for p in plans {
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+        problems.extend(
+            shape_violations(&v)
+                .into_iter()
+                .map(|s| format!("{}: {s}", p.strip_prefix(root).unwrap_or(&p).display())),
+        );
+    }
+    assert_none(problems);
+}
