@@ -148,6 +148,11 @@ struct SourceArgs {
     /// A variable for Terraform source, NAME=VALUE (JSON-typed values as Terraform takes them).
     #[arg(long = "var", value_name = "NAME=VALUE")]
     vars: Vec<String>,
+    /// The subscription Terraform input deploys to, when neither the azurerm provider block
+    /// nor ARM_SUBSCRIPTION_ID names it. Without it, ids built from names (data sources,
+    /// resources not created yet) leave the subscription unknown.
+    #[arg(long = "subscription", value_name = "ID")]
+    subscription: Option<String>,
 }
 
 #[cfg(feature = "azure")]
@@ -266,6 +271,7 @@ fn scan_options(common: &Common, source: &SourceArgs) -> miette::Result<ScanOpti
         skip: common.skip.clone(),
         var_files: source.var_files.clone(),
         vars,
+        subscription: source.subscription.clone(),
         today: None,
         no_preflight: common.preflight == OnOff::Off,
     })

@@ -29,6 +29,9 @@ pub struct ScanOptions {
     /// `--var-file`, `--var` for Terraform source.
     pub var_files: Vec<PathBuf>,
     pub vars: Vec<(String, String)>,
+    /// `--subscription`: where Terraform input deploys when its provider block
+    /// and `ARM_SUBSCRIPTION_ID` do not say.
+    pub subscription: Option<String>,
     /// Today, for ignore expiry (injected so tests are stable).
     pub today: Option<time::Date>,
     /// `--preflight off`: do not evaluate the policies the input itself deploys.
@@ -174,7 +177,7 @@ pub fn load_inputs(paths: &[PathBuf], opts: &ScanOptions) -> Loaded {
                 continue;
             }
             match input::decode("-", buf) {
-                Ok(text) => load_json_text("-", &text, &mut out, &mut resources),
+                Ok(text) => load_json_text("-", &text, opts, &mut out, &mut resources),
                 Err(e) => out.errors.push(e),
             }
             continue;
@@ -195,12 +198,14 @@ pub fn load_inputs(paths: &[PathBuf], opts: &ScanOptions) -> Loaded {
                     .push(InputInfo::new(&shown, InputKind::Terraform));
                 out.errors.extend(o.errors);
                 out.ignores.extend(o.ignores);
-                let (rs, notes) = load::azurerm::translate(o.model, InputKind::Terraform);
+                let mut model = o.model;
+                model.subscription_id = model.subscription_id.or(opts.subscription.clone());
+                let (rs, notes) = load::azurerm::translate(model, InputKind::Terraform);
                 resources.extend(rs);
                 out.inventory.notes.extend(notes);
             }
             _ => match input::read_text(p) {
-                Ok(text) => load_json_text(&shown, &text, &mut out, &mut resources),
+                Ok(text) => load_json_text(&shown, &text, opts, &mut out, &mut resources),
                 Err(e) => out.errors.push(e),
             },
         }
@@ -220,10 +225,17 @@ pub fn compute_facts(inv: &mut Inventory, detect: &Detection) {
     preflight::governance_facts(inv);
 }
 
-fn load_json_text(shown: &str, text: &str, out: &mut Loaded, resources: &mut Vec<Resource>) {
+fn load_json_text(
+    shown: &str,
+    text: &str,
+    opts: &ScanOptions,
+    out: &mut Loaded,
+    resources: &mut Vec<Resource>,
+) {
     match load::detect(FsPath::new(shown), Some(text)) {
         Detected::Plan => match load::plan::load(shown, text) {
-            Ok(model) => {
+            Ok(mut model) => {
+                model.subscription_id = model.subscription_id.or(opts.subscription.clone());
                 out.inputs.push(InputInfo::new(shown, InputKind::Plan));
                 let (rs, notes) = load::azurerm::translate(model, InputKind::Plan);
                 resources.extend(rs);

@@ -336,6 +336,41 @@ fn approved_subnet_ids_decide_a_data_subnet_by_pattern_and_address_when_no_subsc
 }
 
 #[test]
+fn a_subscription_given_on_the_command_line_lets_an_exact_approved_id_decide_in_source() {
+    // `--subscription` says where the configuration deploys: the data subnet's id is known.
+    let dir = case_dir("data_subnet_approved");
+    let verdict = |subscription: &str| {
+        let opts = ScanOptions {
+            config: Config::load(&dir.join("exact.mcpguard.hcl")).expect("fixture config loads"),
+            subscription: Some(subscription.to_string()),
+            today: Some(time::macros::date!(2026 - 11 - 23)),
+            ..ScanOptions::default()
+        };
+        let rules = scan::load_rules(&opts).expect("built-in rules load");
+        let loaded = scan::load_inputs(std::slice::from_ref(&dir), &opts);
+        let (report, _) = scan::evaluate(&rules, loaded, &opts);
+        verdicts(&report)
+            .get(&(
+                "MCP002".to_string(),
+                "azurerm_container_group.mcp_github".to_string(),
+            ))
+            .copied()
+    };
+    if std::env::var_os("ARM_SUBSCRIPTION_ID").is_some() {
+        eprintln!("ARM_SUBSCRIPTION_ID is set and wins over --subscription; skipping");
+        return;
+    }
+    assert_eq!(
+        verdict("99999999-8888-7777-6666-555555555555"),
+        Some("pass")
+    );
+    assert_eq!(
+        verdict("11111111-2222-3333-4444-555555555555"),
+        Some("fail")
+    );
+}
+
+#[test]
 fn approved_subnet_ids_decide_a_data_subnet_read_at_plan_time_in_every_form() {
     // The read returned the subnet's real id, subscription included.
     let got = data_subnet_verdicts(Input::Plan);

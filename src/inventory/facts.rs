@@ -122,6 +122,8 @@ fn container_group_facts(r: &mut Resource, det: &Detection) {
     let mut image_unknown: Option<Path> = None;
     let mut env_hit = false;
     let mut plain_env = BTreeSet::new();
+    // An environment not known before apply may hold more plain variables.
+    let mut env_unknown: Option<Path> = None;
     let mut new_sensitive = Vec::new();
     for (at, _) in containers(&r.doc) {
         let image_path = at.key("properties").key("image");
@@ -159,6 +161,7 @@ fn container_group_facts(r: &mut Resource, det: &Detection) {
             }
             Some(v) if v.is_unknown() => {
                 image_unknown.get_or_insert_with(|| env_path.clone());
+                env_unknown.get_or_insert_with(|| env_path.clone());
             }
             _ => {}
         }
@@ -184,7 +187,11 @@ fn container_group_facts(r: &mut Resource, det: &Detection) {
             r.unknown_fact(&fact_path("mcpServer"), &src);
         }
     }
-    r.set_fact("plainEnvironmentVariables", json!(plain_env));
+    let mut plain: Vec<Value> = plain_env.into_iter().map(Value::from).collect();
+    if let Some(src) = &env_unknown {
+        plain.push(super::Unknown::because(src.to_string()));
+    }
+    r.set_fact("plainEnvironmentVariables", Value::Array(plain));
     for p in new_sensitive {
         r.sensitive.insert(p);
     }
