@@ -6,7 +6,7 @@
 //! | every resource | `address` | its Terraform address (the ARM id for ARM input), for messages |
 //! | container group | `mcpTagged` | tag `MCPServer` is `true` (key and value case-insensitive) |
 //! | container group | `imageRepositories[*]` | each container image's repository name: last path segment, tag and digest stripped |
-//! | container group | `mcpLooksLike` | an image repository has a detection word as a word (`mcp`, `mcp-github`, `github_mcp`), or a container sets a detection environment variable (`MCP_SERVER_NAME`) |
+//! | container group | `mcpLooksLike` | an image repository or a container name has a detection word as a word (`mcp`, `mcp-github`, `github_mcp`), or a container sets a detection environment variable (`MCP_SERVER_NAME`) |
 //! | container group | `mcpServer` | `mcpTagged` or `mcpLooksLike`: the group is an MCP server |
 //! | container group | `userAssignedIdentityIds[*]` | the keys of `identity.userAssignedIdentities` |
 //! | container group | `identitySharedWith[*]` | addresses of the *other* MCP container groups that use one of its user-assigned identities |
@@ -166,9 +166,14 @@ fn container_group_facts(r: &mut Resource, det: &Detection) {
             _ => {}
         }
     }
+    // A person reads the image repository and the container's own name.
+    let names: Vec<String> = containers(&r.doc)
+        .filter_map(|(_, c)| c.get("name").and_then(Value::as_str).map(str::to_string))
+        .collect();
     let word_hit = repos
         .iter()
-        .any(|repo| det.image_words.iter().any(|w| has_word(repo, w)));
+        .chain(&names)
+        .any(|name| det.image_words.iter().any(|w| has_word(name, w)));
     let looks = word_hit || env_hit;
 
     r.set_fact("mcpTagged", tagged);
@@ -600,6 +605,26 @@ mod tests {
             Value::Partial(p) => *p,
             other => panic!("not partial: {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_container_named_as_an_mcp_server_is_one_whatever_its_image() {
+        let mut g = group("n", "acr.io/tools:1", None, false);
+        g.doc["properties"]["containers"][0]["name"] = Value::from("mcp-server");
+        let mut plain = group("p", "nginx", None, false);
+        plain.doc["properties"]["containers"][0]["name"] = Value::from("web");
+        let mut inv = Inventory::new();
+        inv.push(g);
+        inv.push(plain);
+        compute(&mut inv, &Detection::default());
+        assert_eq!(
+            inv.by_address("n").unwrap().fact("mcpServer"),
+            Some(&Value::Bool(true))
+        );
+        assert_eq!(
+            inv.by_address("p").unwrap().fact("mcpServer"),
+            Some(&Value::Bool(false))
+        );
     }
 
     #[test]

@@ -553,6 +553,62 @@ impl std::ops::IndexMut<usize> for Value {
     }
 }
 
+/// Reads JSON straight into a [`Value`] (every value known), without a
+/// `serde_json::Value` in between: the plan reader's hot path.
+impl<'de> serde::Deserialize<'de> for Value {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Value;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
+                Ok(Value::Bool(b))
+            }
+            fn visit_i64<E>(self, n: i64) -> Result<Value, E> {
+                Ok(Value::Number(n.into()))
+            }
+            fn visit_u64<E>(self, n: u64) -> Result<Value, E> {
+                Ok(Value::Number(n.into()))
+            }
+            fn visit_f64<E>(self, n: f64) -> Result<Value, E> {
+                Ok(serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Value, E> {
+                Ok(Value::String(s.to_string()))
+            }
+            fn visit_string<E>(self, s: String) -> Result<Value, E> {
+                Ok(Value::String(s))
+            }
+            fn visit_unit<E>(self) -> Result<Value, E> {
+                Ok(Value::Null)
+            }
+            fn visit_none<E>(self) -> Result<Value, E> {
+                Ok(Value::Null)
+            }
+            fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+                serde::Deserialize::deserialize(d)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<Value, A::Error> {
+                let mut v = Vec::with_capacity(a.size_hint().unwrap_or(0));
+                while let Some(x) = a.next_element()? {
+                    v.push(x);
+                }
+                Ok(Value::Array(v))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<Value, A::Error> {
+                let mut m = Map::new();
+                while let Some((k, v)) = a.next_entry::<String, Value>()? {
+                    m.insert(k, v);
+                }
+                Ok(Value::Object(m))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 /// `{"a": 1}`-style literals in tests and tables: JSON in, [`Value`] out.
 #[macro_export]
 macro_rules! val {
@@ -585,6 +641,13 @@ mod tests {
             Partial::build(vec![Part::Lit("x".into())], None),
             Value::String("x".into())
         );
+    }
+
+    #[test]
+    fn deserialises_straight_from_json_text() {
+        let text = r#"{"a": [1, -2, 2.5, "x", null, true], "b": {}}"#;
+        let v: Value = serde_json::from_str(text).unwrap();
+        assert_eq!(v, Value::from(serde_json::from_str::<Json>(text).unwrap()));
     }
 
     #[test]

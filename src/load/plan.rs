@@ -353,10 +353,11 @@ impl<'p> Reader<'p> {
             _ => Value::Null,
         };
         let (mut values, sensitive) = if known {
-            let after = self.parse(s.values)?;
+            let mut values: inventory::Value = self.parse_as(s.values)?;
             let unknown = self.parse(s.unknown)?;
             let conf = (!exprs.is_null()).then_some(&exprs);
-            (merge(after, &unknown, conf), self.parse(s.sensitive)?)
+            mark_unknown(&mut values, &unknown, conf);
+            (values, self.parse(s.sensitive)?)
         } else {
             let light: Light = match s.values {
                 Some(v) => serde_json::from_str(v.get()).unwrap_or_default(),
@@ -414,8 +415,15 @@ impl<'p> Reader<'p> {
     }
 
     fn parse(&self, raw: Option<&RawValue>) -> Result<Value, InputError> {
+        self.parse_as(raw)
+    }
+
+    fn parse_as<T: serde::de::DeserializeOwned + Default>(
+        &self,
+        raw: Option<&RawValue>,
+    ) -> Result<T, InputError> {
         match raw {
-            None => Ok(Value::Null),
+            None => Ok(T::default()),
             Some(r) => serde_json::from_str(r.get())
                 .map_err(|e| InputError::json(self.path, self.text, &e, "plan")),
         }
@@ -625,48 +633,46 @@ fn most_specific(refs: Vec<&str>) -> Vec<&str> {
         .collect()
 }
 
-/// `after` and `after_unknown` in one tree. `true` in `after_unknown` is a
-/// value not known until apply; it is present after apply when the
-/// configuration (`conf`, the block's `expressions`) sets it.
-fn merge(after: Value, unknown: &Value, conf: Option<&Value>) -> inventory::Value {
-    match (after, unknown) {
-        (_, Value::Bool(true)) => inventory::Value::Unknown(Box::new(Unknown {
-            present: conf.is_some(),
-            ..Unknown::default()
-        })),
-        (Value::Object(mut vm), Value::Object(um)) => {
-            let mut out = inventory::value::Map::new();
-            let keys: Vec<String> = vm.keys().chain(um.keys()).cloned().collect();
-            for k in keys {
-                if out.contains_key(&k) {
-                    continue;
-                }
-                let v = vm.remove(&k).unwrap_or(Value::Null);
-                let u = um.get(&k).unwrap_or(&Value::Bool(false));
-                out.insert(k.clone(), merge(v, u, conf_child(conf, |c| c.get(&k))));
+/// Puts `after_unknown` into the values read from `after`: `true` there is a
+/// value not known until apply, present after apply when the configuration
+/// (`conf`, the block's `expressions`) sets it.
+fn mark_unknown(v: &mut inventory::Value, unknown: &Value, conf: Option<&Value>) {
+    match unknown {
+        Value::Bool(true) => {
+            *v = inventory::Value::Unknown(Box::new(Unknown {
+                present: conf.is_some(),
+                ..Unknown::default()
+            }))
+        }
+        Value::Object(um) if um.values().any(any_unknown) => {
+            if !v.is_object() {
+                *v = inventory::Value::Object(Default::default());
             }
-            inventory::Value::Object(out)
+            for (k, u) in um.iter().filter(|(_, u)| any_unknown(u)) {
+                let slot = &mut v[k.as_str()];
+                mark_unknown(slot, u, conf_child(conf, |c| c.get(k)));
+            }
         }
-        (Value::Null, Value::Object(um)) if !um.is_empty() => {
-            merge(Value::Object(Default::default()), unknown, conf)
+        Value::Array(ua) if ua.iter().any(any_unknown) => {
+            if !v.is_array() {
+                *v = inventory::Value::Array(Vec::new());
+            }
+            for (i, u) in ua.iter().enumerate().filter(|(_, u)| any_unknown(u)) {
+                let slot = &mut v[i];
+                mark_unknown(slot, u, conf_child(conf, |c| c.get(i)));
+            }
         }
-        (Value::Array(va), Value::Array(ua)) => {
-            let n = va.len().max(ua.len());
-            let mut va = va.into_iter();
-            inventory::Value::Array(
-                (0..n)
-                    .map(|i| {
-                        let v = va.next().unwrap_or(Value::Null);
-                        let u = ua.get(i).unwrap_or(&Value::Bool(false));
-                        merge(v, u, conf_child(conf, |c| c.get(i)))
-                    })
-                    .collect(),
-            )
-        }
-        (Value::Null, Value::Array(ua)) if !ua.is_empty() => {
-            merge(Value::Array(Vec::new()), unknown, conf)
-        }
-        (v, _) => inventory::Value::from(v),
+        _ => {}
+    }
+}
+
+/// Whether an `after_unknown` tree marks anything unknown.
+fn any_unknown(u: &Value) -> bool {
+    match u {
+        Value::Bool(b) => *b,
+        Value::Object(m) => m.values().any(any_unknown),
+        Value::Array(a) => a.iter().any(any_unknown),
+        _ => false,
     }
 }
 
@@ -728,7 +734,8 @@ mod tests {
         let unknown = serde_json::json!({"id": true, "identity": [{"identity_ids": true}], "ip_address": true});
         let conf = serde_json::json!({"name": {"constant_value": "cg"},
             "identity": [{"type": {"constant_value": "UserAssigned"}, "identity_ids": {"references": ["x.id", "x"]}}]});
-        let v = merge(after, &unknown, Some(&conf));
+        let mut v: inventory::Value = serde_json::from_value(after).unwrap();
+        mark_unknown(&mut v, &unknown, Some(&conf));
         assert_eq!(v["name"], inventory::Value::from("cg"));
         let ids = v["identity"][0]["identity_ids"].as_unknown().unwrap();
         assert!(ids.present, "set by the configuration");
