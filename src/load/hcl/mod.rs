@@ -12,6 +12,7 @@
 //! and references name the exact instance (`azurerm_subnet.x[0]`).
 
 mod eval;
+mod fs;
 mod funcs;
 mod ignore;
 mod module;
@@ -95,7 +96,8 @@ pub fn load(root: &Path, opts: &HclOptions) -> HclOutput {
             }
         }
     };
-    let mut loader = Loader::new(canon.clone(), dir.clone(), BTreeMap::new());
+    let fs = fs::Fs::new(canon.clone(), None);
+    let mut loader = Loader::new(canon.clone(), dir.clone(), BTreeMap::new(), fs);
     let def = match &single {
         Some(file) => {
             let files = loader.read_files(std::slice::from_ref(file), "");
@@ -131,6 +133,7 @@ pub fn load(root: &Path, opts: &HclOptions) -> HclOutput {
         subscription_id: loader.subscription_id.take(),
         notes: std::mem::take(&mut loader.notes),
     };
+    model.notes.extend(loader.fs.take_notes());
     model.resources.sort_by(|a, b| a.address.cmp(&b.address));
     model.notes.sort();
     model.notes.dedup();

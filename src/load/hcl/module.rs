@@ -13,6 +13,7 @@ use hcl::edit::Span;
 use serde_json::Value;
 
 use super::eval::{iter_items, Eval, EvalError, Root, Scope};
+use super::fs::Fs;
 use super::ignore;
 use super::source::SourceFile;
 use super::types;
@@ -240,6 +241,8 @@ pub struct Loader {
     ignored_files: BTreeSet<(String, String)>,
     /// Sensitive names of the module instance being evaluated.
     cur_sensitive: BTreeSet<String>,
+    /// The machine, for file functions.
+    pub fs: Rc<Fs>,
 }
 
 /// The dependency graph nodes of a module.
@@ -300,20 +303,19 @@ struct ModScope<'a> {
     prefix: &'a str,
     each: Option<(Val, Val)>,
     count: Option<Val>,
-    /// The scanned root: `file()` reads only inside it.
-    root: &'a Path,
+    /// The machine, for file functions.
+    fs: &'a Fs,
     /// `var.x` / `local.y` names whose values are sensitive.
     sensitive: &'a BTreeSet<String>,
 }
 
 impl Scope for ModScope<'_> {
-    fn file(&self, path: &str) -> Result<String, String> {
-        let p = self.root.join(path);
-        let canon = std::fs::canonicalize(&p).map_err(|_| format!("file `{path}` not found"))?;
-        if !canon.starts_with(self.root) {
-            return Err(format!("file `{path}` is outside the scanned root"));
-        }
-        crate::load::read_text(&canon).map_err(|e| e.message)
+    fn fs(&self) -> Option<&Fs> {
+        Some(self.fs)
+    }
+
+    fn is_sensitive(&self, e: &Expression) -> bool {
+        mentions(e, self.sensitive)
     }
 
     fn root(&self, name: &str, attrs: &[&str]) -> Result<Option<Root>, String> {
@@ -492,8 +494,14 @@ struct BodyOut {
 }
 
 impl Loader {
-    pub fn new(root_canon: PathBuf, root_shown: PathBuf, root_vars: BTreeMap<String, Val>) -> Self {
+    pub fn new(
+        root_canon: PathBuf,
+        root_shown: PathBuf,
+        root_vars: BTreeMap<String, Val>,
+        fs: Fs,
+    ) -> Self {
         Loader {
+            fs: Rc::new(fs),
             root_canon,
             root_shown,
             errors: Vec::new(),
@@ -515,6 +523,7 @@ impl Loader {
             return d.clone();
         }
         let rel_dir = rel_path(&self.root_canon, canon);
+        self.fs.allow(canon);
         let mut entries: Vec<PathBuf> = match std::fs::read_dir(dir) {
             Ok(rd) => rd
                 .filter_map(|e| e.ok().map(|e| e.path()))
@@ -583,7 +592,7 @@ impl Loader {
         self.collect_ignores(def, &inst.generic);
         let vars = self.variables(&inst);
         let order = self.order(def);
-        let root = self.root_canon.clone();
+        let fs = self.fs.clone();
         let mut sensitive: BTreeSet<String> = inst.sensitive_inputs.clone();
         for (name, d) in &def.vars {
             if let Some(a) = d.item.block.body.get_attribute("sensitive") {
@@ -606,7 +615,7 @@ impl Loader {
                 prefix: &inst.prefix,
                 each: None,
                 count: None,
-                root: &root,
+                fs: &fs,
                 sensitive: &sensitive,
             };
             match node {
@@ -668,7 +677,7 @@ impl Loader {
                 prefix: "",
                 each: None,
                 count: None,
-                root: &root,
+                fs: &fs,
                 sensitive: &sensitive,
             };
             for p in &def.providers {
@@ -700,7 +709,7 @@ impl Loader {
             prefix: "",
             each: None,
             count: None,
-            root: &self.root_canon.clone(),
+            fs: &self.fs.clone(),
             sensitive: &BTreeSet::new(),
         };
         if inst.is_root {
