@@ -672,3 +672,40 @@ fn empty_directory_is_an_error() {
         "{m:?}"
     );
 }
+
+/// Terraform's graph is per output and input variable: modules reading each
+/// other's different outputs, a resource feeding a module whose other output
+/// it reads, and locals chained through functions are not cycles.
+#[test]
+fn dependencies_are_per_output_and_variable() {
+    let o = scan("graph");
+    assert!(o.errors.is_empty(), "{:?}", messages(&o));
+    let r = by_address(&o);
+    let zone = r["azurerm_private_dns_zone.z"];
+    assert_eq!(zone.values["name"], "privatelink.mcp.example.com");
+    assert_eq!(
+        zone.values["tags"],
+        json!({"a": "a sees from-b", "b": "b sees from-a"})
+    );
+    // `resource.TYPE.NAME` is `TYPE.NAME`.
+    assert_eq!(zone.values["resource_group_name"], "rg-mcp");
+    assert_eq!(
+        zone.references["resource_group_name"],
+        vec!["azurerm_resource_group.rg"]
+    );
+    assert_eq!(r["azurerm_resource_group.rg"].values["name"], "rg-mcp");
+}
+
+#[test]
+fn a_real_cycle_through_a_module_is_named() {
+    let o = scan("graph-cycle");
+    let m = messages(&o);
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert!(
+        m[0].contains(
+            "dependency cycle: module.m.var.input → module.m.output.echo → module.m.var.input"
+        ),
+        "{m:?}"
+    );
+    assert!(o.errors[0].span.is_some());
+}

@@ -45,6 +45,14 @@ impl Fs {
         self.notes.borrow_mut().push(msg);
     }
 
+    pub fn notes_len(&self) -> usize {
+        self.notes.borrow().len()
+    }
+
+    pub fn truncate_notes(&self, n: usize) {
+        self.notes.borrow_mut().truncate(n);
+    }
+
     pub fn take_notes(&self) -> Vec<String> {
         std::mem::take(&mut self.notes.borrow_mut())
     }

@@ -14,6 +14,7 @@
 mod eval;
 mod fs;
 mod funcs;
+mod graph;
 mod ignore;
 mod module;
 mod source;
@@ -137,10 +138,12 @@ pub fn load(root: &Path, opts: &HclOptions) -> HclOutput {
     model.resources.sort_by(|a, b| a.address.cmp(&b.address));
     model.notes.sort();
     model.notes.dedup();
+    let mut errors = std::mem::take(&mut loader.def_errors);
+    errors.append(&mut loader.errors);
     HclOutput {
         model,
         ignores: loader.ignores,
-        errors: loader.errors,
+        errors,
     }
 }
 

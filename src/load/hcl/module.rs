@@ -6,14 +6,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use hcl::edit::expr::{Expression, TraversalOperator};
+use hcl::edit::expr::Expression;
 use hcl::edit::structure::{Attribute, Block, Body, Structure};
-use hcl::edit::visit::{self, Visit};
 use hcl::edit::Span;
 use serde_json::Value;
 
 use super::eval::{iter_items, Eval, EvalError, Root, Scope};
 use super::fs::Fs;
+use super::graph::{self, mentions, Node, OutDeps, Step};
 use super::ignore;
 use super::source::SourceFile;
 use super::types;
@@ -24,17 +24,17 @@ use crate::load::InputError;
 use crate::suppress::InlineIgnore;
 
 /// A declaration with the file it is in.
-struct Decl<T> {
-    file: usize,
-    item: T,
+pub(super) struct Decl<T> {
+    pub file: usize,
+    pub item: T,
 }
 
-struct VarDecl {
-    block: Block,
+pub(super) struct VarDecl {
+    pub block: Block,
 }
 
-struct ResDecl {
-    block: Block,
+pub(super) struct ResDecl {
+    pub block: Block,
     mode: Mode,
     tf_type: String,
     name: String,
@@ -46,12 +46,12 @@ pub struct ModuleDef {
     pub rel_dir: String,
     pub dir: PathBuf,
     pub files: Vec<SourceFile>,
-    vars: BTreeMap<String, Decl<VarDecl>>,
-    locals: BTreeMap<String, Decl<Attribute>>,
+    pub(super) vars: BTreeMap<String, Decl<VarDecl>>,
+    pub(super) locals: BTreeMap<String, Decl<Attribute>>,
     /// Keyed `type.name` or `data.type.name`.
-    resources: BTreeMap<String, Decl<ResDecl>>,
-    calls: BTreeMap<String, Decl<Block>>,
-    outputs: BTreeMap<String, Decl<Block>>,
+    pub(super) resources: BTreeMap<String, Decl<ResDecl>>,
+    pub(super) calls: BTreeMap<String, Decl<Block>>,
+    pub(super) outputs: BTreeMap<String, Decl<Block>>,
     providers: Vec<Decl<Block>>,
 }
 
@@ -225,6 +225,44 @@ pub struct Instance<'a> {
     pub def: &'a ModuleDef,
 }
 
+/// The values of one module instance as they are evaluated.
+#[derive(Default)]
+struct State {
+    locals: BTreeMap<String, Val>,
+    res: BTreeMap<String, Val>,
+    mods: BTreeMap<String, Val>,
+    outputs: BTreeMap<String, Val>,
+    /// `var.x` / `local.y` names whose values are sensitive.
+    sensitive: BTreeSet<String>,
+}
+
+impl State {
+    fn values_of(&self, nodes: &[Node]) -> Vec<Option<Val>> {
+        nodes
+            .iter()
+            .map(|n| {
+                match n {
+                    Node::Local(k) => self.locals.get(k),
+                    Node::Res(k) => self.res.get(k),
+                    Node::Call(k) => self.mods.get(k),
+                    Node::Output(k) => self.outputs.get(k),
+                }
+                .cloned()
+            })
+            .collect()
+    }
+}
+
+/// How much a loader had produced at some point ([`Loader::mark`]).
+struct Mark {
+    resources: usize,
+    errors: usize,
+    notes: usize,
+    ignores: usize,
+    ignored_files: BTreeSet<(String, String)>,
+    fs_notes: usize,
+}
+
 /// Everything the loader accumulates across modules.
 pub struct Loader {
     pub root_canon: PathBuf,
@@ -243,54 +281,11 @@ pub struct Loader {
     cur_sensitive: BTreeSet<String>,
     /// The machine, for file functions.
     pub fs: Rc<Fs>,
-}
-
-/// The dependency graph nodes of a module.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-enum Node {
-    Local(String),
-    Res(String),
-    Call(String),
-    Output(String),
-}
-
-impl Node {
-    fn show(&self) -> String {
-        match self {
-            Node::Local(n) => format!("local.{n}"),
-            Node::Res(n) => n.clone(),
-            Node::Call(n) => format!("module.{n}"),
-            Node::Output(n) => format!("output.{n}"),
-        }
-    }
-}
-
-/// Collects `root.a.b` name chains of traversals, for dependencies.
-#[derive(Default)]
-struct Refs(Vec<Vec<String>>);
-
-impl Visit for Refs {
-    fn visit_expr(&mut self, e: &Expression) {
-        match e {
-            Expression::Variable(v) => self.0.push(vec![v.as_str().to_string()]),
-            Expression::Traversal(t) => {
-                if let Expression::Variable(v) = &t.expr {
-                    let mut chain = vec![v.as_str().to_string()];
-                    for op in &t.operators {
-                        match op.value() {
-                            TraversalOperator::GetAttr(a) if chain.len() < 3 => {
-                                chain.push(a.as_str().to_string())
-                            }
-                            _ => break,
-                        }
-                    }
-                    self.0.push(chain);
-                }
-                visit::visit_traversal(self, t);
-            }
-            _ => visit::visit_expr(self, e),
-        }
-    }
+    /// Problems found reading module directories: kept when a pass is undone.
+    pub def_errors: Vec<InputError>,
+    /// Output dependencies per module directory, and the ones being worked out.
+    deps_cache: BTreeMap<PathBuf, Rc<BTreeMap<String, BTreeSet<String>>>>,
+    analyzing: Vec<PathBuf>,
 }
 
 /// Scope of one evaluation inside a module instance.
@@ -382,6 +377,13 @@ impl Scope for ModScope<'_> {
                 };
                 self.resource(&format!("data.{t}.{n}"), 2)
             }
+            // `resource.TYPE.NAME` is Terraform's explicit form of `TYPE.NAME`.
+            "resource" => {
+                let (Some(t), Some(n)) = (attrs.first(), attrs.get(1)) else {
+                    return Err("`resource` must be followed by a resource type and name".into());
+                };
+                self.resource(&format!("{t}.{n}"), 2)
+            }
             _ => match attrs.first() {
                 Some(n) => {
                     let key = format!("{name}.{n}");
@@ -464,9 +466,6 @@ impl Expansion {
     }
 }
 
-/// A graph node's file, span and dependencies.
-type NodeInfo = (usize, Option<std::ops::Range<usize>>, BTreeSet<Node>);
-
 /// Provider-computed attributes (besides `id`) of the types rules look at.
 const COMPUTED: &[(&str, &[&str])] = &[(
     "azurerm_user_assigned_identity",
@@ -502,6 +501,9 @@ impl Loader {
     ) -> Self {
         Loader {
             fs: Rc::new(fs),
+            def_errors: Vec::new(),
+            deps_cache: BTreeMap::new(),
+            analyzing: Vec::new(),
             root_canon,
             root_shown,
             errors: Vec::new(),
@@ -536,7 +538,7 @@ impl Loader {
                 })
                 .collect(),
             Err(e) => {
-                self.errors.push(InputError::new(
+                self.def_errors.push(InputError::new(
                     dir.display().to_string(),
                     format!("cannot read directory: {}", e.to_string().to_lowercase()),
                 ));
@@ -547,7 +549,7 @@ impl Loader {
         if entries.is_empty() {
             // Scanning nothing must not look like a clean scan.
             let shown = self.root_shown.join(&rel_dir).display().to_string();
-            self.errors.push(InputError::new(
+            self.def_errors.push(InputError::new(
                 shown,
                 "no .tf or .tf.json files in this directory",
             ));
@@ -557,7 +559,7 @@ impl Loader {
             rel_dir,
             canon.to_path_buf(),
             files,
-            &mut self.errors,
+            &mut self.def_errors,
         ));
         self.cache.insert(canon.to_path_buf(), def.clone());
         def
@@ -579,7 +581,7 @@ impl Loader {
             let shown = self.root_shown.join(&rel).display().to_string();
             match SourceFile::read(p, rel, shown) {
                 Ok(f) => files.push(f),
-                Err(e) => self.errors.push(e),
+                Err(e) => self.def_errors.push(e),
             }
         }
         files
@@ -591,107 +593,223 @@ impl Loader {
         self.stack.push(def.dir.clone());
         self.collect_ignores(def, &inst.generic);
         let vars = self.variables(&inst);
-        let order = self.order(def);
-        let fs = self.fs.clone();
-        let mut sensitive: BTreeSet<String> = inst.sensitive_inputs.clone();
+        let (steps, cycles) = self.plan(def);
+        for c in cycles {
+            self.errors.push(def.files[c.file].error(
+                c.span,
+                format!("dependency cycle: {}", c.names.join(" → ")),
+                "part of the cycle",
+            ));
+        }
+        let mut st = State {
+            sensitive: inst.sensitive_inputs.clone(),
+            ..State::default()
+        };
         for (name, d) in &def.vars {
             if let Some(a) = d.item.block.body.get_attribute("sensitive") {
                 if a.value.as_bool() == Some(true) {
-                    sensitive.insert(format!("var.{name}"));
+                    st.sensitive.insert(format!("var.{name}"));
                 }
             }
         }
-        let mut locals = BTreeMap::new();
-        let mut res = BTreeMap::new();
-        let mut mods = BTreeMap::new();
-        let mut outputs = BTreeMap::new();
-        for node in order {
-            let scope = ModScope {
-                def,
-                vars: &vars,
-                locals: &locals,
-                res: &res,
-                mods: &mods,
-                prefix: &inst.prefix,
-                each: None,
-                count: None,
-                fs: &fs,
-                sensitive: &sensitive,
-            };
-            match node {
-                Node::Local(n) => {
-                    let Some(d) = def.locals.get(&n) else {
-                        continue;
-                    };
-                    let mut ev = Eval::new(&scope);
-                    let v = match ev.eval(&d.item.value) {
-                        Ok(v) => v,
-                        Err(e) => {
-                            self.errors.push(eval_error(&def.files[d.file], e));
-                            Val::unknown()
-                        }
-                    };
-                    if mentions(&d.item.value, &sensitive) {
-                        sensitive.insert(format!("local.{n}"));
-                    }
-                    locals.insert(n, v);
-                }
-                Node::Res(k) => {
-                    let v = self.eval_resource(def, &k, &scope);
-                    res.insert(k, v);
-                }
-                Node::Call(n) => {
-                    let v = self.eval_call(def, &n, &scope, &inst);
-                    mods.insert(n, v);
-                }
-                Node::Output(n) => {
-                    let Some(d) = def.outputs.get(&n) else {
-                        continue;
-                    };
-                    let f = &def.files[d.file];
-                    let v = match d.item.body.get_attribute("value") {
-                        Some(a) => Eval::new(&scope).eval(&a.value).unwrap_or_else(|e| {
-                            self.errors.push(eval_error(f, e));
-                            Val::unknown()
-                        }),
-                        None => {
-                            self.errors.push(f.error(
-                                d.item.span(),
-                                format!("output `{n}` has no `value`"),
-                                "here",
-                            ));
-                            Val::unknown()
-                        }
-                    };
-                    outputs.insert(n, v);
-                }
+        for step in steps {
+            match step {
+                Step::One(n) => self.eval_node(def, &inst, &vars, &mut st, &n),
+                Step::Group(nodes) => self.eval_group(def, &inst, &vars, &mut st, &nodes),
             }
         }
         if inst.is_root {
-            let scope = ModScope {
-                def,
-                vars: &vars,
-                locals: &locals,
-                res: &res,
-                mods: &mods,
-                prefix: "",
-                each: None,
-                count: None,
-                fs: &fs,
-                sensitive: &sensitive,
-            };
-            for p in &def.providers {
-                let is_azurerm = p.item.labels.first().map(|l| l.as_str()) == Some("azurerm");
-                if let (true, Some(a)) = (is_azurerm, p.item.body.get_attribute("subscription_id"))
-                {
-                    if let Ok(Val::Str(s)) = Eval::new(&scope).eval(&a.value) {
-                        self.subscription_id.get_or_insert(s);
+            self.root_provider(def, &vars, &st);
+        }
+        self.stack.pop();
+        st.outputs
+    }
+
+    /// The evaluation plan of a module: its graph, per output and input of
+    /// the modules it calls.
+    fn plan(&mut self, def: &ModuleDef) -> (Vec<Step>, Vec<graph::Cycle>) {
+        let calls = self.call_deps(def);
+        graph::build(def, &calls).plan()
+    }
+
+    fn call_deps(&mut self, def: &ModuleDef) -> BTreeMap<String, OutDeps> {
+        let names: Vec<String> = def.calls.keys().cloned().collect();
+        names
+            .into_iter()
+            .map(|n| {
+                let d = self.call_out_deps(def, &n);
+                (n, d)
+            })
+            .collect()
+    }
+
+    /// What each output of a called module depends on, when the module can
+    /// be read (memoised per directory).
+    fn call_out_deps(&mut self, def: &ModuleDef, name: &str) -> OutDeps {
+        let child = self.locate(def, name).ok()?;
+        if let Some(d) = self.deps_cache.get(&child.dir) {
+            return Some(d.clone());
+        }
+        if self.analyzing.contains(&child.dir) {
+            return None;
+        }
+        self.analyzing.push(child.dir.clone());
+        let calls = self.call_deps(&child);
+        let deps = Rc::new(graph::build(&child, &calls).out_deps());
+        self.analyzing.pop();
+        self.deps_cache.insert(child.dir.clone(), deps.clone());
+        Some(deps)
+    }
+
+    /// The module a call reads, found without reporting anything (the call's
+    /// evaluation reports what is wrong).
+    fn locate(&mut self, def: &ModuleDef, name: &str) -> Result<Rc<ModuleDef>, String> {
+        let d = def.calls.get(name).ok_or("no such call")?;
+        let source = match d.item.body.get_attribute("source").map(|a| &a.value) {
+            Some(Expression::String(s)) => s.value().to_string(),
+            _ => return Err("no literal source".into()),
+        };
+        if source.starts_with("./") || source.starts_with("../") {
+            self.resolve_local(def, &source)
+        } else {
+            Err("not a local module".into())
+        }
+    }
+
+    /// Evaluates one unit (a local, a resource, a module call, an output).
+    fn eval_node(
+        &mut self,
+        def: &ModuleDef,
+        inst: &Instance<'_>,
+        vars: &BTreeMap<String, Val>,
+        st: &mut State,
+        node: &Node,
+    ) {
+        let fs = self.fs.clone();
+        let scope = ModScope {
+            def,
+            vars,
+            locals: &st.locals,
+            res: &st.res,
+            mods: &st.mods,
+            prefix: &inst.prefix,
+            each: None,
+            count: None,
+            fs: &fs,
+            sensitive: &st.sensitive,
+        };
+        match node {
+            Node::Local(n) => {
+                let Some(d) = def.locals.get(n) else { return };
+                let v = Eval::new(&scope).eval(&d.item.value).unwrap_or_else(|e| {
+                    self.errors.push(eval_error(&def.files[d.file], e));
+                    Val::unknown()
+                });
+                if mentions(&d.item.value, &st.sensitive) {
+                    st.sensitive.insert(format!("local.{n}"));
+                }
+                st.locals.insert(n.clone(), v);
+            }
+            Node::Res(k) => {
+                let v = self.eval_resource(def, k, &scope);
+                st.res.insert(k.clone(), v);
+            }
+            Node::Call(n) => {
+                let v = self.eval_call(def, n, &scope, inst);
+                st.mods.insert(n.clone(), v);
+            }
+            Node::Output(n) => {
+                let Some(d) = def.outputs.get(n) else { return };
+                let f = &def.files[d.file];
+                let v = match d.item.body.get_attribute("value") {
+                    Some(a) => Eval::new(&scope).eval(&a.value).unwrap_or_else(|e| {
+                        self.errors.push(eval_error(f, e));
+                        Val::unknown()
+                    }),
+                    None => {
+                        self.errors.push(f.error(
+                            d.item.span(),
+                            format!("output `{n}` has no `value`"),
+                            "here",
+                        ));
+                        Val::unknown()
                     }
+                };
+                st.outputs.insert(n.clone(), v);
+            }
+        }
+    }
+
+    /// Module calls that feed each other through different inputs and
+    /// outputs: evaluated again until their values settle (each pass makes
+    /// one more link known), only the last pass kept.
+    fn eval_group(
+        &mut self,
+        def: &ModuleDef,
+        inst: &Instance<'_>,
+        vars: &BTreeMap<String, Val>,
+        st: &mut State,
+        nodes: &[Node],
+    ) {
+        let mut last = st.values_of(nodes);
+        for pass in 0..=nodes.len() {
+            let mark = self.mark();
+            for n in nodes {
+                self.eval_node(def, inst, vars, st, n);
+            }
+            let now = st.values_of(nodes);
+            if now == last || pass == nodes.len() {
+                return;
+            }
+            self.rollback(mark);
+            last = now;
+        }
+    }
+
+    /// What evaluation has produced so far, to undo a pass.
+    fn mark(&self) -> Mark {
+        Mark {
+            resources: self.resources.len(),
+            errors: self.errors.len(),
+            notes: self.notes.len(),
+            ignores: self.ignores.len(),
+            ignored_files: self.ignored_files.clone(),
+            fs_notes: self.fs.notes_len(),
+        }
+    }
+
+    fn rollback(&mut self, m: Mark) {
+        self.resources.truncate(m.resources);
+        self.errors.truncate(m.errors);
+        self.notes.truncate(m.notes);
+        self.ignores.truncate(m.ignores);
+        self.ignored_files = m.ignored_files;
+        self.fs.truncate_notes(m.fs_notes);
+    }
+
+    /// The subscription id of the root module's azurerm provider block.
+    fn root_provider(&mut self, def: &ModuleDef, vars: &BTreeMap<String, Val>, st: &State) {
+        let fs = self.fs.clone();
+        let scope = ModScope {
+            def,
+            vars,
+            locals: &st.locals,
+            res: &st.res,
+            mods: &st.mods,
+            prefix: "",
+            each: None,
+            count: None,
+            fs: &fs,
+            sensitive: &st.sensitive,
+        };
+        for p in &def.providers {
+            let is_azurerm = p.item.labels.first().map(|l| l.as_str()) == Some("azurerm");
+            if let (true, Some(a)) = (is_azurerm, p.item.body.get_attribute("subscription_id")) {
+                if let Ok(Val::Str(s)) = Eval::new(&scope).eval(&a.value) {
+                    self.subscription_id.get_or_insert(s);
                 }
             }
         }
-        self.stack.pop();
-        outputs
     }
 
     /// Variable values for an instance: defaults, then (root) tfvars and the
@@ -750,117 +868,6 @@ impl Loader {
             vars.insert(name.clone(), v);
         }
         vars
-    }
-
-    /// Topological order of a module's nodes; cycles are reported and their
-    /// nodes left out (they evaluate to unknown).
-    fn order(&mut self, def: &ModuleDef) -> Vec<Node> {
-        let mut deps: BTreeMap<Node, NodeInfo> = BTreeMap::new();
-        let node_deps = |body_or_expr: &dyn Fn(&mut Refs)| -> BTreeSet<Node> {
-            let mut r = Refs::default();
-            body_or_expr(&mut r);
-            r.0.into_iter()
-                .filter_map(|c| {
-                    let a = |i: usize| c.get(i).cloned();
-                    match c[0].as_str() {
-                        "local" => a(1).map(Node::Local),
-                        "module" => a(1).map(Node::Call),
-                        "data" => Some(Node::Res(format!("data.{}.{}", a(1)?, a(2)?))),
-                        "var" | "each" | "count" | "path" | "terraform" | "self" => None,
-                        t => Some(Node::Res(format!("{t}.{}", a(1)?))),
-                    }
-                })
-                .collect()
-        };
-        for (n, d) in &def.locals {
-            let e = &d.item.value;
-            deps.insert(
-                Node::Local(n.clone()),
-                (d.file, d.item.span(), node_deps(&|r| r.visit_expr(e))),
-            );
-        }
-        for (k, d) in &def.resources {
-            let b = &d.item.block.body;
-            deps.insert(
-                Node::Res(k.clone()),
-                (d.file, d.item.block.span(), node_deps(&|r| r.visit_body(b))),
-            );
-        }
-        for (n, d) in &def.calls {
-            let b = &d.item.body;
-            deps.insert(
-                Node::Call(n.clone()),
-                (d.file, d.item.span(), node_deps(&|r| r.visit_body(b))),
-            );
-        }
-        for (n, d) in &def.outputs {
-            let b = &d.item.body;
-            deps.insert(
-                Node::Output(n.clone()),
-                (d.file, d.item.span(), node_deps(&|r| r.visit_body(b))),
-            );
-        }
-        // Depth-first, in name order, so the order is deterministic.
-        let mut state: BTreeMap<Node, u8> = BTreeMap::new(); // 1 = on stack, 2 = done
-        let mut out = Vec::new();
-        let mut in_cycle = BTreeSet::new();
-        let keys: Vec<Node> = deps.keys().cloned().collect();
-        for start in keys {
-            let mut stack: Vec<(Node, Vec<Node>)> = Vec::new();
-            if state.contains_key(&start) {
-                continue;
-            }
-            let succ = |n: &Node| -> Vec<Node> {
-                deps.get(n)
-                    .map(|d| {
-                        d.2.iter()
-                            .filter(|x| deps.contains_key(*x))
-                            .cloned()
-                            .collect()
-                    })
-                    .unwrap_or_default()
-            };
-            state.insert(start.clone(), 1);
-            stack.push((start.clone(), succ(&start)));
-            while let Some((node, pending)) = stack.last_mut() {
-                match pending.pop() {
-                    Some(next) => match state.get(&next) {
-                        None => {
-                            state.insert(next.clone(), 1);
-                            let s = succ(&next);
-                            stack.push((next, s));
-                        }
-                        Some(1) => {
-                            let pos = stack.iter().position(|(n, _)| *n == next).unwrap_or(0);
-                            let cycle: Vec<Node> =
-                                stack[pos..].iter().map(|(n, _)| n.clone()).collect();
-                            if cycle.iter().all(|n| !in_cycle.contains(n)) {
-                                let mut names: Vec<String> = cycle.iter().map(Node::show).collect();
-                                names.push(next.show());
-                                if let Some((file, span, _)) = deps.get(&next) {
-                                    self.errors.push(def.files[*file].error(
-                                        span.clone(),
-                                        format!("dependency cycle: {}", names.join(" → ")),
-                                        "part of the cycle",
-                                    ));
-                                }
-                            }
-                            in_cycle.extend(cycle);
-                        }
-                        _ => {}
-                    },
-                    None => {
-                        let node = node.clone();
-                        state.insert(node.clone(), 2);
-                        stack.pop();
-                        if !in_cycle.contains(&node) {
-                            out.push(node);
-                        }
-                    }
-                }
-            }
-        }
-        out
     }
 
     /// Evaluates `count` / `for_each` of a block.
@@ -1378,20 +1385,12 @@ impl Loader {
         child: &ModuleDef,
         scope: &ModScope<'_>,
     ) -> (BTreeMap<String, Val>, BTreeSet<String>) {
-        const CALL_META: &[&str] = &[
-            "source",
-            "version",
-            "count",
-            "for_each",
-            "providers",
-            "depends_on",
-        ];
         let mut inputs = BTreeMap::new();
         let mut sensitive = BTreeSet::new();
         let mut ev = Eval::new(scope);
         for a in b.body.attributes() {
             let k = a.key.as_str();
-            if CALL_META.contains(&k) {
+            if graph::CALL_META.contains(&k) {
                 continue;
             }
             if !child.vars.contains_key(k) {
@@ -1544,17 +1543,6 @@ fn rel_path(root: &Path, p: &Path) -> String {
 
 fn eval_error(f: &SourceFile, e: EvalError) -> InputError {
     f.error(e.span, e.message, "here")
-}
-
-/// Whether an expression reads any of the given `var.x` / `local.y` names.
-fn mentions(e: &Expression, names: &BTreeSet<String>) -> bool {
-    if names.is_empty() {
-        return false;
-    }
-    let mut r = Refs::default();
-    r.visit_expr(e);
-    r.0.iter()
-        .any(|c| c.len() >= 2 && names.contains(&format!("{}.{}", c[0], c[1])))
 }
 
 /// Plan-style `after_sensitive` from attribute paths (`container.0.x`).
