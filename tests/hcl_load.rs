@@ -495,18 +495,27 @@ resource "azurerm_subnet" "idx" {
     .unwrap();
     let o = load(&d, &HclOptions::default());
     let m = messages(&o);
-    assert_eq!(m.len(), 3, "{m:?}");
+    assert_eq!(m.len(), 2, "{m:?}");
     assert!(
-        m[0].contains("`count` depends on values known only after apply"),
+        m[0].contains("`for_each` needs a map or a set of strings; it has a number"),
         "{m:?}"
     );
     assert!(
-        m[1].contains("`for_each` needs a map or a set of strings; it has a number"),
+        m[1].contains("`count.index` can only be used in a block that has `count`"),
         "{m:?}"
     );
+    // A count over a computed id is known once the subnet exists (Terraform
+    // plans it from state then): one instance with an unknown key, and a note.
+    assert!(o
+        .model
+        .resources
+        .iter()
+        .any(|r| r.address == "azurerm_subnet.by_id[*]"));
     assert!(
-        m[2].contains("`count.index` can only be used in a block that has `count`"),
-        "{m:?}"
+        o.model.notes.iter().any(|n| n
+            .starts_with("azurerm_subnet.by_id: `count` is not known before apply (it depends on `azurerm_subnet.s`)")),
+        "{:?}",
+        o.model.notes
     );
 }
 
@@ -708,4 +717,61 @@ fn a_real_cycle_through_a_module_is_named() {
         "{m:?}"
     );
     assert!(o.errors[0].span.is_some());
+}
+
+/// Unset required variables are unknown, not errors: `for_each` / `count`
+/// over them give one instance with an unknown key, and one note lists them.
+#[test]
+fn unset_variables_are_unknown_and_listed_once() {
+    let o = scan("unset");
+    assert!(o.errors.is_empty(), "{:?}", messages(&o));
+    let addrs: Vec<&str> = o
+        .model
+        .resources
+        .iter()
+        .map(|r| r.address.as_str())
+        .collect();
+    assert_eq!(
+        addrs,
+        [
+            "azurerm_container_group.mcp[*]",
+            "module.mcp[*].azurerm_user_assigned_identity.mcp"
+        ]
+    );
+    let cg = &o.model.resources[0];
+    assert_eq!(cg.index, None);
+    assert_eq!(cg.unknown["name"], json!(true));
+    assert_eq!(cg.values["location"], "westeurope");
+    let notes = &o.model.notes;
+    let listed: Vec<&String> = notes.iter().filter(|n| n.contains("no value")).collect();
+    assert!(
+        notes.contains(&"variables with no value (no default, no tfvars, no --var): `replicas`, `servers`; what is built from them is unknown (give them with --var or --var-file)".to_string()),
+        "{notes:?}"
+    );
+    for n in notes {
+        assert!(!n.contains("known only after apply"), "{n}");
+    }
+    assert!(
+        listed.iter().any(|n| n.starts_with("azurerm_container_group.mcp: `for_each` is not known before apply (it depends on `var.servers`, which has no value)")),
+        "{notes:?}"
+    );
+}
+
+/// `count` and `for_each` are capped: huge values are located diagnostics,
+/// never an allocation failure.
+#[test]
+fn huge_counts_are_capped_diagnostics() {
+    for (n, value) in ["1e19", "18446744073709551616", "1e7"].iter().enumerate() {
+        let d = scratch(&format!("hcl_count_cap_{n}"));
+        std::fs::write(
+            d.join("main.tf"),
+            format!("resource \"x_y\" \"z\" {{\n  count = {value}\n}}\n"),
+        )
+        .unwrap();
+        let o = load(&d, &HclOptions::default());
+        let m = messages(&o);
+        assert_eq!(m.len(), 1, "{m:?}");
+        assert!(m[0].contains("MAX_BLOCK_INSTANCES"), "{m:?}");
+        assert_eq!(line_col(&o.errors[0]), (2, 11));
+    }
 }

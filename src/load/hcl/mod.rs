@@ -135,6 +135,13 @@ pub fn load(root: &Path, opts: &HclOptions) -> HclOutput {
         notes: std::mem::take(&mut loader.notes),
     };
     model.notes.extend(loader.fs.take_notes());
+    if !loader.unset_vars.is_empty() {
+        let names: Vec<String> = loader.unset_vars.iter().map(|n| format!("`{n}`")).collect();
+        model.notes.push(format!(
+            "variables with no value (no default, no tfvars, no --var): {}; what is built from them is unknown (give them with --var or --var-file)",
+            names.join(", ")
+        ));
+    }
     model.resources.sort_by(|a, b| a.address.cmp(&b.address));
     model.notes.sort();
     model.notes.dedup();

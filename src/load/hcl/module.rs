@@ -283,6 +283,10 @@ pub struct Loader {
     pub fs: Rc<Fs>,
     /// Problems found reading module directories: kept when a pass is undone.
     pub def_errors: Vec<InputError>,
+    /// Resource and module instances made so far.
+    instances: usize,
+    /// Root variables with no value (no default, no tfvars, no `--var`).
+    pub unset_vars: BTreeSet<String>,
     /// Output dependencies per module directory, and the ones being worked out.
     deps_cache: BTreeMap<PathBuf, Rc<BTreeMap<String, BTreeSet<String>>>>,
     analyzing: Vec<PathBuf>,
@@ -432,9 +436,11 @@ fn join(prefix: &str, rest: &str) -> String {
     }
 }
 
-/// The instance key part of an address: `[0]` or `["key"]`.
+/// The instance key part of an address: `[0]`, `["key"]`, or `[*]` when
+/// the key is not known.
 fn key_suffix(k: &Val) -> String {
     match k {
+        Val::Unknown(_) => "[*]".to_string(),
         Val::Num(n) => format!("[{}]", super::value::fmt_num(*n)),
         other => format!(
             "[{}]",
@@ -446,23 +452,111 @@ fn key_suffix(k: &Val) -> String {
 /// How a block repeats.
 enum Expansion {
     Single,
-    Count(Vec<Val>),
+    Count(usize),
     ForEach(Vec<(Val, Val)>),
+    /// `count` / `for_each` (the flag) not known before apply: one instance
+    /// whose key is unknown (`[*]`, as Terraform prints an unknown key).
+    Unknown(Option<String>, bool),
 }
 
 /// One instance of a repeated block: its key and, for for_each, `each`.
 type InstanceKey = (Option<Val>, Option<(Val, Val)>);
 
+/// The most instances one `count` / `for_each` may make: far above real
+/// configurations (the largest real plans have a few thousand resources in
+/// all), low enough that `count = 1e19` is a diagnostic, not an abort.
+pub const MAX_BLOCK_INSTANCES: usize = 100_000;
+/// The most resource and module instances one scan may make.
+pub const MAX_SCAN_INSTANCES: usize = 1_000_000;
+
 impl Expansion {
+    fn len(&self) -> usize {
+        match self {
+            Expansion::Single | Expansion::Unknown(..) => 1,
+            Expansion::Count(n) => *n,
+            Expansion::ForEach(kv) => kv.len(),
+        }
+    }
+
     fn keys(self) -> Vec<InstanceKey> {
         match self {
             Expansion::Single => vec![(None, None)],
-            Expansion::Count(ix) => ix.into_iter().map(|i| (Some(i), None)).collect(),
+            Expansion::Count(n) => (0..n).map(|i| (Some(Val::Num(i as f64)), None)).collect(),
             Expansion::ForEach(kv) => kv
                 .into_iter()
                 .map(|(k, v)| (Some(k.clone()), Some((k, v))))
                 .collect(),
+            Expansion::Unknown(o, for_each) => {
+                let u = Val::Unknown(o);
+                let each = for_each.then(|| (u.clone(), u.clone()));
+                vec![(Some(u), each)]
+            }
         }
+    }
+
+    fn is_unknown(&self) -> bool {
+        matches!(self, Expansion::Unknown(..))
+    }
+}
+
+/// `count`'s value as an expansion.
+fn count_expansion(v: Val) -> Result<Expansion, String> {
+    if let Val::Unknown(o) = v {
+        return Ok(Expansion::Unknown(o, false));
+    }
+    match v.as_num() {
+        Some(n) if n >= 0.0 && n.fract() == 0.0 => {
+            if n > MAX_BLOCK_INSTANCES as f64 {
+                return Err(format!(
+                    "is {}, over the cap of {MAX_BLOCK_INSTANCES} instances (MAX_BLOCK_INSTANCES)",
+                    super::value::fmt_num(n)
+                ));
+            }
+            Ok(Expansion::Count(n as usize))
+        }
+        _ => Err(format!("must be a whole number, not {}", show_val(&v))),
+    }
+}
+
+/// `for_each`'s value as an expansion: a map, or a set of strings.
+fn for_each_expansion(v: Val) -> Result<Expansion, String> {
+    match v {
+        Val::Unknown(o) => Ok(Expansion::Unknown(o, true)),
+        Val::Map(m) | Val::Res(m, _) => Ok(Expansion::ForEach(
+            m.into_iter().map(|(k, v)| (Val::Str(k), v)).collect(),
+        )),
+        Val::List(l) => {
+            let mut items = BTreeMap::new();
+            for x in l {
+                match x {
+                    Val::Str(s) => {
+                        items.insert(s.clone(), Val::Str(s));
+                    }
+                    Val::Unknown(o) => return Ok(Expansion::Unknown(o, true)),
+                    other => {
+                        return Err(format!(
+                            "needs a map or a set of strings; it has a {}",
+                            other.type_name()
+                        ))
+                    }
+                }
+            }
+            Ok(Expansion::ForEach(
+                items.into_iter().map(|(k, v)| (Val::Str(k), v)).collect(),
+            ))
+        }
+        Val::Null => Err("must not be null".into()),
+        other => Err(format!(
+            "needs a map or a set of strings, not {}",
+            other.type_name()
+        )),
+    }
+}
+
+fn show_val(v: &Val) -> String {
+    match v.to_str() {
+        Some(s) => format!("`{s}`"),
+        None => format!("a {}", v.type_name()),
     }
 }
 
@@ -502,6 +596,8 @@ impl Loader {
         Loader {
             fs: Rc::new(fs),
             def_errors: Vec::new(),
+            instances: 0,
+            unset_vars: BTreeSet::new(),
             deps_cache: BTreeMap::new(),
             analyzing: Vec::new(),
             root_canon,
@@ -851,7 +947,12 @@ impl Loader {
                     self.errors.push(eval_error(f, e));
                     Val::unknown()
                 }),
-                // Unset root variables are decided at apply time (or by a prompt).
+                // An unset root variable is what Terraform would prompt for: an
+                // unknown that names the variable it comes from.
+                (None, None) if inst.is_root => {
+                    self.unset_vars.insert(name.clone());
+                    Val::Unknown(Some(format!("var.{name}")))
+                }
                 (None, None) => Val::unknown(),
             };
             let v = match b.body.get_attribute("type") {
@@ -876,100 +977,69 @@ impl Loader {
         f: &SourceFile,
         body: &Body,
         scope: &ModScope<'_>,
+        addr: &str,
     ) -> Option<Expansion> {
         let count = body.get_attribute("count");
         let for_each = body.get_attribute("for_each");
-        match (count, for_each) {
+        let (meta, a) = match (count, for_each) {
             (Some(c), Some(_)) => {
                 self.errors.push(f.error(
                     c.span(),
                     "`count` and `for_each` cannot be used together",
                     "here",
                 ));
-                None
+                return None;
             }
-            (Some(c), None) => match Eval::new(scope).eval(&c.value) {
-                Err(e) => {
-                    self.errors.push(eval_error(f, e));
-                    None
-                }
-                Ok(Val::Unknown(_)) => {
-                    self.errors.push(f.error(
-                        c.value.span(),
-                        "`count` depends on values known only after apply",
-                        "not known before apply",
-                    ));
-                    None
-                }
-                Ok(v) => match v.as_num() {
-                    Some(n) if n >= 0.0 && n.fract() == 0.0 => Some(Expansion::Count(
-                        (0..n as usize).map(|i| Val::Num(i as f64)).collect(),
-                    )),
-                    _ => {
-                        self.errors.push(f.error(
-                            c.value.span(),
-                            format!("`count` must be a whole number, not {}", v.type_name()),
-                            "here",
-                        ));
-                        None
-                    }
-                },
-            },
-            (None, Some(fe)) => {
-                let v = match Eval::new(scope).eval(&fe.value) {
-                    Ok(v) => v,
-                    Err(e) => {
-                        self.errors.push(eval_error(f, e));
-                        return None;
-                    }
-                };
-                let bad = |m: &str| f.error(fe.value.span(), m.to_string(), "here");
-                match v {
-                    Val::Unknown(_) => {
-                        self.errors
-                            .push(bad("`for_each` depends on values known only after apply"));
-                        None
-                    }
-                    Val::Map(m) | Val::Res(m, _) => Some(Expansion::ForEach(
-                        m.into_iter().map(|(k, v)| (Val::Str(k), v)).collect(),
-                    )),
-                    Val::List(l) => {
-                        let mut items = BTreeMap::new();
-                        for x in l {
-                            match x {
-                                Val::Str(s) => {
-                                    items.insert(s.clone(), Val::Str(s));
-                                }
-                                Val::Unknown(_) => {
-                                    self.errors.push(bad(
-                                        "`for_each` set contains values known only after apply",
-                                    ));
-                                    return None;
-                                }
-                                other => {
-                                    self.errors.push(bad(&format!(
-                                        "`for_each` needs a map or a set of strings; it has a {}",
-                                        other.type_name()
-                                    )));
-                                    return None;
-                                }
-                            }
-                        }
-                        Some(Expansion::ForEach(
-                            items.into_iter().map(|(k, v)| (Val::Str(k), v)).collect(),
-                        ))
-                    }
-                    other => {
-                        self.errors.push(bad(&format!(
-                            "`for_each` needs a map or a set of strings, not {}",
-                            other.type_name()
-                        )));
-                        None
-                    }
-                }
+            (Some(c), None) => ("count", c),
+            (None, Some(fe)) => ("for_each", fe),
+            (None, None) => return Some(Expansion::Single),
+        };
+        let v = match Eval::new(scope).eval(&a.value) {
+            Ok(v) => v,
+            Err(e) => {
+                self.errors.push(eval_error(f, e));
+                return None;
             }
-            (None, None) => Some(Expansion::Single),
+        };
+        let shaped = if meta == "count" {
+            count_expansion(v)
+        } else {
+            for_each_expansion(v)
+        };
+        let exp = match shaped {
+            Ok(e) => e,
+            Err(m) => {
+                self.errors
+                    .push(f.error(a.value.span(), format!("`{meta}` {m}"), "here"));
+                return None;
+            }
+        };
+        let n = exp.len();
+        self.instances += n;
+        if n > MAX_BLOCK_INSTANCES || self.instances > MAX_SCAN_INSTANCES {
+            let (cap, name) = if n > MAX_BLOCK_INSTANCES {
+                (MAX_BLOCK_INSTANCES, "MAX_BLOCK_INSTANCES")
+            } else {
+                (MAX_SCAN_INSTANCES, "MAX_SCAN_INSTANCES")
+            };
+            self.errors.push(f.error(
+                a.value.span(),
+                format!("`{meta}` makes {n} instances of `{addr}`, over the cap of {cap} ({name})"),
+                "here",
+            ));
+            return None;
         }
+        if let Expansion::Unknown(origin, _) = &exp {
+            self.notes.push(format!(
+                "{addr}: `{meta}` is not known before apply ({}); its instances are evaluated once, as `{addr}[*]`, and what depends on them is unknown",
+                match origin.as_deref() {
+                    Some(o) if o.starts_with("var.") => format!("it depends on `{o}`, which has no value"),
+                    Some(o) => format!("it depends on `{o}`"),
+                    None => "it depends on values mcpguard cannot evaluate".to_string(),
+                }
+            ));
+        }
+        Some(exp)
     }
 
     fn eval_resource(&mut self, def: &ModuleDef, key: &str, scope: &ModScope<'_>) -> Val {
@@ -979,9 +1049,10 @@ impl Loader {
         let f = &def.files[d.file];
         let r = &d.item;
         let block_addr = join(scope.prefix, key);
-        let Some(exp) = self.expansion(f, &r.block.body, scope) else {
+        let Some(exp) = self.expansion(f, &r.block.body, scope, &block_addr) else {
             return Val::Unknown(Some(block_addr));
         };
+        let wildcard = exp.is_unknown();
         let instances = exp.keys();
         let repeated = instances.first().is_some_and(|(k, _)| k.is_some())
             || r.block.body.has_attribute("count")
@@ -1028,7 +1099,7 @@ impl Loader {
                 mode: r.mode,
                 tf_type: r.tf_type.clone(),
                 name: r.name.clone(),
-                index: index.as_ref().map(Val::to_json),
+                index: index.as_ref().filter(|i| !i.is_unknown()).map(Val::to_json),
                 values: shaped.to_json(),
                 unknown,
                 sensitive: sensitive_json(&out.sensitive),
@@ -1047,7 +1118,10 @@ impl Loader {
                 _ => list.push(val),
             }
         }
-        if !map.is_empty() || (repeated && r.block.body.has_attribute("for_each")) {
+        if wildcard {
+            // Which keys exist is not known: every reference is unknown.
+            Val::Unknown(Some(block_addr))
+        } else if !map.is_empty() || (repeated && r.block.body.has_attribute("for_each")) {
             Val::Map(map)
         } else if repeated {
             Val::List(list)
@@ -1307,9 +1381,10 @@ impl Loader {
         let Some((source, src_span)) = source else {
             return Val::unknown();
         };
-        let Some(exp) = self.expansion(f, &b.body, scope) else {
+        let Some(exp) = self.expansion(f, &b.body, scope, &call_addr) else {
             return Val::unknown();
         };
+        let wildcard = exp.is_unknown();
         let local = source.starts_with("./") || source.starts_with("../");
         let child = if local {
             match self.resolve_local(def, &source) {
@@ -1367,7 +1442,9 @@ impl Loader {
                 _ => list.push(val),
             }
         }
-        if for_each {
+        if wildcard {
+            Val::unknown()
+        } else if for_each {
             Val::Map(map)
         } else if count {
             Val::List(list)
