@@ -149,6 +149,9 @@ struct SourceArgs {
     /// A variable for Terraform source, NAME=VALUE (JSON-typed values as Terraform takes them).
     #[arg(long = "var", value_name = "NAME=VALUE")]
     vars: Vec<String>,
+    /// Read Terraform source only inside DIR: module sources and file() paths outside it are not followed (for untrusted pull requests).
+    #[arg(long = "root", value_name = "DIR")]
+    root: Option<PathBuf>,
 }
 
 #[cfg(feature = "azure")]
@@ -267,6 +270,7 @@ fn scan_options(common: &Common, source: &SourceArgs) -> miette::Result<ScanOpti
         skip: common.skip.clone(),
         var_files: source.var_files.clone(),
         vars,
+        root: source.root.clone(),
         today: None,
         no_preflight: common.preflight == OnOff::Off,
     })

@@ -26,6 +26,8 @@ pub struct ScanOptions {
     /// `--var-file`, `--var` for Terraform source.
     pub var_files: Vec<PathBuf>,
     pub vars: Vec<(String, String)>,
+    /// `--root DIR`: Terraform source is read only inside this tree.
+    pub root: Option<PathBuf>,
     /// Today, for ignore expiry (injected so tests are stable).
     pub today: Option<time::Date>,
     /// `--preflight off`: do not evaluate the policies the input itself deploys.
@@ -186,6 +188,7 @@ pub fn load_inputs(paths: &[PathBuf], opts: &ScanOptions) -> Loaded {
                 let hcl_opts = load::hcl::HclOptions {
                     var_files: opts.var_files.clone(),
                     vars: opts.vars.clone(),
+                    root: opts.root.clone(),
                 };
                 let o = load::hcl::load(p, &hcl_opts);
                 out.inputs

@@ -201,6 +201,7 @@ fn variable_precedence() {
             ("count_n".into(), "3".into()),
             ("required".into(), "given".into()),
         ],
+        ..Default::default()
     };
     let o = load(&fixture("precedence"), &opts);
     assert!(o.errors.is_empty(), "{:?}", messages(&o));
@@ -316,37 +317,6 @@ fn undefined_names_and_functions_are_diagnosed_with_locations() {
     assert_eq!(line_col(&o.errors[2]), (5, 14));
     // The resource is still there, its failed attributes unknown.
     assert_eq!(o.model.resources[0].unknown["name"], true);
-}
-
-#[test]
-fn module_escaping_the_root_is_refused() {
-    let o = scan("escape/root");
-    let m = messages(&o);
-    assert_eq!(m.len(), 1, "{m:?}");
-    assert!(
-        m[0].contains("source `../outside` escapes the scanned root"),
-        "{m:?}"
-    );
-    assert!(o.model.resources.is_empty());
-    // Scanning the parent makes the same module legal.
-    let o = load(&fixture("escape"), &HclOptions::default());
-    assert!(o.errors.is_empty(), "{:?}", messages(&o));
-    assert_eq!(
-        o.model.resources[0].address,
-        "module.root.module.outside.azurerm_resource_group.outside"
-    );
-}
-
-#[test]
-fn registry_and_git_modules_are_noted_not_errors() {
-    let o = scan("registry");
-    assert!(o.errors.is_empty(), "{:?}", messages(&o));
-    assert_eq!(o.model.notes.len(), 2, "{:?}", o.model.notes);
-    assert!(o.model.notes[0].starts_with("module.git: module source `git::https://example.com/modules.git//subnet?ref=v1` is not fetched"));
-    assert!(o.model.notes[1]
-        .starts_with("module.vnet: module source `Azure/vnet/azurerm` is not fetched"));
-    // Their outputs are unknown, never guessed.
-    assert_eq!(o.model.resources[0].unknown["subnet_id"], true);
 }
 
 #[test]

@@ -16,6 +16,7 @@ mod fs;
 mod funcs;
 mod graph;
 mod ignore;
+mod manifest;
 mod module;
 mod source;
 mod types;
@@ -43,6 +44,10 @@ pub struct HclOptions {
     /// `--var name=value`, applied last. Values are HCL/JSON-typed
     /// (`ids=["a","b"]`); a value that does not parse is a string.
     pub vars: Vec<(String, String)>,
+    /// `--root DIR`: nothing outside this tree is read (modules, files).
+    /// Without it, local module sources are followed wherever they point,
+    /// as Terraform follows them.
+    pub root: Option<PathBuf>,
 }
 
 /// What the source reader hands on.
@@ -97,8 +102,22 @@ pub fn load(root: &Path, opts: &HclOptions) -> HclOutput {
             }
         }
     };
-    let fs = fs::Fs::new(canon.clone(), None);
+    let limit = match root_limit(opts, &canon, &shown) {
+        Ok(l) => l,
+        Err(e) => {
+            return HclOutput {
+                errors: vec![e],
+                ..Default::default()
+            }
+        }
+    };
+    let fs = fs::Fs::new(canon.clone(), limit.clone());
     let mut loader = Loader::new(canon.clone(), dir.clone(), BTreeMap::new(), fs);
+    loader.root_limit = limit;
+    match manifest::Manifest::read(&canon) {
+        Ok(m) => loader.manifest = m,
+        Err(e) => loader.errors.push(e),
+    }
     let def = match &single {
         Some(file) => {
             let files = loader.read_files(std::slice::from_ref(file), "");
@@ -135,6 +154,13 @@ pub fn load(root: &Path, opts: &HclOptions) -> HclOutput {
         notes: std::mem::take(&mut loader.notes),
     };
     model.notes.extend(loader.fs.take_notes());
+    if !loader.outside.is_empty() {
+        let dirs: Vec<String> = loader.outside.iter().map(|d| format!("`{d}`")).collect();
+        model.notes.push(format!(
+            "module directories read outside `{shown}`: {} (local module sources; --root DIR limits reading to one tree)",
+            dirs.join(", ")
+        ));
+    }
     if !loader.unset_vars.is_empty() {
         let names: Vec<String> = loader.unset_vars.iter().map(|n| format!("`{n}`")).collect();
         model.notes.push(format!(
@@ -152,6 +178,26 @@ pub fn load(root: &Path, opts: &HclOptions) -> HclOutput {
         ignores: loader.ignores,
         errors,
     }
+}
+
+/// The canonical `--root` tree, checked to hold the scanned directory.
+fn root_limit(opts: &HclOptions, canon: &Path, shown: &str) -> Result<Option<PathBuf>, InputError> {
+    let Some(r) = &opts.root else {
+        return Ok(None);
+    };
+    let lim = std::fs::canonicalize(r).map_err(|e| {
+        InputError::new(
+            r.display().to_string(),
+            format!("--root: cannot read: {}", e.to_string().to_lowercase()),
+        )
+    })?;
+    if !canon.starts_with(&lim) {
+        return Err(InputError::new(
+            shown,
+            format!("`{shown}` is outside --root `{}`", r.display()),
+        ));
+    }
+    Ok(Some(lim))
 }
 
 /// Root variable values by Terraform's precedence: `terraform.tfvars`,

@@ -15,6 +15,7 @@ use super::eval::{iter_items, Eval, EvalError, Root, Scope};
 use super::fs::Fs;
 use super::graph::{self, mentions, Node, OutDeps, Step};
 use super::ignore;
+use super::manifest;
 use super::source::SourceFile;
 use super::types;
 use super::value::Val;
@@ -287,6 +288,12 @@ pub struct Loader {
     instances: usize,
     /// Root variables with no value (no default, no tfvars, no `--var`).
     pub unset_vars: BTreeSet<String>,
+    /// `--root`: the only tree modules are read from.
+    pub root_limit: Option<PathBuf>,
+    /// `.terraform/modules/modules.json`, when the root was initialised.
+    pub manifest: Option<manifest::Manifest>,
+    /// Module directories read outside the scanned one, relative to it.
+    pub outside: BTreeSet<String>,
     /// Output dependencies per module directory, and the ones being worked out.
     deps_cache: BTreeMap<PathBuf, Rc<BTreeMap<String, BTreeSet<String>>>>,
     analyzing: Vec<PathBuf>,
@@ -598,6 +605,9 @@ impl Loader {
             def_errors: Vec::new(),
             instances: 0,
             unset_vars: BTreeSet::new(),
+            root_limit: None,
+            manifest: None,
+            outside: BTreeSet::new(),
             deps_cache: BTreeMap::new(),
             analyzing: Vec::new(),
             root_canon,
@@ -689,7 +699,7 @@ impl Loader {
         self.stack.push(def.dir.clone());
         self.collect_ignores(def, &inst.generic);
         let vars = self.variables(&inst);
-        let (steps, cycles) = self.plan(def);
+        let (steps, cycles) = self.plan(def, &manifest::key_of(&inst.generic));
         for c in cycles {
             self.errors.push(def.files[c.file].error(
                 c.span,
@@ -723,17 +733,18 @@ impl Loader {
 
     /// The evaluation plan of a module: its graph, per output and input of
     /// the modules it calls.
-    fn plan(&mut self, def: &ModuleDef) -> (Vec<Step>, Vec<graph::Cycle>) {
-        let calls = self.call_deps(def);
+    fn plan(&mut self, def: &ModuleDef, key: &str) -> (Vec<Step>, Vec<graph::Cycle>) {
+        let calls = self.call_deps(def, key);
         graph::build(def, &calls).plan()
     }
 
-    fn call_deps(&mut self, def: &ModuleDef) -> BTreeMap<String, OutDeps> {
+    /// `key` is the module's manifest key (`a.b`, `""` at the root).
+    fn call_deps(&mut self, def: &ModuleDef, key: &str) -> BTreeMap<String, OutDeps> {
         let names: Vec<String> = def.calls.keys().cloned().collect();
         names
             .into_iter()
             .map(|n| {
-                let d = self.call_out_deps(def, &n);
+                let d = self.call_out_deps(def, &n, &child_key(key, &n));
                 (n, d)
             })
             .collect()
@@ -741,8 +752,8 @@ impl Loader {
 
     /// What each output of a called module depends on, when the module can
     /// be read (memoised per directory).
-    fn call_out_deps(&mut self, def: &ModuleDef, name: &str) -> OutDeps {
-        let child = self.locate(def, name).ok()?;
+    fn call_out_deps(&mut self, def: &ModuleDef, name: &str, key: &str) -> OutDeps {
+        let child = self.locate(def, name, key).ok()?;
         if let Some(d) = self.deps_cache.get(&child.dir) {
             return Some(d.clone());
         }
@@ -750,26 +761,102 @@ impl Loader {
             return None;
         }
         self.analyzing.push(child.dir.clone());
-        let calls = self.call_deps(&child);
+        let calls = self.call_deps(&child, key);
         let deps = Rc::new(graph::build(&child, &calls).out_deps());
         self.analyzing.pop();
         self.deps_cache.insert(child.dir.clone(), deps.clone());
         Some(deps)
     }
 
-    /// The module a call reads, found without reporting anything (the call's
-    /// evaluation reports what is wrong).
-    fn locate(&mut self, def: &ModuleDef, name: &str) -> Result<Rc<ModuleDef>, String> {
+    /// The module a call reads: a local directory, or a registry or git
+    /// module installed by `terraform init`. `key` is the call's manifest key.
+    fn locate(&mut self, def: &ModuleDef, name: &str, key: &str) -> Result<Rc<ModuleDef>, String> {
         let d = def.calls.get(name).ok_or("no such call")?;
         let source = match d.item.body.get_attribute("source").map(|a| &a.value) {
             Some(Expression::String(s)) => s.value().to_string(),
-            _ => return Err("no literal source".into()),
+            _ => return Err("module `source` must be a literal string".into()),
         };
         if source.starts_with("./") || source.starts_with("../") {
-            self.resolve_local(def, &source)
-        } else {
-            Err("not a local module".into())
+            return self.resolve_local(def, &source);
         }
+        let version = match d.item.body.get_attribute("version").map(|a| &a.value) {
+            Some(Expression::String(s)) => Some(s.value().to_string()),
+            _ => None,
+        };
+        self.resolve_installed(key, &source, version.as_deref())
+    }
+
+    /// A registry or git module, from Terraform's manifest.
+    fn resolve_installed(
+        &mut self,
+        key: &str,
+        source: &str,
+        version: Option<&str>,
+    ) -> Result<Rc<ModuleDef>, String> {
+        let Some(m) = &self.manifest else {
+            return Err(format!(
+                "the configuration is not initialised (no {}); run `terraform init` in `{}`, or scan the plan",
+                self.manifest_shown(),
+                self.root_shown.display()
+            ));
+        };
+        let Some(rec) = m.get(key).cloned() else {
+            return Err(format!(
+                "{} has no module `{key}`; run `terraform init` again, or scan the plan",
+                m.path.display()
+            ));
+        };
+        if !manifest::same_source(source, &rec.source) {
+            return Err(format!(
+                "{} installed `{}` for it, not `{source}`; run `terraform init` again, or scan the plan",
+                m.path.display(),
+                rec.source
+            ));
+        }
+        if let (Some(want), Some(got)) = (version, &rec.version) {
+            let exact = want.trim_start_matches('=').trim();
+            if exact.chars().all(|c| c.is_ascii_digit() || c == '.') && exact != got {
+                return Err(format!(
+                    "{} installed version {got}, not {exact}; run `terraform init` again, or scan the plan",
+                    m.path.display()
+                ));
+            }
+        }
+        let dir = self.root_canon.join(&rec.dir);
+        let canon = std::fs::canonicalize(&dir).map_err(|_| {
+            format!(
+                "its directory `{}` from {} is missing; run `terraform init` again",
+                rec.dir,
+                m.path.display()
+            )
+        })?;
+        self.admit(&canon, &rec.dir)?;
+        Ok(self.module_def(&dir, &canon))
+    }
+
+    fn manifest_shown(&self) -> String {
+        match std::env::var_os("TF_DATA_DIR") {
+            Some(d) => format!("{}/modules/modules.json", Path::new(&d).display()),
+            None => ".terraform/modules/modules.json".to_string(),
+        }
+    }
+
+    /// Checks a module directory against `--root` and records one outside
+    /// the scanned directory.
+    fn admit(&mut self, canon: &Path, source: &str) -> Result<(), String> {
+        if let Some(lim) = &self.root_limit {
+            if !canon.starts_with(lim) {
+                return Err(format!(
+                    "source `{source}` is `{}`, outside --root `{}`",
+                    canon.display(),
+                    lim.display()
+                ));
+            }
+        }
+        if !canon.starts_with(&self.root_canon) {
+            self.outside.insert(rel_path(&self.root_canon, canon));
+        }
+        Ok(())
     }
 
     /// Evaluates one unit (a local, a resource, a module call, an output).
@@ -1386,23 +1473,18 @@ impl Loader {
         };
         let wildcard = exp.is_unknown();
         let local = source.starts_with("./") || source.starts_with("../");
-        let child = if local {
-            match self.resolve_local(def, &source) {
-                Ok(c) => Some(c),
-                Err(m) => {
-                    self.errors.push(f.error(
-                        src_span,
-                        format!("module `{name}`: {m}"),
-                        "this source",
-                    ));
-                    return Val::unknown();
-                }
+        let key = child_key(&manifest::key_of(&parent.generic), name);
+        let child = match self.locate(def, name, &key) {
+            Ok(c) => Some(c),
+            Err(m) if local => {
+                self.errors
+                    .push(f.error(src_span, format!("module `{name}`: {m}"), "this source"));
+                return Val::unknown();
             }
-        } else {
-            self.notes.push(format!(
-                "{call_addr}: module source `{source}` is not fetched (registry or remote module); its resources are not scanned and its outputs are unknown"
-            ));
-            None
+            Err(why) => {
+                self.unread_module(f, b, &call_addr, scope.prefix, name, &source, &why);
+                None
+            }
         };
         let keyed = exp.keys();
         let for_each = b.body.has_attribute("for_each");
@@ -1451,6 +1533,61 @@ impl Loader {
         } else {
             list.pop().unwrap_or_else(Val::unknown)
         }
+    }
+
+    /// A registry or git module that could not be read: a note, and an
+    /// entry for the call itself, which rule MCP015 reports as unknown in
+    /// every format (a note alone would leave the run looking clean). The
+    /// entry is a Terraform resource of type `module`, as any type without a
+    /// translation (ARM type `terraform:module`).
+    #[allow(clippy::too_many_arguments)]
+    fn unread_module(
+        &mut self,
+        f: &SourceFile,
+        b: &Block,
+        call_addr: &str,
+        prefix: &str,
+        name: &str,
+        source: &str,
+        why: &str,
+    ) {
+        self.notes.push(format!(
+            "{call_addr}: module `{source}` was not read: {why}; its resources are not checked and its outputs are unknown"
+        ));
+        let version = b
+            .body
+            .get_attribute("version")
+            .and_then(|a| match &a.value {
+                Expression::String(s) => Some(s.value().to_string()),
+                _ => None,
+            });
+        let mut tags = serde_json::Map::new();
+        tags.insert("source".into(), Value::String(source.into()));
+        if let Some(v) = version {
+            tags.insert("version".into(), Value::String(v));
+        }
+        let mut lines = BTreeMap::new();
+        if let Some(a) = b.body.get_attribute("source") {
+            lines.insert("source".to_string(), f.span_line(a.span()));
+        }
+        self.resources.push(TfResource {
+            address: call_addr.to_string(),
+            module: prefix.to_string(),
+            mode: Mode::Managed,
+            tf_type: "module".into(),
+            name: name.to_string(),
+            index: None,
+            values: serde_json::json!({ "name": name, "tags": tags }),
+            unknown: serde_json::json!({ "tags": { "contents": true } }),
+            sensitive: Value::Object(Default::default()),
+            references: BTreeMap::new(),
+            origin: Origin {
+                file: Some(f.rel.clone()),
+                line: Some(f.span_line(b.span())),
+                detail: None,
+                attribute_lines: lines,
+            },
+        });
     }
 
     /// The input values of a module call, checked against the child's variables.
@@ -1509,17 +1646,13 @@ impl Loader {
                 format!("module directory `{source}` not found")
             }
         })?;
-        if !canon.starts_with(&self.root_canon) {
-            return Err(format!(
-                "source `{source}` escapes the scanned root; scan a directory that contains it"
-            ));
-        }
         if !canon.is_dir() {
             return Err(format!("source `{source}` is not a directory"));
         }
         if self.stack.contains(&canon) {
             return Err(format!("source `{source}` includes itself (module loop)"));
         }
+        self.admit(&canon, source)?;
         Ok(self.module_def(&dir, &canon))
     }
 
@@ -1607,15 +1740,26 @@ fn attribute_at(f: &SourceFile, body: &Body, line: u32, path: &str) -> Option<St
     None
 }
 
-fn rel_path(root: &Path, p: &Path) -> String {
-    p.strip_prefix(root)
-        .map(|r| {
-            r.components()
-                .map(|c| c.as_os_str().to_string_lossy().to_string())
-                .collect::<Vec<_>>()
-                .join("/")
-        })
-        .unwrap_or_default()
+/// `p` relative to `root`, with `..` where it lies outside, `/` separated
+/// (as Terraform shows `path.module`).
+pub fn rel_path(root: &Path, p: &Path) -> String {
+    let r: Vec<_> = root.components().collect();
+    let q: Vec<_> = p.components().collect();
+    let common = r.iter().zip(&q).take_while(|(a, b)| a == b).count();
+    let ups = std::iter::repeat_n("..".to_string(), r.len() - common);
+    let rest = q[common..]
+        .iter()
+        .map(|c| c.as_os_str().to_string_lossy().to_string());
+    ups.chain(rest).collect::<Vec<_>>().join("/")
+}
+
+/// The manifest key of a call inside the module of key `parent`.
+fn child_key(parent: &str, name: &str) -> String {
+    if parent.is_empty() {
+        name.to_string()
+    } else {
+        format!("{parent}.{name}")
+    }
 }
 
 fn eval_error(f: &SourceFile, e: EvalError) -> InputError {
