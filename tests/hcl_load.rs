@@ -745,3 +745,47 @@ fn huge_counts_are_capped_diagnostics() {
         assert_eq!(line_col(&o.errors[0]), (2, 11));
     }
 }
+
+/// `ephemeral` blocks (Terraform 1.10) are accepted; what they give is
+/// unknown, and a reference to an undeclared one is still an error.
+#[test]
+fn ephemeral_resources_are_accepted_and_unknown() {
+    let d = scratch("hcl_ephemeral");
+    std::fs::write(
+        d.join("main.tf"),
+        r#"
+ephemeral "azurerm_key_vault_secret" "key" {
+  name         = "shared-key"
+  key_vault_id = "/subscriptions/0/kv"
+}
+resource "azurerm_container_app_environment" "env" {
+  name                      = "cae"
+  log_analytics_shared_key  = ephemeralasnull(ephemeral.azurerm_key_vault_secret.key.value)
+}
+resource "azurerm_resource_group" "bad" {
+  name = ephemeral.azurerm_key_vault_secret.nope.value
+}
+"#,
+    )
+    .unwrap();
+    let o = load(&d, &HclOptions::default());
+    let m = messages(&o);
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert!(
+        m[0].contains("undeclared ephemeral resource `ephemeral.azurerm_key_vault_secret.nope`"),
+        "{m:?}"
+    );
+    let env = o
+        .model
+        .resources
+        .iter()
+        .find(|r| r.address == "azurerm_container_app_environment.env")
+        .unwrap();
+    assert_eq!(env.unknown["log_analytics_shared_key"], json!(true));
+    // Ephemeral resources are never stored: they are not in the model.
+    assert!(o
+        .model
+        .resources
+        .iter()
+        .all(|r| !r.address.contains("ephemeral")));
+}

@@ -54,6 +54,8 @@ pub struct ModuleDef {
     pub(super) calls: BTreeMap<String, Decl<Block>>,
     pub(super) outputs: BTreeMap<String, Decl<Block>>,
     providers: Vec<Decl<Block>>,
+    /// `ephemeral` blocks, `type.name`.
+    ephemerals: BTreeSet<String>,
 }
 
 impl ModuleDef {
@@ -74,6 +76,7 @@ impl ModuleDef {
             calls: BTreeMap::new(),
             outputs: BTreeMap::new(),
             providers: Vec::new(),
+            ephemerals: BTreeSet::new(),
         };
         for (fi, f) in files.iter().enumerate() {
             for s in f.body.iter() {
@@ -199,11 +202,22 @@ impl ModuleDef {
                         file: fi,
                         item: b.clone(),
                     }),
+                    // Ephemeral resources (Terraform 1.10) are opened during the
+                    // run and never stored: what they give is unknown here.
+                    "ephemeral" => {
+                        if let Err(e) = want(2) {
+                            errors.push(*e);
+                            continue;
+                        }
+                        if !m.ephemerals.insert(format!("{}.{}", labels[0], labels[1])) {
+                            errors.push(dup(format!("ephemeral resource `{}.{}`", labels[0], labels[1])));
+                        }
+                    }
                     // Nothing in these decides a resource's configuration.
                     "terraform" | "moved" | "import" | "removed" | "check" => {}
                     other => errors.push(
                         f.error(b.ident.span(), format!("unsupported block type `{other}`"), "here")
-                            .with_help("top-level blocks are resource, data, module, variable, locals, output, provider and terraform"),
+                            .with_help("top-level blocks are resource, data, ephemeral, module, variable, locals, output, provider and terraform"),
                     ),
                 }
             }
@@ -387,6 +401,18 @@ impl Scope for ModScope<'_> {
                     return Err("`data` must be followed by a data source type and name".into());
                 };
                 self.resource(&format!("data.{t}.{n}"), 2)
+            }
+            "ephemeral" => {
+                let (Some(t), Some(n)) = (attrs.first(), attrs.get(1)) else {
+                    return Err("`ephemeral` must be followed by a resource type and name".into());
+                };
+                if self.def.ephemerals.contains(&format!("{t}.{n}")) {
+                    plain(Val::unknown(), 2)
+                } else {
+                    Err(format!(
+                        "reference to undeclared ephemeral resource `ephemeral.{t}.{n}`"
+                    ))
+                }
             }
             // `resource.TYPE.NAME` is Terraform's explicit form of `TYPE.NAME`.
             "resource" => {
