@@ -230,6 +230,11 @@ impl<'a> Eval<'a> {
                     },
                 }
             }
+            Expression::BinaryOp(b)
+                if matches!(b.operator.value(), BinaryOperator::And | BinaryOperator::Or) =>
+            {
+                self.logical(b, e)
+            }
             Expression::BinaryOp(b) => {
                 let l = self.expr(&b.lhs_expr)?;
                 let r = self.expr(&b.rhs_expr)?;
@@ -293,6 +298,35 @@ impl<'a> Eval<'a> {
                 }
                 funcs::call(&full, args).map_err(err)
             }
+        }
+    }
+
+    /// `&&` and `||` as HCL evaluates them: both sides are evaluated, and a
+    /// side that decides the result (`false &&`, `true ||`, on either side)
+    /// drops the other side's errors, so `x != null && length(x) > 0` holds
+    /// for a null `x`. An unknown left side also drops the right's errors.
+    fn logical(&mut self, b: &hcl::edit::expr::BinaryOp, e: &Expression) -> R<Val> {
+        let op = *b.operator.value();
+        let decides = matches!(op, BinaryOperator::Or);
+        let l = self.expr(&b.lhs_expr);
+        let r = self.expr(&b.rhs_expr);
+        let known = |v: &R<Val>| match v {
+            Ok(Val::Unknown(_)) | Err(_) => None,
+            Ok(v) => Some(v.as_bool()),
+        };
+        let (lk, rk) = (known(&l), known(&r));
+        if lk == Some(Some(decides)) || rk == Some(Some(decides)) {
+            return Ok(Val::Bool(decides));
+        }
+        match (lk, rk) {
+            // Neither side is known: the left one speaks.
+            (None, None) => match l {
+                Err(err) => Err(err),
+                Ok(v) => Ok(v),
+            },
+            (None, Some(_)) => l,
+            (Some(_), None) => r,
+            (Some(_), Some(_)) => binary(op, l?, r?).map_err(|m| EvalError::new(m, e.span())),
         }
     }
 
@@ -1020,6 +1054,21 @@ mod tests {
             .unwrap_err()
             .message
             .contains("cannot include a list"));
+    }
+
+    /// HCL's logical operators: a deciding side drops the other's errors.
+    #[test]
+    fn logical_operators_drop_errors_of_the_undeciding_side() {
+        assert_eq!(
+            eval_str("null != null && length(null) > 0"),
+            Ok(Val::Bool(false))
+        );
+        assert_eq!(eval_str("length(null) > 0 && false"), Ok(Val::Bool(false)));
+        assert_eq!(eval_str("true || length(null) > 0"), Ok(Val::Bool(true)));
+        assert!(eval_str("true && length(null) > 0").is_err());
+        assert!(eval_str("false || length(null) > 0").is_err());
+        // An untaken branch of a known condition is not evaluated for errors.
+        assert_eq!(eval_str("false ? length(null) : 1"), Ok(Val::Num(1.0)));
     }
 
     #[test]
