@@ -32,6 +32,8 @@ pub struct ScanOptions {
     /// `--subscription`: where Terraform input deploys when its provider block
     /// and `ARM_SUBSCRIPTION_ID` do not say.
     pub subscription: Option<String>,
+    /// `--root DIR`: Terraform source is read only inside this tree.
+    pub root: Option<PathBuf>,
     /// Today, for ignore expiry (injected so tests are stable).
     pub today: Option<time::Date>,
     /// `--preflight off`: do not evaluate the policies the input itself deploys.
@@ -192,6 +194,7 @@ pub fn load_inputs(paths: &[PathBuf], opts: &ScanOptions) -> Loaded {
                 let hcl_opts = load::hcl::HclOptions {
                     var_files: opts.var_files.clone(),
                     vars: opts.vars.clone(),
+                    root: opts.root.clone(),
                 };
                 let o = load::hcl::load(p, &hcl_opts);
                 out.inputs

@@ -22,6 +22,11 @@ pub fn types_needed(rules: &RuleSet) -> Vec<String> {
     let mut set: BTreeSet<String> = BTreeSet::new();
     let mut any = false;
     for ar in &rules.active {
+        // A rule for other input kinds only (MCP015: Terraform module calls) reads nothing live.
+        let applies = &ar.rule.meta.applies_to;
+        if !applies.is_empty() && !applies.contains(&crate::input::InputKind::Arm) {
+            continue;
+        }
         match ar.rule.arm_types() {
             Some(ts) => set.extend(ts),
             None => any = true,

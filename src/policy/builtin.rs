@@ -19,6 +19,7 @@ pub const FILES: &[(&str, &str)] = &[
     ("MCP012.json", include_str!("../../rules/MCP012.json")),
     ("MCP013.json", include_str!("../../rules/MCP013.json")),
     ("MCP014.json", include_str!("../../rules/MCP014.json")),
+    ("MCP015.json", include_str!("../../rules/MCP015.json")),
 ];
 
 pub fn builtin_rules() -> Result<Vec<Rule>, RuleError> {

@@ -9,7 +9,9 @@ use hcl::edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, 
 use hcl::edit::template::{Directive, Element, Template};
 use hcl::edit::{Decorated, Span};
 
-use super::funcs;
+use super::fs::Fs;
+use super::funcs::{self, encoding};
+use super::types;
 use super::value::Val;
 
 /// An evaluation failure, pointing at the expression that caused it.
@@ -26,7 +28,32 @@ impl EvalError {
             span,
         }
     }
+
+    /// The same error, its message prefixed by a function name.
+    fn prefixed(mut self, name: &str) -> Self {
+        self.message = format!("{name}(): {}", self.message);
+        self
+    }
 }
+
+const NESTED_TEMPLATE: &str =
+    "cannot be called from inside a template (Terraform forbids rendering templates recursively)";
+
+/// The functions that read the machine running Terraform.
+const MACHINE: &[&str] = &[
+    "file",
+    "filebase64",
+    "fileexists",
+    "fileset",
+    "filemd5",
+    "filesha1",
+    "filesha256",
+    "filesha512",
+    "filebase64sha256",
+    "filebase64sha512",
+    "abspath",
+    "pathexpand",
+];
 
 type R<T> = Result<T, EvalError>;
 
@@ -44,9 +71,14 @@ pub struct Root {
 pub trait Scope {
     fn root(&self, name: &str, attrs: &[&str]) -> Result<Option<Root>, String>;
 
-    /// The text of a file for `file()` / `templatefile()`.
-    fn file(&self, path: &str) -> Result<String, String> {
-        Err(format!("cannot read `{path}` here"))
+    /// The machine, for the file functions; `None` where files may not be read.
+    fn fs(&self) -> Option<&Fs> {
+        None
+    }
+
+    /// Whether an expression reads a value marked sensitive (`issensitive`).
+    fn is_sensitive(&self, _e: &Expression) -> bool {
+        false
     }
 }
 
@@ -67,6 +99,9 @@ pub struct Eval<'a> {
     locals: Vec<(String, Val)>,
     /// Absolute addresses of the resource instances referred to.
     pub refs: Vec<String>,
+    /// Inside `templatefile` / `templatestring`, which Terraform forbids
+    /// calling again (so a template cannot include itself).
+    in_template: bool,
 }
 
 impl<'a> Eval<'a> {
@@ -75,6 +110,7 @@ impl<'a> Eval<'a> {
             scope,
             locals: Vec::new(),
             refs: Vec::new(),
+            in_template: false,
         }
     }
 
@@ -99,8 +135,9 @@ impl<'a> Eval<'a> {
         let v = self.expr(e)?;
         let mut origins = Vec::new();
         v.unknown_origins(&mut origins);
-        for o in origins {
-            self.add_ref(&o);
+        // An unknown that comes from an unset variable (`var.x`) names no resource.
+        for o in origins.iter().filter(|o| !o.starts_with("var.")) {
+            self.add_ref(o);
         }
         Ok(v)
     }
@@ -148,9 +185,11 @@ impl<'a> Eval<'a> {
                 let cond = self.expr(&c.cond_expr)?;
                 match cond {
                     Val::Unknown(o) => {
-                        // Both branches still get checked for errors and references.
-                        self.expr(&c.true_expr)?;
-                        self.expr(&c.false_expr)?;
+                        // Both branches are evaluated for their references; as in
+                        // HCL, their errors do not count while the condition is
+                        // unknown (either branch may be the one never taken).
+                        let _ = self.expr(&c.true_expr);
+                        let _ = self.expr(&c.false_expr);
                         Ok(Val::Unknown(o))
                     }
                     v => match v.as_bool() {
@@ -163,61 +202,7 @@ impl<'a> Eval<'a> {
                     },
                 }
             }
-            Expression::FuncCall(f) => {
-                let name = f.name.name.as_str();
-                let full = if f.name.is_namespaced() {
-                    let ns: Vec<&str> = f.name.namespace.iter().map(|n| n.as_str()).collect();
-                    format!("{}::{name}", ns.join("::"))
-                } else {
-                    name.to_string()
-                };
-                match full.as_str() {
-                    "try" => {
-                        let mut last = None;
-                        for a in f.args.iter() {
-                            // The first argument that evaluates wins; an unknown one
-                            // stays unknown (it might still fail at apply).
-                            match self.expr(a) {
-                                Ok(v) => return Ok(v),
-                                Err(err) => last = Some(err),
-                            }
-                        }
-                        Err(last.unwrap_or_else(|| {
-                            EvalError::new("try needs at least one argument", f.span())
-                        }))
-                    }
-                    "can" => match f.args.get(0) {
-                        Some(a) => match self.expr(a) {
-                            Ok(v) if v.has_unknown() => Ok(Val::unknown()),
-                            Ok(_) => Ok(Val::Bool(true)),
-                            Err(_) => Ok(Val::Bool(false)),
-                        },
-                        None => Err(EvalError::new("can needs one argument", f.span())),
-                    },
-                    "file" | "templatefile" => self.file_call(&full, f),
-                    _ => {
-                        let mut args = Vec::with_capacity(f.args.len());
-                        for a in f.args.iter() {
-                            args.push(self.expr(a)?);
-                        }
-                        if f.args.expand_final() {
-                            match args.pop() {
-                                Some(Val::List(l)) => args.extend(l),
-                                Some(Val::Unknown(o)) => return Ok(Val::Unknown(o)),
-                                Some(v) => {
-                                    return Err(EvalError::new(
-                                        format!("`...` needs a list, not {}", v.type_name()),
-                                        f.span(),
-                                    ))
-                                }
-                                None => {}
-                            }
-                        }
-                        funcs::call(&full, args)
-                            .map_err(|m| EvalError::new(format!("{full}(): {m}"), f.span()))
-                    }
-                }
-            }
+            Expression::FuncCall(f) => self.func_call(f),
             Expression::Traversal(t) => match &t.expr {
                 Expression::Variable(v) => self.traversal(e, v, &t.operators),
                 other => {
@@ -245,6 +230,11 @@ impl<'a> Eval<'a> {
                     },
                 }
             }
+            Expression::BinaryOp(b)
+                if matches!(b.operator.value(), BinaryOperator::And | BinaryOperator::Or) =>
+            {
+                self.logical(b, e)
+            }
             Expression::BinaryOp(b) => {
                 let l = self.expr(&b.lhs_expr)?;
                 let r = self.expr(&b.rhs_expr)?;
@@ -254,45 +244,266 @@ impl<'a> Eval<'a> {
         }
     }
 
-    /// `file(path)` and `templatefile(path, vars)`, read through the scope
-    /// (which keeps them inside the scanned root).
-    fn file_call(&mut self, name: &str, f: &hcl::edit::expr::FuncCall) -> R<Val> {
-        let err = |m: String| EvalError::new(format!("{name}(): {m}"), f.span());
-        let want = if name == "file" { 1 } else { 2 };
-        if f.args.len() != want {
-            return Err(err(format!(
-                "takes {want} argument(s), got {}",
-                f.args.len()
-            )));
+    /// A function call. Most functions take evaluated arguments ([`funcs`]);
+    /// the ones here need an argument unevaluated, the machine, or the
+    /// evaluator itself.
+    fn func_call(&mut self, f: &hcl::edit::expr::FuncCall) -> R<Val> {
+        let ns: Vec<&str> = f.name.namespace.iter().map(|n| n.as_str()).collect();
+        let full = if ns.is_empty() {
+            f.name.name.as_str().to_string()
+        } else {
+            format!("{}::{}", ns.join("::"), f.name.name.as_str())
+        };
+        let err = |m: String| EvalError::new(format!("{full}(): {m}"), f.span());
+        if ns.first() == Some(&"provider") {
+            // Provider-defined functions run in the provider: unknown here.
+            for a in f.args.iter() {
+                self.expr(a)?;
+            }
+            return Ok(Val::unknown());
         }
-        let mut args = Vec::new();
+        let name = funcs::builtin_name(&full);
+        match name {
+            "try" => self.try_call(f),
+            "can" => match f.args.get(0) {
+                Some(a) if f.args.len() == 1 => match self.expr(a) {
+                    Ok(v) if v.has_unknown() => Ok(Val::unknown()),
+                    Ok(_) => Ok(Val::Bool(true)),
+                    Err(_) => Ok(Val::Bool(false)),
+                },
+                _ => Err(err("takes 1 argument(s)".into())),
+            },
+            "convert" => {
+                let (Some(v), Some(ty), 2) = (f.args.get(0), f.args.get(1), f.args.len()) else {
+                    return Err(err("takes 2 argument(s): a value and a type".into()));
+                };
+                let v = self.expr(v)?;
+                types::convert(v, ty).map_err(err)
+            }
+            "issensitive" => match f.args.get(0) {
+                Some(a) if f.args.len() == 1 => self.is_sensitive_call(a),
+                _ => Err(err("takes 1 argument(s)".into())),
+            },
+            "templatestring" => self.templatestring(f).map_err(|e| e.prefixed(&full)),
+            "templatefile" => self.templatefile(f).map_err(|e| e.prefixed(&full)),
+            n if MACHINE.contains(&n) => {
+                let args = self.args(f)?;
+                self.machine(n, &args).map_err(err)
+            }
+            _ => {
+                let args = self.args(f)?;
+                if let Some(Val::Unknown(o)) = f.args.expand_final().then(|| args.last()).flatten()
+                {
+                    return Ok(Val::Unknown(o.clone()));
+                }
+                funcs::call(&full, args).map_err(err)
+            }
+        }
+    }
+
+    /// `&&` and `||` as HCL evaluates them: both sides are evaluated, and a
+    /// side that decides the result (`false &&`, `true ||`, on either side)
+    /// drops the other side's errors, so `x != null && length(x) > 0` holds
+    /// for a null `x`. An unknown left side also drops the right's errors.
+    fn logical(&mut self, b: &hcl::edit::expr::BinaryOp, e: &Expression) -> R<Val> {
+        let op = *b.operator.value();
+        let decides = matches!(op, BinaryOperator::Or);
+        let l = self.expr(&b.lhs_expr);
+        let r = self.expr(&b.rhs_expr);
+        let known = |v: &R<Val>| match v {
+            Ok(Val::Unknown(_)) | Err(_) => None,
+            Ok(v) => Some(v.as_bool()),
+        };
+        let (lk, rk) = (known(&l), known(&r));
+        if lk == Some(Some(decides)) || rk == Some(Some(decides)) {
+            return Ok(Val::Bool(decides));
+        }
+        match (lk, rk) {
+            // Neither side is known: the left one speaks.
+            (None, None) => match l {
+                Err(err) => Err(err),
+                Ok(v) => Ok(v),
+            },
+            (None, Some(_)) => l,
+            (Some(_), None) => r,
+            (Some(_), Some(_)) => binary(op, l?, r?).map_err(|m| EvalError::new(m, e.span())),
+        }
+    }
+
+    /// Evaluated arguments, a final `...` argument spread.
+    fn args(&mut self, f: &hcl::edit::expr::FuncCall) -> R<Vec<Val>> {
+        let mut args = Vec::with_capacity(f.args.len());
         for a in f.args.iter() {
             args.push(self.expr(a)?);
+        }
+        if f.args.expand_final() {
+            match args.pop() {
+                Some(Val::List(l)) => args.extend(l),
+                Some(u @ Val::Unknown(_)) => args.push(u),
+                Some(v) => {
+                    return Err(EvalError::new(
+                        format!("`...` needs a list, not {}", v.type_name()),
+                        f.span(),
+                    ))
+                }
+                None => {}
+            }
+        }
+        Ok(args)
+    }
+
+    /// `try`: the first argument that evaluates, unknown when that one is
+    /// not wholly known (it might still fail at apply).
+    fn try_call(&mut self, f: &hcl::edit::expr::FuncCall) -> R<Val> {
+        let mut last = None;
+        for a in f.args.iter() {
+            match self.expr(a) {
+                Ok(v) if v.has_unknown() => {
+                    let mut o = Vec::new();
+                    v.unknown_origins(&mut o);
+                    return Ok(Val::Unknown(o.into_iter().next()));
+                }
+                Ok(v) => return Ok(v),
+                Err(err) => last = Some(err),
+            }
+        }
+        Err(last.unwrap_or_else(|| EvalError::new("try needs at least one argument", f.span())))
+    }
+
+    /// `issensitive(x)`: true when `x` reads a sensitive variable or local or
+    /// is built by `sensitive()`; unknown when it depends on values a
+    /// provider might mark sensitive; else false.
+    fn is_sensitive_call(&mut self, a: &Expression) -> R<Val> {
+        let v = self.expr(a)?;
+        let marked = match a {
+            Expression::FuncCall(c) => match funcs::builtin_name(c.name.name.as_str()) {
+                "sensitive" => Some(true),
+                "nonsensitive" => Some(false),
+                _ => None,
+            },
+            _ => None,
+        };
+        Ok(match marked {
+            Some(b) => Val::Bool(b),
+            None if self.scope.is_sensitive(a) => Val::Bool(true),
+            None if v.has_unknown() => Val::unknown(),
+            None => Val::Bool(false),
+        })
+    }
+
+    /// `templatestring(ref, vars)`: the template must come from a reference
+    /// (a literal would already have been rendered), as Terraform requires.
+    fn templatestring(&mut self, f: &hcl::edit::expr::FuncCall) -> R<Val> {
+        let (Some(t), Some(vars), 2) = (f.args.get(0), f.args.get(1), f.args.len()) else {
+            return Err(EvalError::new("takes 2 argument(s)", f.span()));
+        };
+        if matches!(
+            t,
+            Expression::String(_) | Expression::StringTemplate(_) | Expression::HeredocTemplate(_)
+        ) {
+            return Err(EvalError::new(
+                "invalid template expression: the template must be given by a reference to a string, such as a local value or a data source's attribute",
+                t.span(),
+            ));
+        }
+        let text = self.expr(t)?;
+        let vars = self.expr(vars)?;
+        self.render(text, vars, "the template", f.span())
+    }
+
+    /// `templatefile(path, vars)`: a file read like `file()`, rendered.
+    fn templatefile(&mut self, f: &hcl::edit::expr::FuncCall) -> R<Val> {
+        let args = self.args(f)?;
+        if args.len() != 2 {
+            return Err(EvalError::new(
+                format!("takes 2 argument(s), got {}", args.len()),
+                f.span(),
+            ));
+        }
+        if self.in_template {
+            return Err(EvalError::new(NESTED_TEMPLATE, f.span()));
+        }
+        let text = self
+            .machine("file", &args[..1])
+            .map_err(|m| EvalError::new(m, f.span()))?;
+        let shown = args[0].to_str().unwrap_or_default();
+        self.render(text, args[1].clone(), &format!("`{shown}`"), f.span())
+    }
+
+    /// Renders template text with only the given variables in scope.
+    fn render(&mut self, text: Val, vars: Val, what: &str, span: Option<Range<usize>>) -> R<Val> {
+        if self.in_template {
+            return Err(EvalError::new(NESTED_TEMPLATE, span));
+        }
+        if text.has_unknown() || vars.has_unknown() {
+            let mut o = Vec::new();
+            text.unknown_origins(&mut o);
+            vars.unknown_origins(&mut o);
+            return Ok(Val::Unknown(o.into_iter().next()));
+        }
+        let text = text
+            .to_str()
+            .ok_or_else(|| EvalError::new("the template must be a string", span.clone()))?;
+        let vars = vars.as_map().cloned().ok_or_else(|| {
+            EvalError::new("the template variables must be an object", span.clone())
+        })?;
+        let t = hcl::edit::parser::parse_template(&text)
+            .map_err(|e| EvalError::new(format!("{what}: {}", e.message()), span.clone()))?;
+        // A template sees only the variables it is given.
+        let saved = std::mem::replace(&mut self.locals, vars.into_iter().collect());
+        self.in_template = true;
+        let r = self.template(&t);
+        self.in_template = false;
+        self.locals = saved;
+        r.map_err(|e| EvalError::new(format!("{what}: {}", e.message), span))
+    }
+
+    /// The functions that read the machine. What cannot be read (outside
+    /// the project, missing, not a regular file) is unknown, with a note.
+    fn machine(&mut self, name: &str, args: &[Val]) -> Result<Val, String> {
+        let want = if name == "fileset" { 2 } else { 1 };
+        if args.len() != want {
+            return Err(format!("takes {want} argument(s), got {}", args.len()));
         }
         if let Some(u) = args.iter().find(|a| a.has_unknown()) {
             let mut o = Vec::new();
             u.unknown_origins(&mut o);
             return Ok(Val::Unknown(o.into_iter().next()));
         }
-        let path = args[0]
-            .to_str()
-            .ok_or_else(|| err("the path must be a string".into()))?;
-        let text = self.scope.file(&path).map_err(err)?;
-        if name == "file" {
-            return Ok(Val::Str(text));
+        let path = funcs::string(&args[0])?;
+        if name == "pathexpand" && !path.starts_with('~') {
+            return Ok(Val::Str(path));
         }
-        let vars = args[1]
-            .as_map()
-            .cloned()
-            .ok_or_else(|| err("the variables must be an object".into()))?;
-        let t = hcl::edit::parser::parse_template(&text)
-            .map_err(|e| err(format!("`{path}`: {}", e.message())))?;
-        // A template sees only the variables it is given.
-        let saved = std::mem::take(&mut self.locals);
-        self.locals = vars.into_iter().collect();
-        let r = self.template(&t);
-        self.locals = saved;
-        r.map_err(|e| err(format!("`{path}`: {}", e.message)))
+        let Some(fs) = self.scope.fs() else {
+            return Err("files cannot be read here".into());
+        };
+        let unknown = |why: String| {
+            fs.note(format!(
+                "{name}(\"{path}\") is unknown: {why}; the values built from it are unknown"
+            ));
+            Ok(Val::unknown())
+        };
+        match name {
+            "abspath" => Ok(Val::Str(fs.abspath(&path))),
+            "pathexpand" => unknown("it depends on the home directory of the machine running Terraform".into()),
+            "fileexists" => match fs.exists(&path) {
+                Ok(b) => Ok(Val::Bool(b)),
+                Err(why) => unknown(why),
+            },
+            "fileset" => match fs.fileset(&path, &funcs::string(&args[1])?) {
+                Ok(l) => Ok(Val::List(l.into_iter().map(Val::Str).collect())),
+                Err(why) => unknown(why),
+            },
+            _ => match fs.read(&path) {
+                Err(why) => unknown(why),
+                Ok(bytes) if name == "file" => String::from_utf8(bytes).map(Val::Str).map_err(|_| {
+                    format!("the contents of `{path}` are not valid UTF-8; use filebase64 for binary files")
+                }),
+                Ok(bytes) => Ok(Val::Str(
+                    encoding::digest(name, &bytes).ok_or_else(|| format!("unknown function `{name}`"))?,
+                )),
+            },
+        }
     }
 
     fn lookup_local(&self, name: &str) -> Option<&Val> {
@@ -843,6 +1054,21 @@ mod tests {
             .unwrap_err()
             .message
             .contains("cannot include a list"));
+    }
+
+    /// HCL's logical operators: a deciding side drops the other's errors.
+    #[test]
+    fn logical_operators_drop_errors_of_the_undeciding_side() {
+        assert_eq!(
+            eval_str("null != null && length(null) > 0"),
+            Ok(Val::Bool(false))
+        );
+        assert_eq!(eval_str("length(null) > 0 && false"), Ok(Val::Bool(false)));
+        assert_eq!(eval_str("true || length(null) > 0"), Ok(Val::Bool(true)));
+        assert!(eval_str("true && length(null) > 0").is_err());
+        assert!(eval_str("false || length(null) > 0").is_err());
+        // An untaken branch of a known condition is not evaluated for errors.
+        assert_eq!(eval_str("false ? length(null) : 1"), Ok(Val::Num(1.0)));
     }
 
     #[test]

@@ -12,8 +12,11 @@
 //! and references name the exact instance (`azurerm_subnet.x[0]`).
 
 mod eval;
+mod fs;
 mod funcs;
+mod graph;
 mod ignore;
+mod manifest;
 mod module;
 mod source;
 mod types;
@@ -41,6 +44,10 @@ pub struct HclOptions {
     /// `--var name=value`, applied last. Values are HCL/JSON-typed
     /// (`ids=["a","b"]`); a value that does not parse is a string.
     pub vars: Vec<(String, String)>,
+    /// `--root DIR`: nothing outside this tree is read (modules, files).
+    /// Without it, local module sources are followed wherever they point,
+    /// as Terraform follows them.
+    pub root: Option<PathBuf>,
 }
 
 /// What the source reader hands on.
@@ -95,7 +102,22 @@ pub fn load(root: &Path, opts: &HclOptions) -> HclOutput {
             }
         }
     };
-    let mut loader = Loader::new(canon.clone(), dir.clone(), BTreeMap::new());
+    let limit = match root_limit(opts, &canon, &shown) {
+        Ok(l) => l,
+        Err(e) => {
+            return HclOutput {
+                errors: vec![e],
+                ..Default::default()
+            }
+        }
+    };
+    let fs = fs::Fs::new(canon.clone(), limit.clone());
+    let mut loader = Loader::new(canon.clone(), dir.clone(), BTreeMap::new(), fs);
+    loader.root_limit = limit;
+    match manifest::Manifest::read(&canon) {
+        Ok(m) => loader.manifest = m,
+        Err(e) => loader.errors.push(e),
+    }
     let def = match &single {
         Some(file) => {
             let files = loader.read_files(std::slice::from_ref(file), "");
@@ -131,14 +153,51 @@ pub fn load(root: &Path, opts: &HclOptions) -> HclOutput {
         subscription_id: loader.subscription_id.take(),
         notes: std::mem::take(&mut loader.notes),
     };
+    model.notes.extend(loader.fs.take_notes());
+    if !loader.outside.is_empty() {
+        let dirs: Vec<String> = loader.outside.iter().map(|d| format!("`{d}`")).collect();
+        model.notes.push(format!(
+            "module directories read outside `{shown}`: {} (local module sources; --root DIR limits reading to one tree)",
+            dirs.join(", ")
+        ));
+    }
+    if !loader.unset_vars.is_empty() {
+        let names: Vec<String> = loader.unset_vars.iter().map(|n| format!("`{n}`")).collect();
+        model.notes.push(format!(
+            "variables with no value (no default, no tfvars, no --var): {}; what is built from them is unknown (give them with --var or --var-file)",
+            names.join(", ")
+        ));
+    }
     model.resources.sort_by(|a, b| a.address.cmp(&b.address));
     model.notes.sort();
     model.notes.dedup();
+    let mut errors = std::mem::take(&mut loader.def_errors);
+    errors.append(&mut loader.errors);
     HclOutput {
         model,
         ignores: loader.ignores,
-        errors: loader.errors,
+        errors,
     }
+}
+
+/// The canonical `--root` tree, checked to hold the scanned directory.
+fn root_limit(opts: &HclOptions, canon: &Path, shown: &str) -> Result<Option<PathBuf>, InputError> {
+    let Some(r) = &opts.root else {
+        return Ok(None);
+    };
+    let lim = std::fs::canonicalize(r).map_err(|e| {
+        InputError::new(
+            r.display().to_string(),
+            format!("--root: cannot read: {}", e.to_string().to_lowercase()),
+        )
+    })?;
+    if !canon.starts_with(&lim) {
+        return Err(InputError::new(
+            shown,
+            format!("`{shown}` is outside --root `{}`", r.display()),
+        ));
+    }
+    Ok(Some(lim))
 }
 
 /// Root variable values by Terraform's precedence: `terraform.tfvars`,

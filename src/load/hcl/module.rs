@@ -6,14 +6,16 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use hcl::edit::expr::{Expression, TraversalOperator};
+use hcl::edit::expr::Expression;
 use hcl::edit::structure::{Attribute, Block, Body, Structure};
-use hcl::edit::visit::{self, Visit};
 use hcl::edit::Span;
 use serde_json::Value;
 
 use super::eval::{iter_items, Eval, EvalError, Root, Scope};
+use super::fs::Fs;
+use super::graph::{self, mentions, Node, OutDeps, Step};
 use super::ignore;
+use super::manifest;
 use super::source::SourceFile;
 use super::types;
 use super::value::Val;
@@ -23,17 +25,17 @@ use crate::load::terraform::{Mode, TfResource};
 use crate::load::InputError;
 
 /// A declaration with the file it is in.
-struct Decl<T> {
-    file: usize,
-    item: T,
+pub(super) struct Decl<T> {
+    pub file: usize,
+    pub item: T,
 }
 
-struct VarDecl {
-    block: Block,
+pub(super) struct VarDecl {
+    pub block: Block,
 }
 
-struct ResDecl {
-    block: Block,
+pub(super) struct ResDecl {
+    pub block: Block,
     mode: Mode,
     tf_type: String,
     name: String,
@@ -45,13 +47,15 @@ pub struct ModuleDef {
     pub rel_dir: String,
     pub dir: PathBuf,
     pub files: Vec<SourceFile>,
-    vars: BTreeMap<String, Decl<VarDecl>>,
-    locals: BTreeMap<String, Decl<Attribute>>,
+    pub(super) vars: BTreeMap<String, Decl<VarDecl>>,
+    pub(super) locals: BTreeMap<String, Decl<Attribute>>,
     /// Keyed `type.name` or `data.type.name`.
-    resources: BTreeMap<String, Decl<ResDecl>>,
-    calls: BTreeMap<String, Decl<Block>>,
-    outputs: BTreeMap<String, Decl<Block>>,
+    pub(super) resources: BTreeMap<String, Decl<ResDecl>>,
+    pub(super) calls: BTreeMap<String, Decl<Block>>,
+    pub(super) outputs: BTreeMap<String, Decl<Block>>,
     providers: Vec<Decl<Block>>,
+    /// `ephemeral` blocks, `type.name`.
+    ephemerals: BTreeSet<String>,
 }
 
 impl ModuleDef {
@@ -72,6 +76,7 @@ impl ModuleDef {
             calls: BTreeMap::new(),
             outputs: BTreeMap::new(),
             providers: Vec::new(),
+            ephemerals: BTreeSet::new(),
         };
         for (fi, f) in files.iter().enumerate() {
             for s in f.body.iter() {
@@ -197,11 +202,22 @@ impl ModuleDef {
                         file: fi,
                         item: b.clone(),
                     }),
+                    // Ephemeral resources (Terraform 1.10) are opened during the
+                    // run and never stored: what they give is unknown here.
+                    "ephemeral" => {
+                        if let Err(e) = want(2) {
+                            errors.push(*e);
+                            continue;
+                        }
+                        if !m.ephemerals.insert(format!("{}.{}", labels[0], labels[1])) {
+                            errors.push(dup(format!("ephemeral resource `{}.{}`", labels[0], labels[1])));
+                        }
+                    }
                     // Nothing in these decides a resource's configuration.
                     "terraform" | "moved" | "import" | "removed" | "check" => {}
                     other => errors.push(
                         f.error(b.ident.span(), format!("unsupported block type `{other}`"), "here")
-                            .with_help("top-level blocks are resource, data, module, variable, locals, output, provider and terraform"),
+                            .with_help("top-level blocks are resource, data, ephemeral, module, variable, locals, output, provider and terraform"),
                     ),
                 }
             }
@@ -224,6 +240,44 @@ pub struct Instance<'a> {
     pub def: &'a ModuleDef,
 }
 
+/// The values of one module instance as they are evaluated.
+#[derive(Default)]
+struct State {
+    locals: BTreeMap<String, Val>,
+    res: BTreeMap<String, Val>,
+    mods: BTreeMap<String, Val>,
+    outputs: BTreeMap<String, Val>,
+    /// `var.x` / `local.y` names whose values are sensitive.
+    sensitive: BTreeSet<String>,
+}
+
+impl State {
+    fn values_of(&self, nodes: &[Node]) -> Vec<Option<Val>> {
+        nodes
+            .iter()
+            .map(|n| {
+                match n {
+                    Node::Local(k) => self.locals.get(k),
+                    Node::Res(k) => self.res.get(k),
+                    Node::Call(k) => self.mods.get(k),
+                    Node::Output(k) => self.outputs.get(k),
+                }
+                .cloned()
+            })
+            .collect()
+    }
+}
+
+/// How much a loader had produced at some point ([`Loader::mark`]).
+struct Mark {
+    resources: usize,
+    errors: usize,
+    notes: usize,
+    ignores: usize,
+    ignored_files: BTreeSet<(String, String)>,
+    fs_notes: usize,
+}
+
 /// Everything the loader accumulates across modules.
 pub struct Loader {
     pub root_canon: PathBuf,
@@ -240,54 +294,23 @@ pub struct Loader {
     ignored_files: BTreeSet<(String, String)>,
     /// Sensitive names of the module instance being evaluated.
     cur_sensitive: BTreeSet<String>,
-}
-
-/// The dependency graph nodes of a module.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-enum Node {
-    Local(String),
-    Res(String),
-    Call(String),
-    Output(String),
-}
-
-impl Node {
-    fn show(&self) -> String {
-        match self {
-            Node::Local(n) => format!("local.{n}"),
-            Node::Res(n) => n.clone(),
-            Node::Call(n) => format!("module.{n}"),
-            Node::Output(n) => format!("output.{n}"),
-        }
-    }
-}
-
-/// Collects `root.a.b` name chains of traversals, for dependencies.
-#[derive(Default)]
-struct Refs(Vec<Vec<String>>);
-
-impl Visit for Refs {
-    fn visit_expr(&mut self, e: &Expression) {
-        match e {
-            Expression::Variable(v) => self.0.push(vec![v.as_str().to_string()]),
-            Expression::Traversal(t) => {
-                if let Expression::Variable(v) = &t.expr {
-                    let mut chain = vec![v.as_str().to_string()];
-                    for op in &t.operators {
-                        match op.value() {
-                            TraversalOperator::GetAttr(a) if chain.len() < 3 => {
-                                chain.push(a.as_str().to_string())
-                            }
-                            _ => break,
-                        }
-                    }
-                    self.0.push(chain);
-                }
-                visit::visit_traversal(self, t);
-            }
-            _ => visit::visit_expr(self, e),
-        }
-    }
+    /// The machine, for file functions.
+    pub fs: Rc<Fs>,
+    /// Problems found reading module directories: kept when a pass is undone.
+    pub def_errors: Vec<InputError>,
+    /// Resource and module instances made so far.
+    instances: usize,
+    /// Root variables with no value (no default, no tfvars, no `--var`).
+    pub unset_vars: BTreeSet<String>,
+    /// `--root`: the only tree modules are read from.
+    pub root_limit: Option<PathBuf>,
+    /// `.terraform/modules/modules.json`, when the root was initialised.
+    pub manifest: Option<manifest::Manifest>,
+    /// Module directories read outside the scanned one, relative to it.
+    pub outside: BTreeSet<String>,
+    /// Output dependencies per module directory, and the ones being worked out.
+    deps_cache: BTreeMap<PathBuf, Rc<BTreeMap<String, BTreeSet<String>>>>,
+    analyzing: Vec<PathBuf>,
 }
 
 /// Scope of one evaluation inside a module instance.
@@ -300,20 +323,19 @@ struct ModScope<'a> {
     prefix: &'a str,
     each: Option<(Val, Val)>,
     count: Option<Val>,
-    /// The scanned root: `file()` reads only inside it.
-    root: &'a Path,
+    /// The machine, for file functions.
+    fs: &'a Fs,
     /// `var.x` / `local.y` names whose values are sensitive.
     sensitive: &'a BTreeSet<String>,
 }
 
 impl Scope for ModScope<'_> {
-    fn file(&self, path: &str) -> Result<String, String> {
-        let p = self.root.join(path);
-        let canon = std::fs::canonicalize(&p).map_err(|_| format!("file `{path}` not found"))?;
-        if !canon.starts_with(self.root) {
-            return Err(format!("file `{path}` is outside the scanned root"));
-        }
-        crate::load::read_text(&canon).map_err(|e| e.message)
+    fn fs(&self) -> Option<&Fs> {
+        Some(self.fs)
+    }
+
+    fn is_sensitive(&self, e: &Expression) -> bool {
+        mentions(e, self.sensitive)
     }
 
     fn root(&self, name: &str, attrs: &[&str]) -> Result<Option<Root>, String> {
@@ -380,6 +402,25 @@ impl Scope for ModScope<'_> {
                 };
                 self.resource(&format!("data.{t}.{n}"), 2)
             }
+            "ephemeral" => {
+                let (Some(t), Some(n)) = (attrs.first(), attrs.get(1)) else {
+                    return Err("`ephemeral` must be followed by a resource type and name".into());
+                };
+                if self.def.ephemerals.contains(&format!("{t}.{n}")) {
+                    plain(Val::unknown(), 2)
+                } else {
+                    Err(format!(
+                        "reference to undeclared ephemeral resource `ephemeral.{t}.{n}`"
+                    ))
+                }
+            }
+            // `resource.TYPE.NAME` is Terraform's explicit form of `TYPE.NAME`.
+            "resource" => {
+                let (Some(t), Some(n)) = (attrs.first(), attrs.get(1)) else {
+                    return Err("`resource` must be followed by a resource type and name".into());
+                };
+                self.resource(&format!("{t}.{n}"), 2)
+            }
             _ => match attrs.first() {
                 Some(n) => {
                     let key = format!("{name}.{n}");
@@ -428,9 +469,11 @@ fn join(prefix: &str, rest: &str) -> String {
     }
 }
 
-/// The instance key part of an address: `[0]` or `["key"]`.
+/// The instance key part of an address: `[0]`, `["key"]`, or `[*]` when
+/// the key is not known.
 fn key_suffix(k: &Val) -> String {
     match k {
+        Val::Unknown(_) => "[*]".to_string(),
         Val::Num(n) => format!("[{}]", super::value::fmt_num(*n)),
         other => format!(
             "[{}]",
@@ -442,28 +485,113 @@ fn key_suffix(k: &Val) -> String {
 /// How a block repeats.
 enum Expansion {
     Single,
-    Count(Vec<Val>),
+    Count(usize),
     ForEach(Vec<(Val, Val)>),
+    /// `count` / `for_each` (the flag) not known before apply: one instance
+    /// whose key is unknown (`[*]`, as Terraform prints an unknown key).
+    Unknown(Option<String>, bool),
 }
 
 /// One instance of a repeated block: its key and, for for_each, `each`.
 type InstanceKey = (Option<Val>, Option<(Val, Val)>);
 
+/// The most instances one `count` / `for_each` may make: far above real
+/// configurations (the largest real plans have a few thousand resources in
+/// all), low enough that `count = 1e19` is a diagnostic, not an abort.
+pub const MAX_BLOCK_INSTANCES: usize = 100_000;
+/// The most resource and module instances one scan may make.
+pub const MAX_SCAN_INSTANCES: usize = 1_000_000;
+
 impl Expansion {
+    fn len(&self) -> usize {
+        match self {
+            Expansion::Single | Expansion::Unknown(..) => 1,
+            Expansion::Count(n) => *n,
+            Expansion::ForEach(kv) => kv.len(),
+        }
+    }
+
     fn keys(self) -> Vec<InstanceKey> {
         match self {
             Expansion::Single => vec![(None, None)],
-            Expansion::Count(ix) => ix.into_iter().map(|i| (Some(i), None)).collect(),
+            Expansion::Count(n) => (0..n).map(|i| (Some(Val::Num(i as f64)), None)).collect(),
             Expansion::ForEach(kv) => kv
                 .into_iter()
                 .map(|(k, v)| (Some(k.clone()), Some((k, v))))
                 .collect(),
+            Expansion::Unknown(o, for_each) => {
+                let u = Val::Unknown(o);
+                let each = for_each.then(|| (u.clone(), u.clone()));
+                vec![(Some(u), each)]
+            }
         }
+    }
+
+    fn is_unknown(&self) -> bool {
+        matches!(self, Expansion::Unknown(..))
     }
 }
 
-/// A graph node's file, span and dependencies.
-type NodeInfo = (usize, Option<std::ops::Range<usize>>, BTreeSet<Node>);
+/// `count`'s value as an expansion.
+fn count_expansion(v: Val) -> Result<Expansion, String> {
+    if let Val::Unknown(o) = v {
+        return Ok(Expansion::Unknown(o, false));
+    }
+    match v.as_num() {
+        Some(n) if n >= 0.0 && n.fract() == 0.0 => {
+            if n > MAX_BLOCK_INSTANCES as f64 {
+                return Err(format!(
+                    "is {}, over the cap of {MAX_BLOCK_INSTANCES} instances (MAX_BLOCK_INSTANCES)",
+                    super::value::fmt_num(n)
+                ));
+            }
+            Ok(Expansion::Count(n as usize))
+        }
+        _ => Err(format!("must be a whole number, not {}", show_val(&v))),
+    }
+}
+
+/// `for_each`'s value as an expansion: a map, or a set of strings.
+fn for_each_expansion(v: Val) -> Result<Expansion, String> {
+    match v {
+        Val::Unknown(o) => Ok(Expansion::Unknown(o, true)),
+        Val::Map(m) | Val::Res(m, _) => Ok(Expansion::ForEach(
+            m.into_iter().map(|(k, v)| (Val::Str(k), v)).collect(),
+        )),
+        Val::List(l) => {
+            let mut items = BTreeMap::new();
+            for x in l {
+                match x {
+                    Val::Str(s) => {
+                        items.insert(s.clone(), Val::Str(s));
+                    }
+                    Val::Unknown(o) => return Ok(Expansion::Unknown(o, true)),
+                    other => {
+                        return Err(format!(
+                            "needs a map or a set of strings; it has a {}",
+                            other.type_name()
+                        ))
+                    }
+                }
+            }
+            Ok(Expansion::ForEach(
+                items.into_iter().map(|(k, v)| (Val::Str(k), v)).collect(),
+            ))
+        }
+        Val::Null => Err("must not be null".into()),
+        other => Err(format!(
+            "needs a map or a set of strings, not {}",
+            other.type_name()
+        )),
+    }
+}
+
+fn show_val(v: &Val) -> String {
+    match v.to_str() {
+        Some(s) => format!("`{s}`"),
+        None => format!("a {}", v.type_name()),
+    }
+}
 
 /// Meta-arguments that are not resource attributes.
 const META: &[&str] = &[
@@ -486,8 +614,22 @@ struct BodyOut {
 }
 
 impl Loader {
-    pub fn new(root_canon: PathBuf, root_shown: PathBuf, root_vars: BTreeMap<String, Val>) -> Self {
+    pub fn new(
+        root_canon: PathBuf,
+        root_shown: PathBuf,
+        root_vars: BTreeMap<String, Val>,
+        fs: Fs,
+    ) -> Self {
         Loader {
+            fs: Rc::new(fs),
+            def_errors: Vec::new(),
+            instances: 0,
+            unset_vars: BTreeSet::new(),
+            root_limit: None,
+            manifest: None,
+            outside: BTreeSet::new(),
+            deps_cache: BTreeMap::new(),
+            analyzing: Vec::new(),
             root_canon,
             root_shown,
             errors: Vec::new(),
@@ -509,6 +651,7 @@ impl Loader {
             return d.clone();
         }
         let rel_dir = rel_path(&self.root_canon, canon);
+        self.fs.allow(canon);
         let mut entries: Vec<PathBuf> = match std::fs::read_dir(dir) {
             Ok(rd) => rd
                 .filter_map(|e| e.ok().map(|e| e.path()))
@@ -521,7 +664,7 @@ impl Loader {
                 })
                 .collect(),
             Err(e) => {
-                self.errors.push(InputError::new(
+                self.def_errors.push(InputError::new(
                     dir.display().to_string(),
                     format!("cannot read directory: {}", e.to_string().to_lowercase()),
                 ));
@@ -532,7 +675,7 @@ impl Loader {
         if entries.is_empty() {
             // Scanning nothing must not look like a clean scan.
             let shown = self.root_shown.join(&rel_dir).display().to_string();
-            self.errors.push(InputError::new(
+            self.def_errors.push(InputError::new(
                 shown,
                 "no .tf or .tf.json files in this directory",
             ));
@@ -542,7 +685,7 @@ impl Loader {
             rel_dir,
             canon.to_path_buf(),
             files,
-            &mut self.errors,
+            &mut self.def_errors,
         ));
         self.cache.insert(canon.to_path_buf(), def.clone());
         def
@@ -564,7 +707,7 @@ impl Loader {
             let shown = self.root_shown.join(&rel).display().to_string();
             match SourceFile::read(p, rel, shown) {
                 Ok(f) => files.push(f),
-                Err(e) => self.errors.push(e),
+                Err(e) => self.def_errors.push(e),
             }
         }
         files
@@ -576,107 +719,300 @@ impl Loader {
         self.stack.push(def.dir.clone());
         self.collect_ignores(def, &inst.generic);
         let vars = self.variables(&inst);
-        let order = self.order(def);
-        let root = self.root_canon.clone();
-        let mut sensitive: BTreeSet<String> = inst.sensitive_inputs.clone();
+        let (steps, cycles) = self.plan(def, &manifest::key_of(&inst.generic));
+        for c in cycles {
+            self.errors.push(def.files[c.file].error(
+                c.span,
+                format!("dependency cycle: {}", c.names.join(" → ")),
+                "part of the cycle",
+            ));
+        }
+        let mut st = State {
+            sensitive: inst.sensitive_inputs.clone(),
+            ..State::default()
+        };
         for (name, d) in &def.vars {
             if let Some(a) = d.item.block.body.get_attribute("sensitive") {
                 if a.value.as_bool() == Some(true) {
-                    sensitive.insert(format!("var.{name}"));
+                    st.sensitive.insert(format!("var.{name}"));
                 }
             }
         }
-        let mut locals = BTreeMap::new();
-        let mut res = BTreeMap::new();
-        let mut mods = BTreeMap::new();
-        let mut outputs = BTreeMap::new();
-        for node in order {
-            let scope = ModScope {
-                def,
-                vars: &vars,
-                locals: &locals,
-                res: &res,
-                mods: &mods,
-                prefix: &inst.prefix,
-                each: None,
-                count: None,
-                root: &root,
-                sensitive: &sensitive,
-            };
-            match node {
-                Node::Local(n) => {
-                    let Some(d) = def.locals.get(&n) else {
-                        continue;
-                    };
-                    let mut ev = Eval::new(&scope);
-                    let v = match ev.eval(&d.item.value) {
-                        Ok(v) => v,
-                        Err(e) => {
-                            self.errors.push(eval_error(&def.files[d.file], e));
-                            Val::unknown()
-                        }
-                    };
-                    if mentions(&d.item.value, &sensitive) {
-                        sensitive.insert(format!("local.{n}"));
-                    }
-                    locals.insert(n, v);
-                }
-                Node::Res(k) => {
-                    let v = self.eval_resource(def, &k, &scope);
-                    res.insert(k, v);
-                }
-                Node::Call(n) => {
-                    let v = self.eval_call(def, &n, &scope, &inst);
-                    mods.insert(n, v);
-                }
-                Node::Output(n) => {
-                    let Some(d) = def.outputs.get(&n) else {
-                        continue;
-                    };
-                    let f = &def.files[d.file];
-                    let v = match d.item.body.get_attribute("value") {
-                        Some(a) => Eval::new(&scope).eval(&a.value).unwrap_or_else(|e| {
-                            self.errors.push(eval_error(f, e));
-                            Val::unknown()
-                        }),
-                        None => {
-                            self.errors.push(f.error(
-                                d.item.span(),
-                                format!("output `{n}` has no `value`"),
-                                "here",
-                            ));
-                            Val::unknown()
-                        }
-                    };
-                    outputs.insert(n, v);
-                }
+        for step in steps {
+            match step {
+                Step::One(n) => self.eval_node(def, &inst, &vars, &mut st, &n),
+                Step::Group(nodes) => self.eval_group(def, &inst, &vars, &mut st, &nodes),
             }
         }
         if inst.is_root {
-            let scope = ModScope {
-                def,
-                vars: &vars,
-                locals: &locals,
-                res: &res,
-                mods: &mods,
-                prefix: "",
-                each: None,
-                count: None,
-                root: &root,
-                sensitive: &sensitive,
-            };
-            for p in &def.providers {
-                let is_azurerm = p.item.labels.first().map(|l| l.as_str()) == Some("azurerm");
-                if let (true, Some(a)) = (is_azurerm, p.item.body.get_attribute("subscription_id"))
-                {
-                    if let Ok(Val::Str(s)) = Eval::new(&scope).eval(&a.value) {
-                        self.subscription_id.get_or_insert(s);
+            self.root_provider(def, &vars, &st);
+        }
+        self.stack.pop();
+        st.outputs
+    }
+
+    /// The evaluation plan of a module: its graph, per output and input of
+    /// the modules it calls.
+    fn plan(&mut self, def: &ModuleDef, key: &str) -> (Vec<Step>, Vec<graph::Cycle>) {
+        let calls = self.call_deps(def, key);
+        graph::build(def, &calls).plan()
+    }
+
+    /// `key` is the module's manifest key (`a.b`, `""` at the root).
+    fn call_deps(&mut self, def: &ModuleDef, key: &str) -> BTreeMap<String, OutDeps> {
+        let names: Vec<String> = def.calls.keys().cloned().collect();
+        names
+            .into_iter()
+            .map(|n| {
+                let d = self.call_out_deps(def, &n, &child_key(key, &n));
+                (n, d)
+            })
+            .collect()
+    }
+
+    /// What each output of a called module depends on, when the module can
+    /// be read (memoised per directory).
+    fn call_out_deps(&mut self, def: &ModuleDef, name: &str, key: &str) -> OutDeps {
+        let child = self.locate(def, name, key).ok()?;
+        if let Some(d) = self.deps_cache.get(&child.dir) {
+            return Some(d.clone());
+        }
+        if self.analyzing.contains(&child.dir) {
+            return None;
+        }
+        self.analyzing.push(child.dir.clone());
+        let calls = self.call_deps(&child, key);
+        let deps = Rc::new(graph::build(&child, &calls).out_deps());
+        self.analyzing.pop();
+        self.deps_cache.insert(child.dir.clone(), deps.clone());
+        Some(deps)
+    }
+
+    /// The module a call reads: a local directory, or a registry or git
+    /// module installed by `terraform init`. `key` is the call's manifest key.
+    fn locate(&mut self, def: &ModuleDef, name: &str, key: &str) -> Result<Rc<ModuleDef>, String> {
+        let d = def.calls.get(name).ok_or("no such call")?;
+        let source = match d.item.body.get_attribute("source").map(|a| &a.value) {
+            Some(Expression::String(s)) => s.value().to_string(),
+            _ => return Err("module `source` must be a literal string".into()),
+        };
+        if source.starts_with("./") || source.starts_with("../") {
+            return self.resolve_local(def, &source);
+        }
+        let version = match d.item.body.get_attribute("version").map(|a| &a.value) {
+            Some(Expression::String(s)) => Some(s.value().to_string()),
+            _ => None,
+        };
+        self.resolve_installed(key, &source, version.as_deref())
+    }
+
+    /// A registry or git module, from Terraform's manifest.
+    fn resolve_installed(
+        &mut self,
+        key: &str,
+        source: &str,
+        version: Option<&str>,
+    ) -> Result<Rc<ModuleDef>, String> {
+        let Some(m) = &self.manifest else {
+            return Err(format!(
+                "the configuration is not initialised (no {}); run `terraform init` in `{}`, or scan the plan",
+                self.manifest_shown(),
+                self.root_shown.display()
+            ));
+        };
+        let Some(rec) = m.get(key).cloned() else {
+            return Err(format!(
+                "{} has no module `{key}`; run `terraform init` again, or scan the plan",
+                m.path.display()
+            ));
+        };
+        if !manifest::same_source(source, &rec.source) {
+            return Err(format!(
+                "{} installed `{}` for it, not `{source}`; run `terraform init` again, or scan the plan",
+                m.path.display(),
+                rec.source
+            ));
+        }
+        if let (Some(want), Some(got)) = (version, &rec.version) {
+            let exact = want.trim_start_matches('=').trim();
+            if exact.chars().all(|c| c.is_ascii_digit() || c == '.') && exact != got {
+                return Err(format!(
+                    "{} installed version {got}, not {exact}; run `terraform init` again, or scan the plan",
+                    m.path.display()
+                ));
+            }
+        }
+        let dir = self.root_canon.join(&rec.dir);
+        let canon = std::fs::canonicalize(&dir).map_err(|_| {
+            format!(
+                "its directory `{}` from {} is missing; run `terraform init` again",
+                rec.dir,
+                m.path.display()
+            )
+        })?;
+        self.admit(&canon, &rec.dir)?;
+        Ok(self.module_def(&dir, &canon))
+    }
+
+    fn manifest_shown(&self) -> String {
+        match std::env::var_os("TF_DATA_DIR") {
+            Some(d) => format!("{}/modules/modules.json", Path::new(&d).display()),
+            None => ".terraform/modules/modules.json".to_string(),
+        }
+    }
+
+    /// Checks a module directory against `--root` and records one outside
+    /// the scanned directory.
+    fn admit(&mut self, canon: &Path, source: &str) -> Result<(), String> {
+        if let Some(lim) = &self.root_limit {
+            if !canon.starts_with(lim) {
+                return Err(format!(
+                    "source `{source}` is `{}`, outside --root `{}`",
+                    canon.display(),
+                    lim.display()
+                ));
+            }
+        }
+        if !canon.starts_with(&self.root_canon) {
+            self.outside.insert(rel_path(&self.root_canon, canon));
+        }
+        Ok(())
+    }
+
+    /// Evaluates one unit (a local, a resource, a module call, an output).
+    fn eval_node(
+        &mut self,
+        def: &ModuleDef,
+        inst: &Instance<'_>,
+        vars: &BTreeMap<String, Val>,
+        st: &mut State,
+        node: &Node,
+    ) {
+        let fs = self.fs.clone();
+        let scope = ModScope {
+            def,
+            vars,
+            locals: &st.locals,
+            res: &st.res,
+            mods: &st.mods,
+            prefix: &inst.prefix,
+            each: None,
+            count: None,
+            fs: &fs,
+            sensitive: &st.sensitive,
+        };
+        match node {
+            Node::Local(n) => {
+                let Some(d) = def.locals.get(n) else { return };
+                let v = Eval::new(&scope).eval(&d.item.value).unwrap_or_else(|e| {
+                    self.errors.push(eval_error(&def.files[d.file], e));
+                    Val::unknown()
+                });
+                if mentions(&d.item.value, &st.sensitive) {
+                    st.sensitive.insert(format!("local.{n}"));
+                }
+                st.locals.insert(n.clone(), v);
+            }
+            Node::Res(k) => {
+                let v = self.eval_resource(def, k, &scope);
+                st.res.insert(k.clone(), v);
+            }
+            Node::Call(n) => {
+                let v = self.eval_call(def, n, &scope, inst);
+                st.mods.insert(n.clone(), v);
+            }
+            Node::Output(n) => {
+                let Some(d) = def.outputs.get(n) else { return };
+                let f = &def.files[d.file];
+                let v = match d.item.body.get_attribute("value") {
+                    Some(a) => Eval::new(&scope).eval(&a.value).unwrap_or_else(|e| {
+                        self.errors.push(eval_error(f, e));
+                        Val::unknown()
+                    }),
+                    None => {
+                        self.errors.push(f.error(
+                            d.item.span(),
+                            format!("output `{n}` has no `value`"),
+                            "here",
+                        ));
+                        Val::unknown()
                     }
+                };
+                st.outputs.insert(n.clone(), v);
+            }
+        }
+    }
+
+    /// Module calls that feed each other through different inputs and
+    /// outputs: evaluated again until their values settle (each pass makes
+    /// one more link known), only the last pass kept.
+    fn eval_group(
+        &mut self,
+        def: &ModuleDef,
+        inst: &Instance<'_>,
+        vars: &BTreeMap<String, Val>,
+        st: &mut State,
+        nodes: &[Node],
+    ) {
+        let mut last = st.values_of(nodes);
+        for pass in 0..=nodes.len() {
+            let mark = self.mark();
+            for n in nodes {
+                self.eval_node(def, inst, vars, st, n);
+            }
+            let now = st.values_of(nodes);
+            if now == last || pass == nodes.len() {
+                return;
+            }
+            self.rollback(mark);
+            last = now;
+        }
+    }
+
+    /// What evaluation has produced so far, to undo a pass.
+    fn mark(&self) -> Mark {
+        Mark {
+            resources: self.resources.len(),
+            errors: self.errors.len(),
+            notes: self.notes.len(),
+            ignores: self.ignores.len(),
+            ignored_files: self.ignored_files.clone(),
+            fs_notes: self.fs.notes_len(),
+        }
+    }
+
+    fn rollback(&mut self, m: Mark) {
+        self.resources.truncate(m.resources);
+        self.errors.truncate(m.errors);
+        self.notes.truncate(m.notes);
+        self.ignores.truncate(m.ignores);
+        self.ignored_files = m.ignored_files;
+        self.fs.truncate_notes(m.fs_notes);
+    }
+
+    /// The subscription id of the root module's azurerm provider block.
+    fn root_provider(&mut self, def: &ModuleDef, vars: &BTreeMap<String, Val>, st: &State) {
+        let fs = self.fs.clone();
+        let scope = ModScope {
+            def,
+            vars,
+            locals: &st.locals,
+            res: &st.res,
+            mods: &st.mods,
+            prefix: "",
+            each: None,
+            count: None,
+            fs: &fs,
+            sensitive: &st.sensitive,
+        };
+        for p in &def.providers {
+            let is_azurerm = p.item.labels.first().map(|l| l.as_str()) == Some("azurerm");
+            if let (true, Some(a)) = (is_azurerm, p.item.body.get_attribute("subscription_id")) {
+                if let Ok(Val::Str(s)) = Eval::new(&scope).eval(&a.value) {
+                    self.subscription_id.get_or_insert(s);
                 }
             }
         }
-        self.stack.pop();
-        outputs
     }
 
     /// Variable values for an instance: defaults, then (root) tfvars and the
@@ -694,7 +1030,7 @@ impl Loader {
             prefix: "",
             each: None,
             count: None,
-            root: &self.root_canon.clone(),
+            fs: &self.fs.clone(),
             sensitive: &BTreeSet::new(),
         };
         if inst.is_root {
@@ -718,7 +1054,12 @@ impl Loader {
                     self.errors.push(eval_error(f, e));
                     Val::unknown()
                 }),
-                // Unset root variables are decided at apply time (or by a prompt).
+                // An unset root variable is what Terraform would prompt for: an
+                // unknown that names the variable it comes from.
+                (None, None) if inst.is_root => {
+                    self.unset_vars.insert(name.clone());
+                    Val::Unknown(Some(format!("var.{name}")))
+                }
                 (None, None) => Val::unknown(),
             };
             let v = match b.body.get_attribute("type") {
@@ -737,217 +1078,75 @@ impl Loader {
         vars
     }
 
-    /// Topological order of a module's nodes; cycles are reported and their
-    /// nodes left out (they evaluate to unknown).
-    fn order(&mut self, def: &ModuleDef) -> Vec<Node> {
-        let mut deps: BTreeMap<Node, NodeInfo> = BTreeMap::new();
-        let node_deps = |body_or_expr: &dyn Fn(&mut Refs)| -> BTreeSet<Node> {
-            let mut r = Refs::default();
-            body_or_expr(&mut r);
-            r.0.into_iter()
-                .filter_map(|c| {
-                    let a = |i: usize| c.get(i).cloned();
-                    match c[0].as_str() {
-                        "local" => a(1).map(Node::Local),
-                        "module" => a(1).map(Node::Call),
-                        "data" => Some(Node::Res(format!("data.{}.{}", a(1)?, a(2)?))),
-                        "var" | "each" | "count" | "path" | "terraform" | "self" => None,
-                        t => Some(Node::Res(format!("{t}.{}", a(1)?))),
-                    }
-                })
-                .collect()
-        };
-        for (n, d) in &def.locals {
-            let e = &d.item.value;
-            deps.insert(
-                Node::Local(n.clone()),
-                (d.file, d.item.span(), node_deps(&|r| r.visit_expr(e))),
-            );
-        }
-        for (k, d) in &def.resources {
-            let b = &d.item.block.body;
-            deps.insert(
-                Node::Res(k.clone()),
-                (d.file, d.item.block.span(), node_deps(&|r| r.visit_body(b))),
-            );
-        }
-        for (n, d) in &def.calls {
-            let b = &d.item.body;
-            deps.insert(
-                Node::Call(n.clone()),
-                (d.file, d.item.span(), node_deps(&|r| r.visit_body(b))),
-            );
-        }
-        for (n, d) in &def.outputs {
-            let b = &d.item.body;
-            deps.insert(
-                Node::Output(n.clone()),
-                (d.file, d.item.span(), node_deps(&|r| r.visit_body(b))),
-            );
-        }
-        // Depth-first, in name order, so the order is deterministic.
-        let mut state: BTreeMap<Node, u8> = BTreeMap::new(); // 1 = on stack, 2 = done
-        let mut out = Vec::new();
-        let mut in_cycle = BTreeSet::new();
-        let keys: Vec<Node> = deps.keys().cloned().collect();
-        for start in keys {
-            let mut stack: Vec<(Node, Vec<Node>)> = Vec::new();
-            if state.contains_key(&start) {
-                continue;
-            }
-            let succ = |n: &Node| -> Vec<Node> {
-                deps.get(n)
-                    .map(|d| {
-                        d.2.iter()
-                            .filter(|x| deps.contains_key(*x))
-                            .cloned()
-                            .collect()
-                    })
-                    .unwrap_or_default()
-            };
-            state.insert(start.clone(), 1);
-            stack.push((start.clone(), succ(&start)));
-            while let Some((node, pending)) = stack.last_mut() {
-                match pending.pop() {
-                    Some(next) => match state.get(&next) {
-                        None => {
-                            state.insert(next.clone(), 1);
-                            let s = succ(&next);
-                            stack.push((next, s));
-                        }
-                        Some(1) => {
-                            let pos = stack.iter().position(|(n, _)| *n == next).unwrap_or(0);
-                            let cycle: Vec<Node> =
-                                stack[pos..].iter().map(|(n, _)| n.clone()).collect();
-                            if cycle.iter().all(|n| !in_cycle.contains(n)) {
-                                let mut names: Vec<String> = cycle.iter().map(Node::show).collect();
-                                names.push(next.show());
-                                if let Some((file, span, _)) = deps.get(&next) {
-                                    self.errors.push(def.files[*file].error(
-                                        span.clone(),
-                                        format!("dependency cycle: {}", names.join(" → ")),
-                                        "part of the cycle",
-                                    ));
-                                }
-                            }
-                            in_cycle.extend(cycle);
-                        }
-                        _ => {}
-                    },
-                    None => {
-                        let node = node.clone();
-                        state.insert(node.clone(), 2);
-                        stack.pop();
-                        if !in_cycle.contains(&node) {
-                            out.push(node);
-                        }
-                    }
-                }
-            }
-        }
-        out
-    }
-
     /// Evaluates `count` / `for_each` of a block.
     fn expansion(
         &mut self,
         f: &SourceFile,
         body: &Body,
         scope: &ModScope<'_>,
+        addr: &str,
     ) -> Option<Expansion> {
         let count = body.get_attribute("count");
         let for_each = body.get_attribute("for_each");
-        match (count, for_each) {
+        let (meta, a) = match (count, for_each) {
             (Some(c), Some(_)) => {
                 self.errors.push(f.error(
                     c.span(),
                     "`count` and `for_each` cannot be used together",
                     "here",
                 ));
-                None
+                return None;
             }
-            (Some(c), None) => match Eval::new(scope).eval(&c.value) {
-                Err(e) => {
-                    self.errors.push(eval_error(f, e));
-                    None
-                }
-                Ok(Val::Unknown(_)) => {
-                    self.errors.push(f.error(
-                        c.value.span(),
-                        "`count` depends on values known only after apply",
-                        "not known before apply",
-                    ));
-                    None
-                }
-                Ok(v) => match v.as_num() {
-                    Some(n) if n >= 0.0 && n.fract() == 0.0 => Some(Expansion::Count(
-                        (0..n as usize).map(|i| Val::Num(i as f64)).collect(),
-                    )),
-                    _ => {
-                        self.errors.push(f.error(
-                            c.value.span(),
-                            format!("`count` must be a whole number, not {}", v.type_name()),
-                            "here",
-                        ));
-                        None
-                    }
-                },
-            },
-            (None, Some(fe)) => {
-                let v = match Eval::new(scope).eval(&fe.value) {
-                    Ok(v) => v,
-                    Err(e) => {
-                        self.errors.push(eval_error(f, e));
-                        return None;
-                    }
-                };
-                let bad = |m: &str| f.error(fe.value.span(), m.to_string(), "here");
-                match v {
-                    Val::Unknown(_) => {
-                        self.errors
-                            .push(bad("`for_each` depends on values known only after apply"));
-                        None
-                    }
-                    Val::Map(m) | Val::Res(m, _) => Some(Expansion::ForEach(
-                        m.into_iter().map(|(k, v)| (Val::Str(k), v)).collect(),
-                    )),
-                    Val::List(l) => {
-                        let mut items = BTreeMap::new();
-                        for x in l {
-                            match x {
-                                Val::Str(s) => {
-                                    items.insert(s.clone(), Val::Str(s));
-                                }
-                                Val::Unknown(_) => {
-                                    self.errors.push(bad(
-                                        "`for_each` set contains values known only after apply",
-                                    ));
-                                    return None;
-                                }
-                                other => {
-                                    self.errors.push(bad(&format!(
-                                        "`for_each` needs a map or a set of strings; it has a {}",
-                                        other.type_name()
-                                    )));
-                                    return None;
-                                }
-                            }
-                        }
-                        Some(Expansion::ForEach(
-                            items.into_iter().map(|(k, v)| (Val::Str(k), v)).collect(),
-                        ))
-                    }
-                    other => {
-                        self.errors.push(bad(&format!(
-                            "`for_each` needs a map or a set of strings, not {}",
-                            other.type_name()
-                        )));
-                        None
-                    }
-                }
+            (Some(c), None) => ("count", c),
+            (None, Some(fe)) => ("for_each", fe),
+            (None, None) => return Some(Expansion::Single),
+        };
+        let v = match Eval::new(scope).eval(&a.value) {
+            Ok(v) => v,
+            Err(e) => {
+                self.errors.push(eval_error(f, e));
+                return None;
             }
-            (None, None) => Some(Expansion::Single),
+        };
+        let shaped = if meta == "count" {
+            count_expansion(v)
+        } else {
+            for_each_expansion(v)
+        };
+        let exp = match shaped {
+            Ok(e) => e,
+            Err(m) => {
+                self.errors
+                    .push(f.error(a.value.span(), format!("`{meta}` {m}"), "here"));
+                return None;
+            }
+        };
+        let n = exp.len();
+        self.instances += n;
+        if n > MAX_BLOCK_INSTANCES || self.instances > MAX_SCAN_INSTANCES {
+            let (cap, name) = if n > MAX_BLOCK_INSTANCES {
+                (MAX_BLOCK_INSTANCES, "MAX_BLOCK_INSTANCES")
+            } else {
+                (MAX_SCAN_INSTANCES, "MAX_SCAN_INSTANCES")
+            };
+            self.errors.push(f.error(
+                a.value.span(),
+                format!("`{meta}` makes {n} instances of `{addr}`, over the cap of {cap} ({name})"),
+                "here",
+            ));
+            return None;
         }
+        if let Expansion::Unknown(origin, _) = &exp {
+            self.notes.push(format!(
+                "{addr}: `{meta}` is not known before apply ({}); its instances are evaluated once, as `{addr}[*]`, and what depends on them is unknown",
+                match origin.as_deref() {
+                    Some(o) if o.starts_with("var.") => format!("it depends on `{o}`, which has no value"),
+                    Some(o) => format!("it depends on `{o}`"),
+                    None => "it depends on values mcpguard cannot evaluate".to_string(),
+                }
+            ));
+        }
+        Some(exp)
     }
 
     fn eval_resource(&mut self, def: &ModuleDef, key: &str, scope: &ModScope<'_>) -> Val {
@@ -957,9 +1156,10 @@ impl Loader {
         let f = &def.files[d.file];
         let r = &d.item;
         let block_addr = join(scope.prefix, key);
-        let Some(exp) = self.expansion(f, &r.block.body, scope) else {
+        let Some(exp) = self.expansion(f, &r.block.body, scope, &block_addr) else {
             return Val::Unknown(Some(block_addr));
         };
+        let wildcard = exp.is_unknown();
         let instances = exp.keys();
         let repeated = instances.first().is_some_and(|(k, _)| k.is_some())
             || r.block.body.has_attribute("count")
@@ -995,7 +1195,7 @@ impl Loader {
                 mode: r.mode,
                 tf_type: r.tf_type.clone(),
                 name: r.name.clone(),
-                index: index.as_ref().map(Val::to_json),
+                index: index.as_ref().filter(|i| !i.is_unknown()).map(Val::to_json),
                 values,
                 sensitive: sensitive_json(&out.sensitive),
                 references: refs,
@@ -1013,7 +1213,10 @@ impl Loader {
                 _ => list.push(val),
             }
         }
-        if !map.is_empty() || (repeated && r.block.body.has_attribute("for_each")) {
+        if wildcard {
+            // Which keys exist is not known: every reference is unknown.
+            Val::Unknown(Some(block_addr))
+        } else if !map.is_empty() || (repeated && r.block.body.has_attribute("for_each")) {
             Val::Map(map)
         } else if repeated {
             Val::List(list)
@@ -1273,27 +1476,23 @@ impl Loader {
         let Some((source, src_span)) = source else {
             return Val::unknown();
         };
-        let Some(exp) = self.expansion(f, &b.body, scope) else {
+        let Some(exp) = self.expansion(f, &b.body, scope, &call_addr) else {
             return Val::unknown();
         };
+        let wildcard = exp.is_unknown();
         let local = source.starts_with("./") || source.starts_with("../");
-        let child = if local {
-            match self.resolve_local(def, &source) {
-                Ok(c) => Some(c),
-                Err(m) => {
-                    self.errors.push(f.error(
-                        src_span,
-                        format!("module `{name}`: {m}"),
-                        "this source",
-                    ));
-                    return Val::unknown();
-                }
+        let key = child_key(&manifest::key_of(&parent.generic), name);
+        let child = match self.locate(def, name, &key) {
+            Ok(c) => Some(c),
+            Err(m) if local => {
+                self.errors
+                    .push(f.error(src_span, format!("module `{name}`: {m}"), "this source"));
+                return Val::unknown();
             }
-        } else {
-            self.notes.push(format!(
-                "{call_addr}: module source `{source}` is not fetched (registry or remote module); its resources are not scanned and its outputs are unknown"
-            ));
-            None
+            Err(why) => {
+                self.unread_module(f, b, &call_addr, scope.prefix, name, &source, &why);
+                None
+            }
         };
         let keyed = exp.keys();
         let for_each = b.body.has_attribute("for_each");
@@ -1333,13 +1532,75 @@ impl Loader {
                 _ => list.push(val),
             }
         }
-        if for_each {
+        if wildcard {
+            Val::unknown()
+        } else if for_each {
             Val::Map(map)
         } else if count {
             Val::List(list)
         } else {
             list.pop().unwrap_or_else(Val::unknown)
         }
+    }
+
+    /// A registry or git module that could not be read: a note, and an
+    /// entry for the call itself, which rule MCP015 reports as unknown in
+    /// every format (a note alone would leave the run looking clean). The
+    /// entry is a Terraform resource of type `module`, as any type without a
+    /// translation (ARM type `terraform:module`).
+    #[allow(clippy::too_many_arguments)]
+    fn unread_module(
+        &mut self,
+        f: &SourceFile,
+        b: &Block,
+        call_addr: &str,
+        prefix: &str,
+        name: &str,
+        source: &str,
+        why: &str,
+    ) {
+        self.notes.push(format!(
+            "{call_addr}: module `{source}` was not read: {why}; its resources are not checked and its outputs are unknown"
+        ));
+        let version = b
+            .body
+            .get_attribute("version")
+            .and_then(|a| match &a.value {
+                Expression::String(s) => Some(s.value().to_string()),
+                _ => None,
+            });
+        let mut tags = serde_json::Map::new();
+        tags.insert("source".into(), Value::String(source.into()));
+        if let Some(v) = version {
+            tags.insert("version".into(), Value::String(v));
+        }
+        let mut lines = BTreeMap::new();
+        if let Some(a) = b.body.get_attribute("source") {
+            lines.insert("source".to_string(), f.span_line(a.span()));
+        }
+        self.resources.push(TfResource {
+            address: call_addr.to_string(),
+            module: prefix.to_string(),
+            mode: Mode::Managed,
+            tf_type: "module".into(),
+            name: name.to_string(),
+            index: None,
+            values: {
+                let mut v = crate::inventory::Value::from(
+                    serde_json::json!({ "name": name, "tags": tags }),
+                );
+                v["tags"]["contents"] = crate::inventory::Unknown::computed();
+                v
+            },
+            sensitive: Value::Object(Default::default()),
+            references: BTreeMap::new(),
+            origin: Origin {
+                file: Some(f.rel.clone()),
+                line: Some(f.span_line(b.span())),
+                detail: None,
+                attribute_lines: lines,
+            },
+        });
     }
 
     /// The input values of a module call, checked against the child's variables.
@@ -1351,20 +1612,12 @@ impl Loader {
         child: &ModuleDef,
         scope: &ModScope<'_>,
     ) -> (BTreeMap<String, Val>, BTreeSet<String>) {
-        const CALL_META: &[&str] = &[
-            "source",
-            "version",
-            "count",
-            "for_each",
-            "providers",
-            "depends_on",
-        ];
         let mut inputs = BTreeMap::new();
         let mut sensitive = BTreeSet::new();
         let mut ev = Eval::new(scope);
         for a in b.body.attributes() {
             let k = a.key.as_str();
-            if CALL_META.contains(&k) {
+            if graph::CALL_META.contains(&k) {
                 continue;
             }
             if !child.vars.contains_key(k) {
@@ -1406,17 +1659,13 @@ impl Loader {
                 format!("module directory `{source}` not found")
             }
         })?;
-        if !canon.starts_with(&self.root_canon) {
-            return Err(format!(
-                "source `{source}` escapes the scanned root; scan a directory that contains it"
-            ));
-        }
         if !canon.is_dir() {
             return Err(format!("source `{source}` is not a directory"));
         }
         if self.stack.contains(&canon) {
             return Err(format!("source `{source}` includes itself (module loop)"));
         }
+        self.admit(&canon, source)?;
         Ok(self.module_def(&dir, &canon))
     }
 
@@ -1504,30 +1753,30 @@ fn attribute_at(f: &SourceFile, body: &Body, line: u32, path: &str) -> Option<St
     None
 }
 
-fn rel_path(root: &Path, p: &Path) -> String {
-    p.strip_prefix(root)
-        .map(|r| {
-            r.components()
-                .map(|c| c.as_os_str().to_string_lossy().to_string())
-                .collect::<Vec<_>>()
-                .join("/")
-        })
-        .unwrap_or_default()
+/// `p` relative to `root`, with `..` where it lies outside, `/` separated
+/// (as Terraform shows `path.module`).
+pub fn rel_path(root: &Path, p: &Path) -> String {
+    let r: Vec<_> = root.components().collect();
+    let q: Vec<_> = p.components().collect();
+    let common = r.iter().zip(&q).take_while(|(a, b)| a == b).count();
+    let ups = std::iter::repeat_n("..".to_string(), r.len() - common);
+    let rest = q[common..]
+        .iter()
+        .map(|c| c.as_os_str().to_string_lossy().to_string());
+    ups.chain(rest).collect::<Vec<_>>().join("/")
+}
+
+/// The manifest key of a call inside the module of key `parent`.
+fn child_key(parent: &str, name: &str) -> String {
+    if parent.is_empty() {
+        name.to_string()
+    } else {
+        format!("{parent}.{name}")
+    }
 }
 
 fn eval_error(f: &SourceFile, e: EvalError) -> InputError {
     f.error(e.span, e.message, "here")
-}
-
-/// Whether an expression reads any of the given `var.x` / `local.y` names.
-fn mentions(e: &Expression, names: &BTreeSet<String>) -> bool {
-    if names.is_empty() {
-        return false;
-    }
-    let mut r = Refs::default();
-    r.visit_expr(e);
-    r.0.iter()
-        .any(|c| c.len() >= 2 && names.contains(&format!("{}.{}", c[0], c[1])))
 }
 
 /// Plan-style `after_sensitive` from attribute paths (`container.0.x`).
