@@ -12,7 +12,7 @@ use hcl::edit::{Decorated, Span};
 use super::fs::Fs;
 use super::funcs::{self, encoding};
 use super::types;
-use super::value::Val;
+use super::value::{Rendered, Val};
 
 /// An evaluation failure, pointing at the expression that caused it.
 #[derive(Debug, Clone, PartialEq)]
@@ -102,6 +102,10 @@ pub struct Eval<'a> {
     /// Inside `templatefile` / `templatestring`, which Terraform forbids
     /// calling again (so a template cannot include itself).
     in_template: bool,
+    /// The expression being evaluated is a stored value (an attribute, a
+    /// local, an output, a module input), which may keep a partly known
+    /// string; every other use settles it to unknown.
+    keep_partial: bool,
 }
 
 impl<'a> Eval<'a> {
@@ -111,6 +115,7 @@ impl<'a> Eval<'a> {
             locals: Vec::new(),
             refs: Vec::new(),
             in_template: false,
+            keep_partial: false,
         }
     }
 
@@ -129,9 +134,18 @@ impl<'a> Eval<'a> {
         }
     }
 
-    /// Evaluates an expression; the addresses of unknowns in the result are
-    /// added to the references too.
+    /// Evaluates an expression whose value is computed with (a `count`, a
+    /// module `source`): partly known strings in it are unknown. The
+    /// addresses of unknowns in the result are added to the references too.
     pub fn eval(&mut self, e: &Expression) -> R<Val> {
+        self.eval_stored(e).map(Val::settled)
+    }
+
+    /// Evaluates the expression of a stored value (an attribute, a local, an
+    /// output, a module input): a string template with unknown parts stays
+    /// partly known (`"${acr.login_server}/mcp-server:${var.tag}"`).
+    pub fn eval_stored(&mut self, e: &Expression) -> R<Val> {
+        self.keep_partial = true;
         let v = self.expr(e)?;
         let mut origins = Vec::new();
         v.unknown_origins(&mut origins);
@@ -143,6 +157,9 @@ impl<'a> Eval<'a> {
     }
 
     fn expr(&mut self, e: &Expression) -> R<Val> {
+        // Only the outermost expression of a stored value keeps partly known strings.
+        let keep = std::mem::take(&mut self.keep_partial);
+        let settle = |v: R<Val>| if keep { v } else { v.map(Val::settled) };
         match e {
             Expression::Null(_) => Ok(Val::Null),
             Expression::Bool(b) => Ok(Val::Bool(*b.value())),
@@ -177,10 +194,13 @@ impl<'a> Eval<'a> {
                 }
                 Ok(unknown.unwrap_or(Val::Map(m)))
             }
-            Expression::StringTemplate(t) => self.template(t),
-            Expression::HeredocTemplate(h) => self.template(&h.template),
-            Expression::Parenthesis(p) => self.expr(p.inner()),
-            Expression::Variable(v) => self.traversal(e, v, &[]),
+            Expression::StringTemplate(t) => settle(self.template(t, keep)),
+            Expression::HeredocTemplate(h) => settle(self.template(&h.template, keep)),
+            Expression::Parenthesis(p) => {
+                self.keep_partial = keep;
+                self.expr(p.inner())
+            }
+            Expression::Variable(v) => settle(self.traversal(e, v, &[])),
             Expression::Conditional(c) => {
                 let cond = self.expr(&c.cond_expr)?;
                 match cond {
@@ -204,7 +224,7 @@ impl<'a> Eval<'a> {
             }
             Expression::FuncCall(f) => self.func_call(f),
             Expression::Traversal(t) => match &t.expr {
-                Expression::Variable(v) => self.traversal(e, v, &t.operators),
+                Expression::Variable(v) => settle(self.traversal(e, v, &t.operators)),
                 other => {
                     let base = self.expr(other)?;
                     self.apply_ops(base, &t.operators, e)
@@ -452,7 +472,7 @@ impl<'a> Eval<'a> {
         // A template sees only the variables it is given.
         let saved = std::mem::replace(&mut self.locals, vars.into_iter().collect());
         self.in_template = true;
-        let r = self.template(&t);
+        let r = self.template(&t, false);
         self.in_template = false;
         self.locals = saved;
         r.map_err(|e| EvalError::new(format!("{what}: {}", e.message), span))
@@ -610,16 +630,21 @@ impl<'a> Eval<'a> {
         Ok(v)
     }
 
-    fn template(&mut self, t: &Template) -> R<Val> {
+    /// A string template: known, partly known (an interpolation is unknown,
+    /// the text around it known), or unknown (a directive's condition or
+    /// collection is). `keep`: a stored value, whose interpolations may
+    /// splice in partly known strings.
+    fn template(&mut self, t: &Template, keep: bool) -> R<Val> {
         let elems: Vec<&Element> = t.iter().collect();
         // `"${x}"` is x itself, unconverted, as in Terraform.
         if let [Element::Interpolation(i)] = elems.as_slice() {
+            self.keep_partial = keep;
             return self.expr(&i.expr);
         }
-        let mut out = String::new();
+        let mut out = Rendered::default();
         let mut unknown: Option<Val> = None;
-        self.template_into(t, (false, false), &mut out, &mut unknown)?;
-        Ok(unknown.unwrap_or(Val::Str(out)))
+        self.template_into(t, (false, false), keep, &mut out, &mut unknown)?;
+        Ok(unknown.unwrap_or_else(|| out.finish()))
     }
 
     /// Renders a template. `edges` says whether the first literal's leading
@@ -629,7 +654,8 @@ impl<'a> Eval<'a> {
         &mut self,
         t: &Template,
         edges: (bool, bool),
-        out: &mut String,
+        keep: bool,
+        out: &mut Rendered,
         unknown: &mut Option<Val>,
     ) -> R<()> {
         let elems: Vec<&Element> = t.iter().collect();
@@ -648,11 +674,11 @@ impl<'a> Eval<'a> {
                     out.push_str(lit)
                 }
                 Element::Interpolation(i) => {
+                    self.keep_partial = keep;
                     let v = self.expr(&i.expr)?;
                     match v {
-                        Val::Unknown(o) => {
-                            unknown.get_or_insert(Val::Unknown(o));
-                        }
+                        Val::Unknown(o) => out.gap(o),
+                        Val::Partial(parts, o) => out.splice(&parts, o),
                         v => match v.to_str() {
                             Some(s) => out.push_str(&s),
                             None if v == Val::Null => {
@@ -687,7 +713,13 @@ impl<'a> Eval<'a> {
                                         None => ifd.endif_expr.strip.strip_start(),
                                     };
                                     let edges = (ifd.if_expr.strip.strip_end(), trail);
-                                    self.template_into(&ifd.if_expr.template, edges, out, unknown)?
+                                    self.template_into(
+                                        &ifd.if_expr.template,
+                                        edges,
+                                        keep,
+                                        out,
+                                        unknown,
+                                    )?
                                 }
                                 Some(false) => {
                                     if let Some(e) = &ifd.else_expr {
@@ -695,7 +727,7 @@ impl<'a> Eval<'a> {
                                             e.strip.strip_end(),
                                             ifd.endif_expr.strip.strip_start(),
                                         );
-                                        self.template_into(&e.template, edges, out, unknown)?
+                                        self.template_into(&e.template, edges, keep, out, unknown)?
                                     }
                                 }
                                 None => {
@@ -726,7 +758,7 @@ impl<'a> Eval<'a> {
                                 v,
                             );
                             let edges = (f.strip.strip_end(), fd.endfor_expr.strip.strip_start());
-                            let r = self.template_into(&f.template, edges, out, unknown);
+                            let r = self.template_into(&f.template, edges, keep, out, unknown);
                             self.locals.truncate(self.locals.len() - pushed);
                             r?;
                         }

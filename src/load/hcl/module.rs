@@ -904,10 +904,12 @@ impl Loader {
         match node {
             Node::Local(n) => {
                 let Some(d) = def.locals.get(n) else { return };
-                let v = Eval::new(&scope).eval(&d.item.value).unwrap_or_else(|e| {
-                    self.errors.push(eval_error(&def.files[d.file], e));
-                    Val::unknown()
-                });
+                let v = Eval::new(&scope)
+                    .eval_stored(&d.item.value)
+                    .unwrap_or_else(|e| {
+                        self.errors.push(eval_error(&def.files[d.file], e));
+                        Val::unknown()
+                    });
                 if mentions(&d.item.value, &st.sensitive) {
                     st.sensitive.insert(format!("local.{n}"));
                 }
@@ -925,7 +927,7 @@ impl Loader {
                 let Some(d) = def.outputs.get(n) else { return };
                 let f = &def.files[d.file];
                 let v = match d.item.body.get_attribute("value") {
-                    Some(a) => Eval::new(&scope).eval(&a.value).unwrap_or_else(|e| {
+                    Some(a) => Eval::new(&scope).eval_stored(&a.value).unwrap_or_else(|e| {
                         self.errors.push(eval_error(f, e));
                         Val::unknown()
                     }),
@@ -1050,7 +1052,7 @@ impl Loader {
             };
             let v = match (given, b.body.get_attribute("default")) {
                 (Some(v), _) => v.clone(),
-                (None, Some(a)) => Eval::new(&scope).eval(&a.value).unwrap_or_else(|e| {
+                (None, Some(a)) => Eval::new(&scope).eval_stored(&a.value).unwrap_or_else(|e| {
                     self.errors.push(eval_error(f, e));
                     Val::unknown()
                 }),
@@ -1263,7 +1265,7 @@ impl Loader {
                         continue;
                     }
                     ev.refs.clear();
-                    let v = ev.eval(&a.value).unwrap_or_else(|e| {
+                    let v = ev.eval_stored(&a.value).unwrap_or_else(|e| {
                         self.errors.push(eval_error(f, e));
                         Val::unknown()
                     });
@@ -1628,7 +1630,7 @@ impl Loader {
                 ));
                 continue;
             }
-            let v = ev.eval(&a.value).unwrap_or_else(|e| {
+            let v = ev.eval_stored(&a.value).unwrap_or_else(|e| {
                 self.errors.push(eval_error(f, e));
                 Val::unknown()
             });

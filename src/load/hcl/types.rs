@@ -15,6 +15,12 @@ pub fn convert(v: Val, ty: &Expression) -> Result<Val, String> {
     if matches!(v, Val::Unknown(_) | Val::Null) {
         return Ok(v);
     }
+    if matches!(v, Val::Partial(..)) {
+        // A partly known string is a string; as any other type it is not known yet.
+        let string =
+            matches!(ty, Expression::Variable(n) if matches!(n.as_str(), "string" | "any"));
+        return Ok(if string { v } else { v.settled() });
+    }
     match ty {
         Expression::Parenthesis(p) => convert(v, p.inner()),
         Expression::Variable(name) => match name.as_str() {

@@ -24,6 +24,11 @@ pub enum Val {
     /// it comes from, when it comes from one, so that references survive
     /// locals, variables and module boundaries.
     Unknown(Option<String>),
+    /// A string template with unknown parts (`None`) between known ones,
+    /// and the address the first unknown part comes from. Only stored values
+    /// (attributes, locals, outputs, module inputs) hold one: anything that
+    /// computes with it sees it [`settled`](Val::settled) to unknown.
+    Partial(Vec<Option<String>>, Option<String>),
 }
 
 impl Val {
@@ -36,13 +41,40 @@ impl Val {
     }
 
     pub fn is_unknown(&self) -> bool {
-        matches!(self, Val::Unknown(_))
+        matches!(self, Val::Unknown(_) | Val::Partial(..))
+    }
+
+    /// The value with every partly known string made unknown, for
+    /// computing with it.
+    pub fn settled(self) -> Val {
+        match self {
+            Val::Partial(_, o) => Val::Unknown(o),
+            Val::List(l) if l.iter().any(Val::has_partial) => {
+                Val::List(l.into_iter().map(Val::settled).collect())
+            }
+            Val::Map(m) if m.values().any(Val::has_partial) => {
+                Val::Map(m.into_iter().map(|(k, v)| (k, v.settled())).collect())
+            }
+            Val::Res(m, a) if m.values().any(Val::has_partial) => {
+                Val::Res(m.into_iter().map(|(k, v)| (k, v.settled())).collect(), a)
+            }
+            v => v,
+        }
+    }
+
+    fn has_partial(&self) -> bool {
+        match self {
+            Val::Partial(..) => true,
+            Val::List(l) => l.iter().any(Val::has_partial),
+            Val::Map(m) | Val::Res(m, _) => m.values().any(Val::has_partial),
+            _ => false,
+        }
     }
 
     /// Whether the value or anything inside it is unknown.
     pub fn has_unknown(&self) -> bool {
         match self {
-            Val::Unknown(_) => true,
+            Val::Unknown(_) | Val::Partial(..) => true,
             Val::List(l) => l.iter().any(Val::has_unknown),
             Val::Map(m) | Val::Res(m, _) => m.values().any(Val::has_unknown),
             _ => false,
@@ -52,7 +84,9 @@ impl Val {
     /// The first resource address an unknown inside this value comes from.
     pub fn unknown_origins(&self, out: &mut Vec<String>) {
         match self {
-            Val::Unknown(Some(a)) if !out.contains(a) => out.push(a.clone()),
+            Val::Unknown(Some(a)) | Val::Partial(_, Some(a)) if !out.contains(a) => {
+                out.push(a.clone())
+            }
             Val::List(l) => l.iter().for_each(|v| v.unknown_origins(out)),
             Val::Map(m) | Val::Res(m, _) => m.values().for_each(|v| v.unknown_origins(out)),
             _ => {}
@@ -66,7 +100,7 @@ impl Val {
     pub fn plan_shape(&self) -> Val {
         match self {
             Val::List(l) => match l.iter().find(|x| x.is_unknown()) {
-                Some(u) => u.clone(),
+                Some(u) => u.clone().settled(),
                 None => Val::List(l.iter().map(Val::plan_shape).collect()),
             },
             Val::Map(m) => Val::Map(m.iter().map(|(k, v)| (k.clone(), v.plan_shape())).collect()),
@@ -88,6 +122,7 @@ impl Val {
             Val::List(_) => "list",
             Val::Map(_) | Val::Res(..) => "object",
             Val::Unknown(_) => "unknown",
+            Val::Partial(..) => "string",
         }
     }
 
@@ -128,7 +163,7 @@ impl Val {
     /// objects and become `null` inside lists.
     pub fn to_json(&self) -> Value {
         match self {
-            Val::Null | Val::Unknown(_) => Value::Null,
+            Val::Null | Val::Unknown(_) | Val::Partial(..) => Value::Null,
             Val::Bool(b) => Value::Bool(*b),
             Val::Num(n) => num_json(*n),
             Val::Str(s) => Value::String(s.clone()),
@@ -149,6 +184,16 @@ impl Val {
         match self {
             Val::Null => V::Null,
             Val::Unknown(_) => Unknown::present(),
+            Val::Partial(parts, _) => crate::inventory::Partial::build(
+                parts
+                    .iter()
+                    .map(|p| match p {
+                        Some(s) => crate::inventory::Part::Lit(s.clone()),
+                        None => crate::inventory::Part::Gap,
+                    })
+                    .collect(),
+                None,
+            ),
             Val::List(l) => V::Array(l.iter().map(Val::to_value).collect()),
             Val::Map(m) | Val::Res(m, _) => {
                 V::Object(m.iter().map(|(k, v)| (k.clone(), v.to_value())).collect())
@@ -173,6 +218,50 @@ impl Val {
             Val::Str(s) => s.trim().parse().ok(),
             _ => None,
         }
+    }
+}
+
+/// A template as it renders: known text, and the unknown parts between.
+#[derive(Debug, Default)]
+pub struct Rendered {
+    parts: Vec<Option<String>>,
+    cur: String,
+    /// Where the first unknown part comes from.
+    origin: Option<String>,
+}
+
+impl Rendered {
+    pub fn push_str(&mut self, s: &str) {
+        self.cur.push_str(s);
+    }
+
+    /// An unknown part, coming from `origin`.
+    pub fn gap(&mut self, origin: Option<String>) {
+        self.parts.push(Some(std::mem::take(&mut self.cur)));
+        self.parts.push(None);
+        if self.origin.is_none() {
+            self.origin = origin;
+        }
+    }
+
+    /// A partly known string spliced in.
+    pub fn splice(&mut self, parts: &[Option<String>], origin: Option<String>) {
+        for p in parts {
+            match p {
+                Some(s) => self.cur.push_str(s),
+                None => self.gap(origin.clone()),
+            }
+        }
+    }
+
+    /// The string, partly known when a part is not known.
+    pub fn finish(mut self) -> Val {
+        if self.parts.is_empty() {
+            return Val::Str(self.cur);
+        }
+        self.parts.push(Some(self.cur));
+        self.parts.retain(|p| p.as_deref() != Some(""));
+        Val::Partial(self.parts, self.origin)
     }
 }
 

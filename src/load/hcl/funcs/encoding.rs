@@ -320,7 +320,7 @@ fn yaml_scalar(v: &Val, out: &mut String) {
     match v {
         Val::List(_) => out.push_str("[]\n"),
         Val::Map(_) | Val::Res(..) => out.push_str("{}\n"),
-        Val::Null | Val::Unknown(_) => out.push_str("null\n"),
+        Val::Null | Val::Unknown(_) | Val::Partial(..) => out.push_str("null\n"),
         Val::Bool(b) => out.push_str(&format!("{b}\n")),
         Val::Num(n) => out.push_str(&format!("{}\n", fmt_num(*n))),
         Val::Str(s) => out.push_str(&format!("{}\n", json(&Val::Str(s.clone())))),
