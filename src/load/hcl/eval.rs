@@ -1135,4 +1135,55 @@ mod tests {
             .message
             .contains("division by zero"));
     }
+
+    #[test]
+    fn stored_templates_keep_their_literal_parts() {
+        struct U;
+        impl Scope for U {
+            fn root(&self, name: &str, _: &[&str]) -> Result<Option<Root>, String> {
+                let val = match name {
+                    "u" => Val::Unknown(Some("acr.a".into())),
+                    // A local that holds a partly known string.
+                    "p" => {
+                        Val::Partial(vec![None, Some("/mcp:".into()), None], Some("acr.a".into()))
+                    }
+                    _ => return Ok(None),
+                };
+                Ok(Some(Root {
+                    val,
+                    consumed: 0,
+                    block: None,
+                }))
+            }
+        }
+        let stored =
+            |src: &str| Eval::new(&U).eval_stored(&hcl::edit::parser::parse_expr(src).unwrap());
+        let partial = |parts: &[Option<&str>]| {
+            Val::Partial(
+                parts.iter().map(|p| p.map(str::to_string)).collect(),
+                Some("acr.a".into()),
+            )
+        };
+        assert_eq!(
+            stored("\"${u}/mcp-server:${u}\""),
+            Ok(partial(&[None, Some("/mcp-server:"), None]))
+        );
+        // A stored partly known string read whole, or spliced into a template.
+        assert_eq!(stored("p"), Ok(partial(&[None, Some("/mcp:"), None])));
+        assert_eq!(
+            stored("\"img=${p}\""),
+            Ok(partial(&[Some("img="), None, Some("/mcp:"), None]))
+        );
+        // Computed with, it is unknown: a function, an operator, a condition.
+        let unknown = Ok(Val::Unknown(Some("acr.a".into())));
+        assert_eq!(stored("upper(p)"), unknown);
+        assert_eq!(stored("p == \"x\""), unknown);
+        assert_eq!(
+            stored("[p]"),
+            Ok(Val::List(vec![Val::Unknown(Some("acr.a".into()))]))
+        );
+        // Where a value is computed with (`count`, a module source), it is unknown.
+        let settled = Eval::new(&U).eval(&hcl::edit::parser::parse_expr("p").unwrap());
+        assert_eq!(settled, unknown);
+    }
 }
