@@ -454,12 +454,14 @@ impl<'a> Ctx<'a> {
         (items, collection)
     }
 
-    fn field_ref(&self, spec: &FieldSpec) -> Result<FieldRef, String> {
+    /// The field a condition reads: `Err(path)` when its name is built from a
+    /// value not known before apply.
+    fn field_ref(&self, spec: &FieldSpec) -> Result<Result<FieldRef, String>, String> {
         match spec {
-            FieldSpec::Static(f) => Ok(f.clone()),
+            FieldSpec::Static(f) => Ok(Ok(f.clone())),
             FieldSpec::Dynamic(e) => match expr::eval(e, self)? {
-                Val::Known(v) => Ok(condition::parse_field(&expr::canonical(&v))),
-                Val::Unknown(p) => Err(format!("field name depends on unknown `{p}`")),
+                Val::Known(v) => Ok(Ok(condition::parse_field(&expr::canonical(&v)))),
+                Val::Unknown(p) => Ok(Err(p)),
             },
         }
     }
@@ -553,7 +555,16 @@ impl<'a> Ctx<'a> {
         };
         match subject {
             Subject::Field(spec) => {
-                let f = self.field_ref(spec)?;
+                let f = match self.field_ref(spec)? {
+                    Ok(f) => f,
+                    Err(p) => {
+                        return Ok(Res {
+                            tri: Tri::Unknown,
+                            evidence: vec![],
+                            unknown: vec![p],
+                        })
+                    }
+                };
                 let location = f.hops.len() == 1 && f.text.eq_ignore_ascii_case("location");
                 let (items, collection) = self.select(&f);
                 if collection && items.is_empty() {

@@ -366,13 +366,29 @@ pub fn eval(e: &Expr, env: &dyn Env) -> Result<Val, String> {
     }
 }
 
+/// A call. An argument unknown before apply makes the result unknown (a
+/// value, never an error): `concat`, `split`, `parameters(field(…))` alike.
 fn call(name: &str, args: &[Expr], env: &dyn Env) -> Result<Val, String> {
+    match call_known(name, args, env) {
+        Err(e) => match e.strip_prefix(UNKNOWN_ARG) {
+            Some(path) => Ok(Val::Unknown(path.to_string())),
+            None => Err(e),
+        },
+        ok => ok,
+    }
+}
+
+/// Marks an argument unknown inside [`call_known`]'s string-argument helper,
+/// which [`call`] turns back into an unknown value.
+const UNKNOWN_ARG: &str = "\u{0}";
+
+fn call_known(name: &str, args: &[Expr], env: &dyn Env) -> Result<Val, String> {
     let arg_str = |n: usize| -> Result<String, String> {
         match args.get(n) {
             Some(Expr::Lit(Value::String(s))) => Ok(s.clone()),
             Some(e) => match eval(e, env)? {
                 Val::Known(v) => Ok(as_str(&v)),
-                Val::Unknown(p) => Err(format!("\u{0}{p}")),
+                Val::Unknown(p) => Err(format!("{UNKNOWN_ARG}{p}")),
             },
             None => Err(format!("`{name}` needs argument {}", n + 1)),
         }
