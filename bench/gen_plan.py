@@ -123,6 +123,9 @@ def configuration():
         "subnet_ids": ref("azurerm_subnet.this.id", "azurerm_subnet.this"),
         "identity": [{"type": const("UserAssigned"), "identity_ids": ref("azurerm_user_assigned_identity.this.id", "azurerm_user_assigned_identity.this")}],
         "container": [{"image": ref("var.image", "each.key"), "environment_variables": ref("each.key"), "secure_environment_variables": ref("var.token")}],
+        # The registry credential the configuration writes, as Terraform lists it.
+        "image_registry_credential": [{"server": const("acrmcp.azurecr.io"),
+                                       "user_assigned_identity_id": ref("azurerm_user_assigned_identity.this.id", "azurerm_user_assigned_identity.this")}],
         "tags": ref("var.tags"),
     }
     exprs = {

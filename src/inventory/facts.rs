@@ -270,10 +270,7 @@ fn federated_facts(r: &mut Resource) {
                 "subject",
                 "repository",
             ] {
-                f[k] = Value::Unknown(Box::new(super::Unknown {
-                    because: Some(subject_path.to_string()),
-                    ..Default::default()
-                }));
+                f[k] = super::Unknown::because(subject_path.to_string());
             }
             f
         }
@@ -590,7 +587,7 @@ mod tests {
         compute(&mut inv, &Detection::default());
         let u = inv.by_address("u").unwrap();
         let fact = u.fact("mcpServer").and_then(Value::as_unknown).unwrap();
-        assert_eq!(fact.because.as_deref(), Some(image.to_string().as_str()));
+        assert_eq!(fact.cause(), Some(image.to_string().as_str()));
     }
 
     fn partial(parts: &[Option<&str>]) -> Partial {

@@ -361,7 +361,7 @@ fn diagnostic_logs(r: &Resource) -> bool {
 }
 
 fn mark_unknown(r: &mut Resource) {
-    r.set_fact(FACT, Value::Unknown(Box::default()));
+    r.set_fact(FACT, crate::inventory::Unknown::computed());
 }
 
 /// Computes `mcpguard.gateway` on every APIM service and policy resource.

@@ -31,23 +31,29 @@ pub enum Value {
     Array(Vec<Value>),
     Object(Map),
     /// Not known before apply.
-    Unknown(Box<Unknown>),
+    Unknown(Unknown),
     /// A string of which some parts are known.
     Partial(Box<Partial>),
 }
 
-/// What is known about a value that is not.
+/// What is known about a value that is not. Most unknowns say only whether
+/// they are present, and take no allocation (a plan has many).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Unknown {
-    /// The Terraform address of the resource whose attribute this value will
-    /// be, when it comes from a reference.
-    pub of: Option<String>,
     /// The configuration sets the attribute, so after apply it is present
     /// (`exists` decides on it).
     pub present: bool,
+    detail: Option<Box<Detail>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+struct Detail {
+    /// The Terraform address of the resource whose attribute this value will
+    /// be, when it comes from a reference.
+    of: Option<String>,
     /// The input value that made a derived value unknown, for messages
     /// (`properties.containers[0].properties.image` behind `mcpguard.mcpServer`).
-    pub because: Option<String>,
+    because: Option<String>,
 }
 
 /// A string with known and unknown parts.
@@ -72,33 +78,51 @@ pub enum Part {
 impl Unknown {
     /// An unknown value the configuration sets.
     pub fn present() -> Value {
-        Value::Unknown(Box::new(Unknown {
+        Value::Unknown(Unknown {
             present: true,
-            ..Unknown::default()
-        }))
+            detail: None,
+        })
     }
 
     /// An unknown value nothing more is known about (a computed attribute).
     pub fn computed() -> Value {
-        Value::Unknown(Box::default())
+        Value::Unknown(Unknown::default())
     }
 
     /// The value the attribute of resource `address` will have.
     pub fn of(address: impl Into<String>) -> Value {
-        Value::Unknown(Box::new(Unknown {
-            of: Some(address.into()),
+        let mut u = Unknown {
             present: true,
-            because: None,
-        }))
+            detail: None,
+        };
+        u.set_refers_to(address.into());
+        Value::Unknown(u)
     }
 
     /// A derived value, unknown because the input value at `because` is.
     pub fn because(because: impl Into<String>) -> Value {
-        Value::Unknown(Box::new(Unknown {
-            because: Some(because.into()),
+        Value::Unknown(Unknown {
             present: true,
-            of: None,
-        }))
+            detail: Some(Box::new(Detail {
+                of: None,
+                because: Some(because.into()),
+            })),
+        })
+    }
+
+    /// The resource whose attribute this value will be.
+    pub fn refers_to(&self) -> Option<&str> {
+        self.detail.as_ref()?.of.as_deref()
+    }
+
+    /// Says whose attribute this value will be.
+    pub fn set_refers_to(&mut self, address: String) {
+        self.detail.get_or_insert_with(Box::default).of = Some(address);
+    }
+
+    /// The input value behind a derived unknown.
+    pub fn cause(&self) -> Option<&str> {
+        self.detail.as_ref()?.because.as_deref()
     }
 }
 
@@ -232,7 +256,7 @@ impl Value {
     /// The resource this value refers to while it is not (wholly) known.
     pub fn refers_to(&self) -> Option<&str> {
         match self {
-            Value::Unknown(u) => u.of.as_deref(),
+            Value::Unknown(u) => u.refers_to(),
             Value::Partial(p) => p.of.as_deref(),
             _ => None,
         }
@@ -245,7 +269,7 @@ impl Value {
         match self {
             Value::String(s) if !s.is_empty() => Some(s.clone()),
             Value::Partial(p) => Some(p.to_string()),
-            Value::Unknown(u) => u.of.as_ref().map(|a| unknown_id_key(a)),
+            Value::Unknown(u) => u.refers_to().map(unknown_id_key),
             _ => None,
         }
     }
@@ -659,6 +683,7 @@ mod tests {
         let (p, u) = v.first_unknown().unwrap();
         assert_eq!(p.to_string(), "a[1].d");
         assert!(u.as_unknown().unwrap().present);
+        assert_eq!(std::mem::size_of::<Value>(), 32, "as small as a JSON value");
         assert_eq!(
             v.to_display_json(),
             json!({"a": [1, {"b": "c", "d": KNOWN_AFTER_APPLY}]})

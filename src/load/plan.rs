@@ -639,10 +639,11 @@ fn most_specific(refs: Vec<&str>) -> Vec<&str> {
 fn mark_unknown(v: &mut inventory::Value, unknown: &Value, conf: Option<&Value>) {
     match unknown {
         Value::Bool(true) => {
-            *v = inventory::Value::Unknown(Box::new(Unknown {
-                present: conf.is_some(),
-                ..Unknown::default()
-            }))
+            *v = if conf.is_some() {
+                Unknown::present()
+            } else {
+                Unknown::computed()
+            }
         }
         Value::Object(um) if um.values().any(any_unknown) => {
             if !v.is_object() {

@@ -57,7 +57,7 @@ impl Got {
     fn as_value(&self) -> Option<inventory::Value> {
         match self {
             Got::Known(v) => Some(inventory::Value::from(v)),
-            Got::Unknown(_, u) => Some(inventory::Value::Unknown(Box::new(u.clone()))),
+            Got::Unknown(_, u) => Some(inventory::Value::Unknown(u.clone())),
             Got::Partial(_, p) => Some(inventory::Value::Partial(Box::new(p.clone()))),
             Got::Missing => None,
         }
@@ -772,8 +772,8 @@ fn unknown_got(v: &inventory::Value, path: &Path) -> Got {
     match v {
         inventory::Value::Partial(p) => Got::Partial(path.to_string(), (**p).clone()),
         inventory::Value::Unknown(u) => {
-            let why = u.because.clone().unwrap_or_else(|| path.to_string());
-            Got::Unknown(why, (**u).clone())
+            let why = u.cause().map_or_else(|| path.to_string(), str::to_string);
+            Got::Unknown(why, u.clone())
         }
         _ => Got::unknown(path.to_string()),
     }
@@ -875,7 +875,7 @@ fn apply_unknown(op: Op, u: &Unknown, rhs: &Value) -> Result<Tri, String> {
             Tri::False
         });
     }
-    let named = |r: &Value| u.of.as_deref().is_some_and(|a| names_address(r, a));
+    let named = |r: &Value| u.refers_to().is_some_and(|a| names_address(r, a));
     let empty_list = rhs.as_array().is_some_and(Vec::is_empty);
     Ok(match op {
         Op::In | Op::NotIn if empty_list => Tri::from(op == Op::NotIn),

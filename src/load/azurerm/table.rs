@@ -504,7 +504,7 @@ impl<'a> Builder<'a> {
             Conv::Principal => {
                 match (unknown, self.referenced_addresses(tf).first()) {
                     (Some(Value::Unknown(mut u)), Some(of)) => {
-                        u.of = Some(of.to_string());
+                        u.set_refers_to(of.to_string());
                         self.put_at(arm, Value::Unknown(u));
                     }
                     (_, _) => {
