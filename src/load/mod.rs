@@ -10,18 +10,22 @@ pub mod azurerm;
 pub mod hcl;
 pub mod plan;
 pub mod snapshot;
+pub mod snippet;
 pub mod terraform;
 
 use std::path::Path as FsPath;
 
-use miette::{Diagnostic, NamedSource, SourceSpan};
+use miette::{Diagnostic, SourceSpan};
+
+pub use snippet::{Excerpt, Masking};
 
 /// Inputs larger than this are refused before they are read: a plan of
 /// 100,000 resources is about 250 MB.
 pub const MAX_INPUT_BYTES: u64 = 1 << 30;
 
 /// An input that could not be used. Rendered by miette with the file name and,
-/// where there is one, the line, column and offending snippet.
+/// where there is one, the line, column and a bounded, masked excerpt of the
+/// input around it ([`snippet`]).
 #[derive(Debug, thiserror::Error, Diagnostic)]
 #[error("{path}: {message}")]
 #[diagnostic(code(mcpguard::input))]
@@ -29,7 +33,7 @@ pub struct InputError {
     pub path: String,
     pub message: String,
     #[source_code]
-    pub src: Option<NamedSource<String>>,
+    pub src: Option<Excerpt>,
     #[label("{label}")]
     pub span: Option<SourceSpan>,
     pub label: String,
@@ -50,12 +54,9 @@ impl InputError {
     }
 
     /// Points the error at a 1-based line and column of `text`.
-    pub fn at(mut self, text: &str, line: usize, column: usize, label: impl Into<String>) -> Self {
+    pub fn at(self, text: &str, line: usize, column: usize, label: impl Into<String>) -> Self {
         let offset = offset_of(text, line, column);
-        self.src = Some(NamedSource::new(self.path.clone(), text.to_string()));
-        self.span = Some(SourceSpan::new(offset.into(), 0));
-        self.label = label.into();
-        self
+        self.at_span(text, offset, 0, label)
     }
 
     /// Points the error at a byte range of `text`.
@@ -66,8 +67,10 @@ impl InputError {
         len: usize,
         label: impl Into<String>,
     ) -> Self {
-        self.src = Some(NamedSource::new(self.path.clone(), text.to_string()));
-        self.span = Some(SourceSpan::new(start.min(text.len()).into(), len));
+        let masking = Masking::for_path(&self.path);
+        let (excerpt, span) = Excerpt::new(&self.path, text, start, len, masking);
+        self.src = Some(excerpt);
+        self.span = Some(span);
         self.label = label.into();
         self
     }

@@ -87,7 +87,9 @@ pub mod condition;
 pub mod eval;
 pub mod expr;
 
-use miette::{Diagnostic, NamedSource, SourceSpan};
+use miette::{Diagnostic, SourceSpan};
+
+use crate::load::{Excerpt, Masking};
 
 pub use alias::load_alias_file;
 
@@ -100,22 +102,32 @@ pub struct RuleError {
     pub file: String,
     pub message: String,
     #[source_code]
-    pub src: Option<NamedSource<String>>,
+    pub src: Option<Excerpt>,
     #[label("here")]
     pub span: Option<SourceSpan>,
 }
 
 impl RuleError {
     fn new(file: &str, text: &str, message: impl Into<String>, near: Option<&str>) -> Self {
-        let span = near
-            .and_then(|n| locate(text, n))
-            .map(|(s, l)| SourceSpan::new(s.into(), l));
-        RuleError {
+        let e = RuleError {
             file: file.to_string(),
             message: message.into(),
-            src: Some(NamedSource::new(file, text.to_string())),
-            span,
+            src: None,
+            span: None,
+        };
+        match near.and_then(|n| locate(text, n)) {
+            Some((start, len)) => e.at(text, start, len),
+            None => e,
         }
+    }
+
+    /// Points the error at a byte range of the rule file, through the same
+    /// bounded excerpt as input errors (rule files are not masked).
+    fn at(mut self, text: &str, start: usize, len: usize) -> Self {
+        let (excerpt, span) = Excerpt::new(&self.file, text, start, len, Masking::None);
+        self.src = Some(excerpt);
+        self.span = Some(span);
+        self
     }
 }
 
@@ -378,10 +390,8 @@ fn strings(v: Option<&Value>) -> Vec<String> {
 /// bare `{"policyRule", …}`).
 pub fn load_rule_text(file: &str, text: &str, builtin: bool) -> Result<Rule, RuleError> {
     let v: Value = serde_json::from_str(text).map_err(|e| {
-        let mut r = RuleError::new(file, text, format!("not valid JSON: {e}"), None);
         let off = crate::load::offset_of(text, e.line(), e.column());
-        r.span = Some(SourceSpan::new(off.into(), 0));
-        r
+        RuleError::new(file, text, format!("not valid JSON: {e}"), None).at(text, off, 0)
     })?;
     let top = v
         .as_object()
