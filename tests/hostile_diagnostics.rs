@@ -189,3 +189,46 @@ fn rule_file_error_past_column_65535_renders() {
     assert!(err.contains("long.json:1:70"), "{err}");
     assert!(err.len() < 4_000, "{} bytes", err.len());
 }
+
+/// Renders a diagnostic the way `main` does, without colour.
+fn render(e: &dyn miette::Diagnostic) -> String {
+    let mut out = String::new();
+    miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+        .render_report(&mut out, e)
+        .expect("renders");
+    out
+}
+
+#[test]
+fn every_kind_of_input_renders_an_error_past_column_65535() {
+    let long = "x".repeat(70_000);
+    for (name, text) in [
+        ("main.tf", format!("locals {{ a = \"{long}\" }} }}")),
+        ("prod.tfvars", format!("a = \"{long}\" +")),
+        (".mcpguard.hcl", format!("fail_on = \"{long}\" }}")),
+        ("plan.json", format!("{{\"a\": \"{long}\" 1}}")),
+    ] {
+        let e = mcpguard::load::InputError::new(name, "bad").at(&text, 1, 70_005, "here");
+        let shown = render(&e);
+        assert!(shown.contains(&format!("{name}:1:70005")), "{shown}");
+        assert!(shown.len() < 2_000, "{shown}");
+    }
+}
+
+proptest::proptest! {
+    /// Any text, any span: the excerpt renders, stays narrow, and points
+    /// inside itself.
+    #[test]
+    fn any_span_of_any_text_renders(
+        text in "([a-z\"{}\\[\\]:=,\\\\ \\n\\r\\t\u{e9}\u{1F600}#<]|x{200}){0,60}",
+        start in 0usize..20_000,
+        len in 0usize..20_000,
+        kind in proptest::sample::select(vec!["a.json", "a.tf", "a.tfvars", "a.hcl"]),
+    ) {
+        let e = mcpguard::load::InputError::new(kind, "bad").at_span(&text, start, len, "here");
+        let shown = render(&e);
+        for line in shown.lines() {
+            proptest::prop_assert!(line.chars().count() <= 200, "{}", line);
+        }
+    }
+}

@@ -107,6 +107,10 @@ impl Excerpt {
                 (label, label_end) = w;
             }
         }
+        if label == out.len() {
+            // miette draws no label at the very end of its source.
+            out.push(' ');
+        }
         let excerpt = Excerpt {
             name: name.to_string(),
             text: out,
