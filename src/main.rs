@@ -253,11 +253,17 @@ fn scan_options(common: &Common, source: &SourceArgs) -> miette::Result<ScanOpti
     if let Some(a) = &common.aliases {
         mcpguard::policy::load_alias_file(a).map_err(miette::Report::new)?;
     }
+    // Only regular files are read; a FIFO or device is refused before the
+    // scan starts, whether or not the input turns out to need the file.
+    for f in source.var_files.iter().chain(&common.baseline) {
+        mcpguard::load::regular_file(f).map_err(miette::Report::new)?;
+    }
     let mut vars = Vec::new();
-    for v in &source.vars {
-        let (k, val) = v
-            .split_once('=')
-            .ok_or_else(|| miette::miette!("--var `{v}`: expected NAME=VALUE"))?;
+    for (n, v) in source.vars.iter().enumerate() {
+        // The value may be a secret: never echoed.
+        let (k, val) = v.split_once('=').ok_or_else(|| {
+            miette::miette!("--var #{}: expected NAME=VALUE, found no `=`", n + 1)
+        })?;
         vars.push((k.to_string(), val.to_string()));
     }
     Ok(ScanOptions {

@@ -162,21 +162,35 @@ pub fn load_inputs(paths: &[PathBuf], opts: &ScanOptions) -> Loaded {
     for p in paths {
         let shown = p.display().to_string();
         if p.as_os_str() == "-" {
-            let mut buf = Vec::new();
-            if let Err(e) = std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf) {
-                out.errors.push(InputError::new(
-                    "-",
-                    format!("cannot read standard input: {e}"),
-                ));
-                continue;
-            }
+            let buf = match load::read_bounded(std::io::stdin()) {
+                Ok(b) if b.len() as u64 > load::MAX_INPUT_BYTES => {
+                    out.errors.push(InputError::new(
+                        "-",
+                        format!(
+                            "standard input is over the {} MiB input limit",
+                            load::MAX_INPUT_BYTES >> 20
+                        ),
+                    ));
+                    continue;
+                }
+                Ok(b) => b,
+                Err(e) => {
+                    out.errors.push(InputError::new(
+                        "-",
+                        format!("cannot read standard input: {e}"),
+                    ));
+                    continue;
+                }
+            };
             match load::decode("-", buf) {
                 Ok(text) => load_json_text("-", &text, &mut out, &mut resources),
                 Err(e) => out.errors.push(e),
             }
             continue;
         }
-        if !p.exists() {
+        // A dangling symlink or a loop "does not exist" for `exists()`; it
+        // is read below, which names it.
+        if std::fs::symlink_metadata(p).is_err() {
             out.errors
                 .push(InputError::new(&shown, "no such file or directory"));
             continue;
