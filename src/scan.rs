@@ -82,6 +82,17 @@ pub fn load_rules(opts: &ScanOptions) -> Result<RuleSet, Fatal> {
             ));
         }
     }
+    // A misspelt id would run nothing (or everything) and exit 0.
+    for (flag, ids) in [("--only", &opts.only), ("--skip", &opts.skip)] {
+        if let Some(id) = ids
+            .iter()
+            .find(|id| !seen.iter().any(|s| s.eq_ignore_ascii_case(id)))
+        {
+            return Err(miette::miette!(
+                "{flag} `{id}`: no loaded rule has this id; `mcpguard rules list` shows them"
+            ));
+        }
+    }
     let wanted = |id: &str| {
         (opts.only.is_empty() || opts.only.iter().any(|o| o.eq_ignore_ascii_case(id)))
             && !opts.skip.iter().any(|s| s.eq_ignore_ascii_case(id))

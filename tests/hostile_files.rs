@@ -144,3 +144,120 @@ fn files_over_the_documented_limit_are_refused_unread() {
         "README's Limits section names {limit}"
     );
 }
+
+/// A Terraform directory with one good file, so that what is lost is the
+/// only problem.
+fn tf_dir(name: &str) -> PathBuf {
+    let d = tmp(name);
+    std::fs::write(d.join("main.tf"), "locals {\n  a = 1\n}\n").unwrap();
+    d
+}
+
+#[test]
+fn unreadable_entries_in_a_scanned_directory_exit_2_naming_them() {
+    type Plant = fn(&Path);
+    let cases: [(&str, Plant, &str); 7] = [
+        (
+            "gone.tf",
+            |d| symlink("nowhere.tf", d.join("gone.tf")).unwrap(),
+            "a dangling symlink",
+        ),
+        (
+            "loop.tf",
+            |d| symlink("loop.tf", d.join("loop.tf")).unwrap(),
+            "a symlink loop",
+        ),
+        (
+            "x.tf",
+            |d| std::fs::create_dir(d.join("x.tf")).unwrap(),
+            "a directory",
+        ),
+        ("pipe.tf", |d| mkfifo(&d.join("pipe.tf")), "a FIFO"),
+        (
+            "pipe.tf.json",
+            |d| mkfifo(&d.join("pipe.tf.json")),
+            "a FIFO",
+        ),
+        (
+            "terraform.tfvars",
+            |d| mkfifo(&d.join("terraform.tfvars")),
+            "a FIFO",
+        ),
+        (
+            "x.auto.tfvars",
+            |d| symlink("nowhere", d.join("x.auto.tfvars")).unwrap(),
+            "a dangling symlink",
+        ),
+    ];
+    for (name, plant, why) in cases {
+        let d = tf_dir(name);
+        let o = mcpguard(&["scan", "."], &d);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{name}: the directory alone is clean"
+        );
+        plant(&d);
+        let o = mcpguard(&["scan", "."], &d);
+        assert_refused(&o, name, why);
+    }
+}
+
+#[test]
+fn an_unreadable_file_in_a_scanned_directory_exits_2() {
+    use std::os::unix::fs::PermissionsExt;
+    let d = tf_dir("unreadable");
+    let p = d.join("secret.tf");
+    std::fs::write(&p, "locals {}\n").unwrap();
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o000)).unwrap();
+    if std::fs::read(&p).is_ok() {
+        eprintln!("skipped: running as root, a mode-000 file is still readable");
+        return;
+    }
+    let o = mcpguard(&["scan", "."], &d);
+    assert_refused(&o, "secret.tf", "permission denied");
+}
+
+#[test]
+fn rules_through_a_symlink_loop_name_the_loop() {
+    let d = tf_dir("rules-loop");
+    std::fs::create_dir_all(d.join("rules/sub")).unwrap();
+    std::fs::write(
+        d.join("rules/sub/r.json"),
+        r#"{"properties": {"policyRule": {"if": {"field": "type", "equals": "x"}, "then": {"effect": "audit"}}}}"#,
+    )
+    .unwrap();
+    let o = mcpguard(&["scan", ".", "--rules", "rules"], &d);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    symlink("..", d.join("rules/sub/back")).unwrap();
+    let o = mcpguard(&["scan", ".", "--rules", "rules"], &d);
+    assert_refused(&o, "back", "a symlink loop");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!err.contains("defined twice"), "{err}");
+    // A self-referential link without a .json name is not silently skipped.
+    std::fs::remove_file(d.join("rules/sub/back")).unwrap();
+    symlink("self", d.join("rules/self")).unwrap();
+    let o = mcpguard(&["scan", ".", "--rules", "rules"], &d);
+    assert_refused(&o, "self", "a symlink loop");
+}
+
+#[test]
+fn only_and_skip_with_an_unknown_id_exit_2_naming_it() {
+    let d = tf_dir("only");
+    let o = mcpguard(&["scan", ".", "--only", "MCP001"], &d);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = mcpguard(&["scan", ".", "--only", "mcp001,NOPE999"], &d);
+    assert_refused(&o, "NOPE999", "--only");
+    let o = mcpguard(&["scan", ".", "--skip", "MCP00"], &d);
+    assert_refused(&o, "MCP00", "--skip");
+}

@@ -603,31 +603,86 @@ pub fn load_rule_text(file: &str, text: &str, builtin: bool) -> Result<Rule, Rul
 
 pub use builtin::builtin_rules;
 
+/// An error about a path, with no excerpt.
+fn path_error(p: &std::path::Path, message: impl Into<String>) -> RuleError {
+    RuleError {
+        file: p.display().to_string(),
+        message: message.into(),
+        src: None,
+        span: None,
+    }
+}
+
+/// The `.json` files under `dir`, walked once per real directory: a symlink
+/// back to an ancestor is named as a loop (not read again and again until
+/// every rule id looks defined twice), and an entry that cannot be resolved
+/// (a dangling symlink, a loop) is an error, not a silently smaller pack.
+fn rule_files(dir: &std::path::Path) -> (Vec<std::path::PathBuf>, Vec<RuleError>) {
+    use std::path::PathBuf;
+    let (mut files, mut errors) = (Vec::new(), Vec::new());
+    let canon = |p: &std::path::Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let mut seen = std::collections::BTreeSet::from([canon(dir)]);
+    let mut stack: Vec<PathBuf> = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let rd = match std::fs::read_dir(&d) {
+            Ok(rd) => rd,
+            Err(e) => {
+                let why = e.to_string().to_lowercase();
+                errors.push(path_error(&d, format!("cannot read directory: {why}")));
+                continue;
+            }
+        };
+        for e in rd {
+            let p = match e {
+                Ok(e) => e.path(),
+                Err(e) => {
+                    let why = e.to_string().to_lowercase();
+                    errors.push(path_error(&d, format!("cannot list directory: {why}")));
+                    continue;
+                }
+            };
+            let json = p
+                .extension()
+                .is_some_and(|x| x.eq_ignore_ascii_case("json"));
+            match std::fs::metadata(&p) {
+                Ok(m) if m.is_dir() => {
+                    let c = canon(&p);
+                    if seen.insert(c.clone()) {
+                        stack.push(p);
+                    } else if canon(&d).starts_with(&c) {
+                        errors.push(path_error(
+                            &p,
+                            format!("a symlink loop: it leads back to {}", c.display()),
+                        ));
+                    } else {
+                        errors.push(path_error(
+                            &p,
+                            format!("{} is reached twice (through a symlink)", c.display()),
+                        ));
+                    }
+                }
+                // Read (and refused there if it is not a regular file).
+                _ if json => files.push(p),
+                Ok(_) => {}
+                Err(_) => {
+                    if let Err(e) = crate::load::regular_file(&p) {
+                        errors.push(path_error(&p, e.message));
+                    }
+                }
+            }
+        }
+    }
+    (files, errors)
+}
+
 /// Loads every `.json` file under `dir` (recursively). Files that are not
 /// policy definitions, and definitions mcpguard cannot evaluate offline
 /// (resource-provider modes, effects that look at other resources, aliases it
 /// does not know), are listed as skipped with the reason.
 pub fn load_rules_dir(dir: &std::path::Path) -> (Vec<Rule>, Vec<RuleError>, Vec<SkippedRule>) {
-    let mut files = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p
-                .extension()
-                .is_some_and(|x| x.eq_ignore_ascii_case("json"))
-            {
-                files.push(p);
-            }
-        }
-    }
+    let (mut files, walk_errors) = rule_files(dir);
     files.sort();
-    let (mut rules, mut errors, mut skipped) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut rules, mut errors, mut skipped) = (Vec::new(), walk_errors, Vec::new());
     for p in files {
         let shown = p.display().to_string();
         let text = match crate::load::read_text(&p) {
