@@ -321,8 +321,21 @@ fn finish_scan(
     loaded: scan::Loaded,
 ) -> miette::Result<(Report, u8)> {
     let (mut report, diagnostics) = scan::evaluate(rules, loaded, opts);
+    let explained: std::collections::BTreeSet<(String, String)> = diagnostics
+        .iter()
+        .map(|d| (d.path.clone(), d.message.clone()))
+        .collect();
     for d in diagnostics {
         eprintln!("{:?}", miette::Report::new(d));
+    }
+    // Exit 2 always says why on stderr: errors carried inside an input (a
+    // snapshot of an incomplete sweep) and rule evaluation errors have no
+    // diagnostic of their own. Their text comes from the input: made safe.
+    for e in &report.errors {
+        if !explained.contains(&(e.source.clone(), e.message.clone())) {
+            let line = |s: &str| mcpguard::load::snippet::one_line(s, 400);
+            eprintln!("error: {}: {}", line(&e.source), line(&e.message));
+        }
     }
     if let Some(b) = &common.baseline {
         let text = mcpguard::load::read_text(b).map_err(miette::Report::new)?;

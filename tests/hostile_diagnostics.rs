@@ -232,3 +232,39 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn exit_2_from_a_snapshot_of_an_incomplete_sweep_explains_itself_on_stderr() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let o = mcpguard(
+        &[
+            "scan",
+            "fixtures/arm/snapshot_incomplete.json",
+            "--format",
+            "json",
+        ],
+        root,
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("subscription 99999999-0000-0000-0000-000000000000: 403 Forbidden"),
+        "{err}"
+    );
+    // The recorded text comes from the input: no terminal control passes.
+    let d = tmp("carried");
+    let snap = std::fs::read_to_string(root.join("fixtures/arm/snapshot_incomplete.json"))
+        .unwrap()
+        .replace(
+            "403 Forbidden",
+            "403 \\u001b[2J\\u001b]0;pwned\\u0007Forbidden",
+        );
+    std::fs::write(d.join("snap.json"), snap).unwrap();
+    let o = mcpguard(&["scan", "snap.json", "--format", "json"], &d);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("Forbidden") && !err.contains('\u{1b}') && !err.contains('\u{7}'),
+        "{err:?}"
+    );
+}

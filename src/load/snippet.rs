@@ -285,6 +285,26 @@ fn window_line(
     (s, hit.1.unwrap_or(tail).max(s))
 }
 
+/// Text from an input (a sweep error recorded in a snapshot) made safe for a
+/// terminal: one line, no control characters, at most `max` characters.
+pub fn one_line(s: &str, max: usize) -> String {
+    let mut out: String = s
+        .chars()
+        .map(|c| {
+            if c == '\n' || c == '\r' {
+                ' '
+            } else {
+                printable(c)
+            }
+        })
+        .take(max)
+        .collect();
+    if s.chars().nth(max).is_some() {
+        out.push('…');
+    }
+    out
+}
+
 /// Control characters and bidirectional overrides could rewrite the
 /// terminal or disguise the excerpt: shown as U+FFFD.
 fn printable(c: char) -> char {
