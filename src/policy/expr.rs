@@ -769,6 +769,26 @@ pub fn fields_read(e: &Expr, out: &mut Vec<String>) {
     }
 }
 
+/// Calls to `name` anywhere in an expression, with their arguments.
+pub fn calls_to<'a>(e: &'a Expr, name: &str, out: &mut Vec<&'a [Expr]>) {
+    match e {
+        Expr::Call(n, args) => {
+            if n == name {
+                out.push(args);
+            }
+            for a in args {
+                calls_to(a, name, out);
+            }
+        }
+        Expr::Prop(b, _) => calls_to(b, name, out),
+        Expr::Index(b, i) => {
+            calls_to(b, name, out);
+            calls_to(i, name, out);
+        }
+        Expr::Lit(_) => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

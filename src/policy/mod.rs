@@ -281,7 +281,14 @@ impl Rule {
             "deny" => Effect::Deny,
             "audit" => Effect::Audit,
             "disabled" => Effect::Disabled,
-            _ => Effect::Other(s),
+            _ if EFFECTS.contains(&s.as_str()) => Effect::Other(s),
+            // A config value (`rule "X" { effect = "dney" }`) not checked at load.
+            _ => {
+                return Err(EvalError(format!(
+                    "effect `{s}` is not an Azure Policy effect (one of: {})",
+                    EFFECTS.join(", ")
+                )))
+            }
         })
     }
 
@@ -589,6 +596,10 @@ pub fn load_rule_text(file: &str, text: &str, builtin: bool) -> Result<Rule, Rul
         .and_then(Value::as_str)
         .unwrap_or("Indexed")
         .to_string();
+    let bad = |message: String, near: &str| RuleError::new(file, text, message, Some(near));
+    check_templates(&Value::Object(rule.clone()), &parameters, false)
+        .map_err(|(m, near)| bad(m, &near))?;
+    check_effect(effect_v, &parameters).map_err(|(m, near)| bad(m, &near))?;
     let _ = &meta;
     Ok(Rule {
         meta,
@@ -602,6 +613,138 @@ pub fn load_rule_text(file: &str, text: &str, builtin: bool) -> Result<Rule, Rul
 }
 
 pub use builtin::builtin_rules;
+
+/// Azure Policy's effects, lower-cased: the documented list
+/// (learn.microsoft.com, "Azure Policy definitions effect basics"), then the
+/// data-plane and legacy ones that real built-ins still allow
+/// (`auditAction` beside `denyAction`, AKS `enforceRegoPolicy`, Machine
+/// Learning `enforceSetting`): a real definition never fails to load.
+pub const EFFECTS: &[&str] = &[
+    "addtonetworkgroup",
+    "append",
+    "audit",
+    "auditifnotexists",
+    "deny",
+    "denyaction",
+    "deployifnotexists",
+    "disabled",
+    "manual",
+    "modify",
+    "mutate",
+    "auditaction",
+    "enforceregopolicy",
+    "enforcesetting",
+];
+
+fn is_effect(v: &Value) -> bool {
+    v.as_str()
+        .is_some_and(|s| EFFECTS.contains(&s.to_ascii_lowercase().as_str()))
+}
+
+/// A literal effect must be one of [`EFFECTS`]; an effect taken from a
+/// parameter must have a default and allowed values among them. Returns the
+/// message and the text to point at.
+fn check_effect(v: &Value, params: &BTreeMap<String, ParamDef>) -> Result<(), (String, String)> {
+    let s = v.as_str().unwrap_or_default();
+    let not_one = |what: &str| {
+        format!(
+            "{what} is not an Azure Policy effect (one of: {})",
+            EFFECTS.join(", ")
+        )
+    };
+    match expr::parse_template(s) {
+        Ok(expr::Template::Lit(_)) if !is_effect(v) => {
+            Err((not_one(&format!("effect `{s}`")), s.to_string()))
+        }
+        Ok(expr::Template::Expr(expr::Expr::Call(f, args))) if f == "parameters" => {
+            let Some(expr::Expr::Lit(Value::String(name))) = args.first() else {
+                return Ok(());
+            };
+            let Some((_, def)) = params.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)) else {
+                return Ok(()); // reported by check_templates
+            };
+            let values = def.default.iter().chain(def.allowed.iter().flatten());
+            match values.into_iter().find(|v| !is_effect(v)) {
+                Some(bad) => Err((
+                    not_one(&format!("parameter `{name}` allows `{bad}`, which")),
+                    bad.as_str().unwrap_or(name).to_string(),
+                )),
+                None => Ok(()),
+            }
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Every template string under `policyRule`: it names only declared
+/// parameters, and calls `current()` only inside a `count`'s `where`.
+fn check_templates(
+    v: &Value,
+    params: &BTreeMap<String, ParamDef>,
+    in_where: bool,
+) -> Result<(), (String, String)> {
+    match v {
+        Value::String(s) => {
+            let Ok(expr::Template::Expr(e)) = expr::parse_template(s) else {
+                return Ok(()); // parse errors are the condition parser's
+            };
+            let mut refs = Vec::new();
+            expr::calls_to(&e, "parameters", &mut refs);
+            for args in refs {
+                if let Some(expr::Expr::Lit(Value::String(name))) = args.first() {
+                    if !params.keys().any(|k| k.eq_ignore_ascii_case(name)) {
+                        let declared: Vec<&str> = params.keys().map(String::as_str).collect();
+                        let declared = if declared.is_empty() {
+                            "none".to_string()
+                        } else {
+                            declared.join(", ")
+                        };
+                        return Err((
+                            format!("`{s}` names parameter `{name}`, which the rule does not declare (declared: {declared})"),
+                            s.clone(),
+                        ));
+                    }
+                }
+            }
+            let mut cur = Vec::new();
+            expr::calls_to(&e, "current", &mut cur);
+            if !cur.is_empty() && !in_where {
+                return Err((
+                    format!("`{s}` calls current() outside the `where` of a `count`"),
+                    s.clone(),
+                ));
+            }
+            Ok(())
+        }
+        Value::Array(a) => a
+            .iter()
+            .try_for_each(|x| check_templates(x, params, in_where)),
+        Value::Object(m) => {
+            for (k, x) in m {
+                // A deployIfNotExists deployment's ARM template has its own
+                // `parameters` scope; the values passed to it are checked.
+                let arm_template = k.eq_ignore_ascii_case("template")
+                    && x.as_object()
+                        .is_some_and(|t| get_ci(t, "resources").is_some());
+                if arm_template {
+                    continue;
+                }
+                let count_where = k.eq_ignore_ascii_case("count")
+                    && x.as_object().is_some_and(|c| get_ci(c, "where").is_some());
+                if count_where {
+                    for (ck, cx) in x.as_object().into_iter().flatten() {
+                        let w = in_where || ck.eq_ignore_ascii_case("where");
+                        check_templates(cx, params, w)?;
+                    }
+                } else {
+                    check_templates(x, params, in_where)?;
+                }
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
 
 /// An error about a path, with no excerpt.
 fn path_error(p: &std::path::Path, message: impl Into<String>) -> RuleError {
