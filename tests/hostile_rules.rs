@@ -114,3 +114,185 @@ fn an_effect_set_by_the_config_is_checked_too() {
     let e = r.effect(&params).expect_err("not an effect");
     assert!(e.0.contains("`dney` is not an Azure Policy effect"), "{e}");
 }
+
+fn value_rule(value: &str) -> String {
+    rule(
+        &format!(
+            r#"{{"if": {{"value": "{value}", "equals": "a"}}, "then": {{"effect": "audit"}}}}"#
+        ),
+        r#"{"p": {"type": "Array", "defaultValue": []}}"#,
+    )
+}
+
+#[test]
+fn template_functions_nested_thousands_deep_are_a_located_error() {
+    let limit = policy::expr::MAX_EXPR_DEPTH;
+    for value in [
+        format!("[{}'a'{}]", "concat(".repeat(20_000), ")".repeat(20_000)),
+        format!("[parameters('p'){}]", "[0]".repeat(20_000)),
+        format!("[field('type'){}]", ".a".repeat(20_000)),
+        format!("[{}true{}]", "not(".repeat(5_000), ")".repeat(5_000)),
+    ] {
+        let e = rejected(
+            &value_rule(&value),
+            &format!("nested deeper than {limit} levels"),
+            "[",
+        );
+        assert!(e.message.len() < 300, "a bounded message: {}", e.message);
+    }
+    // Deep, but within the limit: loads.
+    let ok = format!(
+        "[{}'a'{}]",
+        "concat(".repeat(limit - 2),
+        ")".repeat(limit - 2)
+    );
+    assert!(policy::load_rule_text("r.json", &value_rule(&ok), false).is_ok());
+}
+
+/// JSON nested `depth` levels (objects) around `leaf`.
+fn nested(depth: usize, leaf: &str) -> String {
+    format!("{}{leaf}{}", "{\"a\": ".repeat(depth), "}".repeat(depth))
+}
+
+#[test]
+fn deep_json_in_rules_and_inputs_is_a_located_error() {
+    // serde_json stops at 128 levels (mcpguard does not enable unbounded_depth).
+    let deep = nested(100_000, "1");
+    let e = policy::load_rule_text("r.json", &deep, false).expect_err("rejected");
+    assert!(
+        e.message.contains("recursion limit exceeded"),
+        "{}",
+        e.message
+    );
+    assert!(e.span.is_some());
+    let Err(e) = mcpguard::load::arm::load("s.json", &format!("[{deep}]")) else {
+        panic!("deep ARM input accepted");
+    };
+    assert!(
+        e.message.contains("recursion limit exceeded") && e.span.is_some(),
+        "{}",
+        e.message
+    );
+    let plan = format!(
+        r#"{{"format_version":"1.2","planned_values":{{"root_module":{{"resources":[{{"address":"azurerm_container_group.b","mode":"managed","type":"azurerm_container_group","name":"b","values":{{"tags":{deep}}}}}]}}}}}}"#
+    );
+    let Err(e) = mcpguard::load::plan::load("p.json", &plan) else {
+        panic!("deep plan accepted");
+    };
+    assert!(
+        e.message.contains("recursion limit exceeded") && e.span.is_some(),
+        "{}",
+        e.message
+    );
+    // Located in the deep part of the file, not at its start.
+    let (line, column) = e.src.as_ref().unwrap().location();
+    let deep_from = plan.find(r#""tags":"#).unwrap();
+    assert!(
+        line == 1 && column > deep_from && column < deep_from + 129 * 6,
+        "{column}"
+    );
+}
+
+#[test]
+fn the_deepest_json_a_rule_may_have_loads_and_evaluates_on_a_small_stack() {
+    // A test thread has 2 MiB of stack, a quarter of the main thread's.
+    let mut c =
+        r#"{"field": "type", "equals": "Microsoft.ContainerInstance/containerGroups"}"#.to_string();
+    for _ in 0..60 {
+        c = format!(r#"{{"allOf": [{c}]}}"#);
+    }
+    let text = rule(
+        &format!(r#"{{"if": {c}, "then": {{"effect": "audit"}}}}"#),
+        "{}",
+    );
+    let r = policy::load_rule_text("r.json", &text, false).expect("loads at depth 125");
+    let t = "Microsoft.ContainerInstance/containerGroups";
+    let doc = serde_json::json!({"id": "/subscriptions/s/x", "type": t, "name": "x"});
+    let mut inv = mcpguard::inventory::Inventory::new();
+    inv.push(mcpguard::inventory::Resource::new(
+        "x",
+        mcpguard::inventory::InputKind::Arm,
+        doc,
+    ));
+    let params = r.resolve_params(&Default::default()).unwrap();
+    let res = inv.resources().first().expect("one resource");
+    assert_eq!(
+        r.evaluate(res, &inv, &params).unwrap().verdict,
+        policy::Tri::True
+    );
+}
+
+/// Every `[...]` expression and every JSON document in the real corpus sits
+/// well inside the limits (half of each, for headroom).
+#[test]
+fn limits_are_far_above_the_deepest_real_inputs() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    if !root.is_dir() {
+        eprintln!("skipped: {} is absent", root.display());
+        return;
+    }
+    let (mut expr_max, mut json_max, mut files) = (0, 0, 0);
+    let mut stack = vec![root];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            let Some(v) = std::fs::read_to_string(&p)
+                .ok()
+                .filter(|_| p.extension().is_some_and(|x| x == "json"))
+                .and_then(|t| {
+                    serde_json::from_str::<serde_json::Value>(t.trim_start_matches('\u{feff}')).ok()
+                })
+            else {
+                continue;
+            };
+            files += 1;
+            json_max = json_max.max(json_depth(&v));
+            expr_max = expr_max.max(deepest_expr(&v));
+        }
+    }
+    eprintln!("{files} corpus JSON files: deepest document {json_max} levels, deepest expression {expr_max}");
+    assert!(
+        json_max <= 64,
+        "JSON depth {json_max} is near serde_json's 128"
+    );
+    assert!(
+        expr_max <= policy::expr::MAX_EXPR_DEPTH / 2,
+        "expression depth {expr_max}"
+    );
+}
+
+fn json_depth(v: &serde_json::Value) -> usize {
+    match v {
+        serde_json::Value::Array(a) => 1 + a.iter().map(json_depth).max().unwrap_or(0),
+        serde_json::Value::Object(m) => 1 + m.values().map(json_depth).max().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+/// Bracket depth of the deepest template string (calls and indexes).
+fn deepest_expr(v: &serde_json::Value) -> usize {
+    match v {
+        serde_json::Value::String(s) if s.starts_with('[') && !s.starts_with("[[") => {
+            let (mut d, mut max, mut quoted) = (0usize, 0, false);
+            for c in s.chars() {
+                match c {
+                    '\'' => quoted = !quoted,
+                    '(' | '[' if !quoted => {
+                        d += 1;
+                        max = max.max(d);
+                    }
+                    ')' | ']' if !quoted => d = d.saturating_sub(1),
+                    _ => {}
+                }
+            }
+            max
+        }
+        serde_json::Value::Array(a) => a.iter().map(deepest_expr).max().unwrap_or(0),
+        serde_json::Value::Object(m) => m.values().map(deepest_expr).max().unwrap_or(0),
+        _ => 0,
+    }
+}
