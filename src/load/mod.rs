@@ -46,7 +46,7 @@ impl InputError {
     pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
         InputError {
             path: path.into(),
-            message: message.into(),
+            message: redact_quoted_values(message.into()),
             src: None,
             span: None,
             label: String::new(),
@@ -90,6 +90,35 @@ impl InputError {
         };
         InputError::new(path, msg).at(text, e.line(), e.column(), "here")
     }
+}
+
+/// serde's data errors quote the value at fault (`invalid type: string
+/// "hunter2", expected a boolean`, ``unknown variant `hunter2` ``). That value
+/// comes from the input and may be a secret: every input error message shows
+/// `***` in its place (the excerpt shows where it is).
+fn redact_quoted_values(mut m: String) -> String {
+    for (open, close) in [("string \"", '"'), ("unknown variant `", '`')] {
+        let mut from = 0;
+        while let Some(i) = m[from..].find(open).map(|i| i + from + open.len()) {
+            let end = closing(&m[i..], close).map_or(m.len(), |e| i + e);
+            m.replace_range(i..end, "***");
+            from = i + 3;
+        }
+    }
+    m
+}
+
+/// Offset of the unescaped `close` in `s` (serde writes strings Debug-escaped).
+fn closing(s: &str, close: char) -> Option<usize> {
+    let mut escaped = false;
+    for (i, c) in s.char_indices() {
+        match c {
+            '\\' if close == '"' && !escaped => escaped = true,
+            c if c == close && !escaped => return Some(i),
+            _ => escaped = false,
+        }
+    }
+    None
 }
 
 /// Byte offset of a 1-based line/column (clamped to the text).
@@ -311,6 +340,19 @@ mod tests {
         assert_eq!(decode("x", be).unwrap(), text);
         assert_eq!(decode("x", b"\xEF\xBB\xBF{}".to_vec()).unwrap(), "{}");
         assert!(decode("x", vec![0xC3, 0x28]).is_err());
+    }
+
+    #[test]
+    fn quoted_values_in_serde_messages_are_masked() {
+        let e = InputError::new(
+            "p",
+            r#"invalid type: string "hun\"ter2", expected a boolean; unknown variant `s3cret`, expected one of `a`"#,
+        );
+        assert_eq!(
+            e.message,
+            r#"invalid type: string "***", expected a boolean; unknown variant `***`, expected one of `a`"#
+        );
+        assert_eq!(InputError::new("p", "string \"x").message, "string \"***");
     }
 
     #[test]

@@ -428,7 +428,19 @@ fn mask_ranges(text: &str, error: usize, masking: Masking) -> Vec<Range<usize>> 
         block: None,
     };
     m.run();
-    m.out
+    // Labels are pushed when their block header is given up, after what
+    // followed them: sorted and merged for the windowing's single pass.
+    let mut out = m.out;
+    out.retain(|r| !r.is_empty());
+    out.sort_by_key(|r| r.start);
+    let mut merged: Vec<Range<usize>> = Vec::with_capacity(out.len());
+    for r in out {
+        match merged.last_mut() {
+            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+            _ => merged.push(r),
+        }
+    }
+    merged
 }
 
 struct Masker<'a> {
@@ -446,6 +458,7 @@ struct Masker<'a> {
 
 struct Block {
     kind: String,
+    /// The type and the labels: masked unless a `{` follows.
     labels: Vec<Range<usize>>,
 }
 
@@ -467,10 +480,13 @@ impl Masker<'_> {
                     i += 1;
                 }
                 b' ' | b'\t' | b'\r' => i += 1,
-                b'#' if self.hcl => i = self.skip_line(i),
-                b'/' if self.hcl && self.b.get(i + 1) == Some(&b'/') => i = self.skip_line(i),
+                b'#' if self.hcl => i = self.comment(i + 1, self.skip_line(i), 0),
+                b'/' if self.hcl && self.b.get(i + 1) == Some(&b'/') => {
+                    i = self.comment(i + 2, self.skip_line(i), 0);
+                }
                 b'/' if self.hcl && self.b.get(i + 1) == Some(&b'*') => {
-                    i = find(self.b, i + 2, b"*/").map_or(self.b.len(), |e| e + 2);
+                    let end = find(self.b, i + 2, b"*/").unwrap_or(self.b.len());
+                    i = self.comment(i + 2, end, 2);
                 }
                 b'{' | b'[' | b'(' => {
                     match self.block.take() {
@@ -531,6 +547,15 @@ impl Masker<'_> {
         let word = inner.is_none();
         let content = inner.clone().unwrap_or(start..end);
         let text = String::from_utf8_lossy(&self.b[content.clone()]).into_owned();
+        let keyword = matches!(text.as_str(), "true" | "false" | "null");
+        if start >= self.error {
+            // Past the error the structure is a guess: keys, labels and
+            // references are masked as well as values.
+            if !keyword {
+                self.out.push(content);
+            }
+            return end;
+        }
         let after = self.skip_blanks(end);
         let assign = match self.b.get(after) {
             Some(b':') => true,
@@ -552,7 +577,7 @@ impl Masker<'_> {
                 None => {
                     self.block = Some(Block {
                         kind: text,
-                        labels: if word { Vec::new() } else { vec![content] },
+                        labels: vec![content],
                     })
                 }
             }
@@ -560,9 +585,9 @@ impl Masker<'_> {
             return end;
         }
         self.unlabel();
-        let keyword = matches!(text.as_str(), "true" | "false" | "null");
         // An HCL word is a reference (`var.x`) or a function name, not data.
-        let reference = word && self.hcl && !text.starts_with(|c: char| c.is_ascii_digit());
+        let reference =
+            word && self.hcl && !self.all && !text.starts_with(|c: char| c.is_ascii_digit());
         // A scalar at the top of a JSON document has no key to classify it by.
         let root = self.stack.len() == 1 && !self.hcl;
         if !keyword && !reference && (root || self.value_hidden(start) || looks_secret(&text)) {
@@ -570,6 +595,18 @@ impl Masker<'_> {
         }
         self.top().key_pos = false;
         end
+    }
+
+    /// A comment's text `body..end` is masked (a commented-out
+    /// `# client_secret = "..."` is still a secret), except mcpguard's own
+    /// directives. Returns where lexing resumes (`close` past the end).
+    fn comment(&mut self, body: usize, end: usize, close: usize) -> usize {
+        let text = String::from_utf8_lossy(&self.b[body..end]);
+        let t = text.trim();
+        if !t.is_empty() && !t.starts_with("mcpguard:") {
+            self.out.push(body..end);
+        }
+        (end + close).min(self.b.len())
     }
 
     /// Labels that no `{` followed are not a block header: masked.
@@ -643,8 +680,9 @@ impl Masker<'_> {
         while i < self.b.len() {
             match self.b[i] {
                 b'\\' => i += 2,
+                // A newline does not end an HCL string: the parser reads on
+                // (and fails later), so the masker must too.
                 b'"' => return i + 1,
-                b'\n' if self.hcl => return i,
                 b'$' | b'%' if self.hcl && self.b.get(i + 1) == Some(&b'{') && depth < 32 => {
                     i = self.skip_template(i + 2, depth + 1);
                 }
@@ -671,7 +709,6 @@ impl Masker<'_> {
                         return i;
                     }
                 }
-                b'\n' => return i,
                 _ => i += 1,
             }
         }
@@ -811,9 +848,21 @@ resource "azurerm_container_group" "mcp" {
     }
 
     #[test]
+    fn comments_are_masked_but_directives_kept() {
+        let tf = "# client_secret = \"CommentSecret1\"\n/* CommentSecret2 */ a = 1 ! // CommentSecret3\n# mcpguard:ignore MCP001 reason=\"x\"\n";
+        let shown = excerpt("main.tf", tf, "!");
+        assert_hidden(
+            &shown,
+            &["CommentSecret1", "CommentSecret2", "CommentSecret3"],
+        );
+        assert!(shown.contains("/*****/ a = 1 ! //***"), "{shown}");
+        assert!(shown.contains("# mcpguard:ignore MCP001"), "{shown}");
+    }
+
+    #[test]
     fn tfvars_values_are_all_masked() {
-        let vars = "location = \"westeurope\"\nmcp_token = \"VarsSecret1\"\ntags = { a = \"VarsSecret2\" }\n";
-        let shown = excerpt("prod.tfvars", vars, "mcp_token");
+        let vars = "location = \"westeurope\"\nmcp_token = \"VarsSecret1\"\ntags = { a = \"VarsSecret2\" } !\n";
+        let shown = excerpt("prod.tfvars", vars, "!");
         assert_hidden(&shown, &["westeurope", "VarsSecret1", "VarsSecret2"]);
         assert!(shown.contains("mcp_token = \"***\""), "{shown}");
     }
