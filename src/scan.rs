@@ -173,6 +173,13 @@ pub fn load_inputs(paths: &[PathBuf], opts: &ScanOptions) -> Loaded {
     for p in paths {
         let shown = p.display().to_string();
         if p.as_os_str() == "-" {
+            if let Some(kind) = stdin_device() {
+                out.errors.push(InputError::new(
+                    "-",
+                    format!("standard input is {kind}; pipe a plan or snapshot into it"),
+                ));
+                continue;
+            }
             let buf = match load::read_bounded(std::io::stdin()) {
                 Ok(b) if b.len() as u64 > load::MAX_INPUT_BYTES => {
                     out.errors.push(InputError::new(
@@ -232,6 +239,22 @@ pub fn load_inputs(paths: &[PathBuf], opts: &ScanOptions) -> Loaded {
     }
     out.inventory.compute_facts(&opts.config.detect);
     out
+}
+
+/// Standard input that is a device (`< /dev/zero`, a terminal) would never
+/// end or wait for typing: refused, as any non-regular input file is.
+fn stdin_device() -> Option<&'static str> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        use std::os::unix::fs::FileTypeExt;
+        let fd = std::io::stdin().as_fd().try_clone_to_owned().ok()?;
+        let t = std::fs::File::from(fd).metadata().ok()?.file_type();
+        if t.is_char_device() || t.is_block_device() {
+            return Some("a device or a terminal");
+        }
+    }
+    None
 }
 
 fn load_json_text(shown: &str, text: &str, out: &mut Loaded, resources: &mut Vec<Resource>) {

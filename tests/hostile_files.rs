@@ -261,3 +261,41 @@ fn only_and_skip_with_an_unknown_id_exit_2_naming_it() {
     let o = mcpguard(&["scan", ".", "--skip", "MCP00"], &d);
     assert_refused(&o, "MCP00", "--skip");
 }
+
+#[test]
+fn standard_input_that_is_a_device_is_refused_at_once() {
+    let d = tmp("stdin");
+    let child = Command::new(env!("CARGO_BIN_EXE_mcpguard"))
+        .args(["scan", "-"])
+        .current_dir(&d)
+        .stdin(std::fs::File::open("/dev/zero").unwrap())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run mcpguard");
+    let start = Instant::now();
+    let o = child.wait_with_output().unwrap();
+    assert!(
+        start.elapsed() < Duration::from_secs(20),
+        "took {:?}",
+        start.elapsed()
+    );
+    assert_refused(&o, "standard input", "a device");
+    // A pipe is read as before.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mcpguard"))
+        .args(["scan", "-"])
+        .current_dir(&d)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), PLAN.as_bytes()).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
