@@ -268,3 +268,23 @@ fn exit_2_from_a_snapshot_of_an_incomplete_sweep_explains_itself_on_stderr() {
         "{err:?}"
     );
 }
+
+#[test]
+fn many_errors_in_one_input_stay_linear() {
+    // 5,000 bad documents: each used to copy the whole text into its
+    // diagnostic (the original of this test was killed for memory at 20,000).
+    let docs: Vec<String> = (0..5_000)
+        .map(|i| format!(r#"{{"id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/networkSecurityGroups/n{i}", "type": 5, "properties": {{"x": "{}"}}}}"#, "y".repeat(200)))
+        .collect();
+    let text = format!("[{}]", docs.join(","));
+    let start = std::time::Instant::now();
+    let out = mcpguard::load::arm::load("many.json", &text).expect("loads");
+    assert_eq!(out.errors.len(), 5_000);
+    let located = out.errors.iter().filter(|e| e.src.is_some()).count();
+    assert_eq!(located, mcpguard::load::MAX_LOCATED_PER_INPUT);
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(10),
+        "{:?}",
+        start.elapsed()
+    );
+}

@@ -68,6 +68,9 @@ impl InputError {
         len: usize,
         label: impl Into<String>,
     ) -> Self {
+        if !located_budget(text) {
+            return self;
+        }
         let masking = Masking::for_path(&self.path);
         let (excerpt, span) = Excerpt::new(&self.path, text, start, len, masking);
         self.src = Some(excerpt);
@@ -92,6 +95,46 @@ impl InputError {
     }
 }
 
+/// Located diagnostics (with an excerpt) per input text; later ones keep
+/// their message but no excerpt. An excerpt costs a pass over the text up to
+/// the error, so a file with 100,000 bad expressions must not cost 100,000
+/// passes.
+pub const MAX_LOCATED_PER_INPUT: usize = 50;
+
+/// Whether another excerpt of `text` may be built. Texts are told apart by
+/// address, length and their first and last bytes (a text mistaken for
+/// another only loses its excerpt, it never shows more); the 64 most recent
+/// are remembered.
+fn located_budget(text: &str) -> bool {
+    use std::cell::RefCell;
+    use std::hash::{Hash, Hasher};
+    type Seen = Vec<((usize, usize, u64), usize)>;
+    thread_local! {
+        static SEEN: RefCell<Seen> = const { RefCell::new(Vec::new()) };
+    }
+    let b = text.as_bytes();
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    b[..b.len().min(64)].hash(&mut h);
+    b[b.len().saturating_sub(64)..].hash(&mut h);
+    let key = (text.as_ptr() as usize, text.len(), h.finish());
+    SEEN.with(|seen| {
+        let mut seen = seen.borrow_mut();
+        match seen.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, n)) => {
+                *n += 1;
+                *n <= MAX_LOCATED_PER_INPUT
+            }
+            None => {
+                if seen.len() >= 64 {
+                    seen.remove(0);
+                }
+                seen.push((key, 1));
+                true
+            }
+        }
+    })
+}
+
 /// serde's data errors quote the value at fault (`invalid type: string
 /// "hunter2", expected a boolean`, ``unknown variant `hunter2` ``). That value
 /// comes from the input and may be a secret: every input error message shows
@@ -104,6 +147,15 @@ fn redact_quoted_values(mut m: String) -> String {
             m.replace_range(i..end, "***");
             from = i + 3;
         }
+    }
+    // hcl-rs ends an evaluation error with the whole expression, literals
+    // included: ``undefined function `f` in expression `"hunter2"[f()]` ``.
+    if let Some(i) = m
+        .find("in expression `")
+        .map(|i| i + "in expression `".len())
+    {
+        let end = m.rfind('`').filter(|&e| e >= i).unwrap_or(m.len());
+        m.replace_range(i..end, "***");
     }
     m
 }
@@ -353,6 +405,11 @@ mod tests {
             r#"invalid type: string "***", expected a boolean; unknown variant `***`, expected one of `a`"#
         );
         assert_eq!(InputError::new("p", "string \"x").message, "string \"***");
+        let hcl = "undefined function `current` in expression `\"hunter2\"[current()]`";
+        assert_eq!(
+            InputError::new("p", hcl).message,
+            "undefined function `current` in expression `***`"
+        );
     }
 
     #[test]
