@@ -157,7 +157,54 @@ fn redact_quoted_values(mut m: String) -> String {
         let end = m.rfind('`').filter(|&e| e >= i).unwrap_or(m.len());
         m.replace_range(i..end, "***");
     }
-    m
+    redact_backticked_values(&m)
+}
+
+/// hcl-rs quotes operands in backticks: `` `"hunter2"` and `0` ``, or
+/// `` `["a", "hunter2"]` ``. A backticked segment that is one string literal,
+/// or a list or object, has its string literals masked; names
+/// (`` `dynamic "x"` ``, `` `fail_on` ``) are left alone.
+fn redact_backticked_values(m: &str) -> String {
+    let mut out = String::with_capacity(m.len());
+    let mut parts = m.split('`');
+    if let Some(first) = parts.next() {
+        out.push_str(first);
+    }
+    for (n, part) in parts.enumerate() {
+        out.push('`');
+        let inside = n % 2 == 0;
+        let literal = part.len() >= 2
+            && part.starts_with('"')
+            && closing(&part[1..], '"') == Some(part.len() - 2);
+        if inside && (literal || part.starts_with(['[', '{'])) {
+            out.push_str(&mask_literals(part));
+        } else {
+            out.push_str(part);
+        }
+    }
+    out
+}
+
+/// Every `"..."` in `s` as `"***"`.
+fn mask_literals(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find('"') {
+        out.push_str(&rest[..=i]);
+        let after = &rest[i + 1..];
+        match closing(after, '"') {
+            Some(e) => {
+                out.push_str("***\"");
+                rest = &after[e + 1..];
+            }
+            None => {
+                out.push_str("***");
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Offset of the unescaped `close` in `s` (serde writes strings Debug-escaped).
@@ -405,6 +452,13 @@ mod tests {
             r#"invalid type: string "***", expected a boolean; unknown variant `***`, expected one of `a`"#
         );
         assert_eq!(InputError::new("p", "string \"x").message, "string \"***");
+        let ops = r#"binary operator `-` is not applicable to `"hunter2"` and `["a", "s3cret"]`"#;
+        assert_eq!(
+            InputError::new("p", ops).message,
+            r#"binary operator `-` is not applicable to `"***"` and `["***", "***"]`"#
+        );
+        let names = r#"`dynamic "x"` has no `content` block; no `"schema": "v1"` key"#;
+        assert_eq!(InputError::new("p", names).message, names);
         let hcl = "undefined function `current` in expression `\"hunter2\"[current()]`";
         assert_eq!(
             InputError::new("p", hcl).message,
