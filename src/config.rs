@@ -89,7 +89,10 @@ impl Config {
             Some(p) => Config::load(p),
             None => {
                 let p = FsPath::new(DEFAULT_FILE);
-                if p.is_file() {
+                // Anything at that name is read (and a FIFO, a directory or a
+                // dangling symlink refused): a config swapped for one must not
+                // silently turn into the defaults.
+                if std::fs::symlink_metadata(p).is_ok() {
                     Config::load(p)
                 } else {
                     Ok(Config::default())

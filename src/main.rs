@@ -260,11 +260,17 @@ fn scan_options(common: &Common, source: &SourceArgs) -> miette::Result<ScanOpti
     if let Some(a) = &common.aliases {
         mcpguard::policy::load_alias_file(a).map_err(miette::Report::new)?;
     }
+    // Only regular files are read; a FIFO or device is refused before the
+    // scan starts, whether or not the input turns out to need the file.
+    for f in source.var_files.iter().chain(&common.baseline) {
+        mcpguard::load::regular_file(f).map_err(miette::Report::new)?;
+    }
     let mut vars = Vec::new();
-    for v in &source.vars {
-        let (k, val) = v
-            .split_once('=')
-            .ok_or_else(|| miette::miette!("--var `{v}`: expected NAME=VALUE"))?;
+    for (n, v) in source.vars.iter().enumerate() {
+        // The value may be a secret: never echoed.
+        let (k, val) = v.split_once('=').ok_or_else(|| {
+            miette::miette!("--var #{}: expected NAME=VALUE, found no `=`", n + 1)
+        })?;
         vars.push((k.to_string(), val.to_string()));
     }
     Ok(ScanOptions {
@@ -324,8 +330,21 @@ fn finish_scan(
     loaded: scan::Loaded,
 ) -> miette::Result<(Report, u8)> {
     let (mut report, diagnostics) = scan::evaluate(rules, loaded, opts);
+    let explained: std::collections::BTreeSet<(String, String)> = diagnostics
+        .iter()
+        .map(|d| (d.path.clone(), d.message.clone()))
+        .collect();
     for d in diagnostics {
         eprintln!("{:?}", miette::Report::new(d));
+    }
+    // Exit 2 always says why on stderr: errors carried inside an input (a
+    // snapshot of an incomplete sweep) and rule evaluation errors have no
+    // diagnostic of their own. Their text comes from the input: made safe.
+    for e in &report.errors {
+        if !explained.contains(&(e.source.clone(), e.message.clone())) {
+            let line = |s: &str| mcpguard::input::snippet::one_line(s, 400);
+            eprintln!("error: {}: {}", line(&e.source), line(&e.message));
+        }
     }
     if let Some(b) = &common.baseline {
         let text = mcpguard::input::read_text(b).map_err(miette::Report::new)?;

@@ -90,6 +90,17 @@ pub fn load_rules(opts: &ScanOptions) -> Result<RuleSet, Fatal> {
             ));
         }
     }
+    // A misspelt id would run nothing (or everything) and exit 0.
+    for (flag, ids) in [("--only", &opts.only), ("--skip", &opts.skip)] {
+        if let Some(id) = ids
+            .iter()
+            .find(|id| !seen.iter().any(|s| s.eq_ignore_ascii_case(id)))
+        {
+            return Err(miette::miette!(
+                "{flag} `{id}`: no loaded rule has this id; `mcpguard rules list` shows them"
+            ));
+        }
+    }
     let wanted = |id: &str| {
         (opts.only.is_empty() || opts.only.iter().any(|o| o.eq_ignore_ascii_case(id)))
             && !opts.skip.iter().any(|s| s.eq_ignore_ascii_case(id))
@@ -170,21 +181,42 @@ pub fn load_inputs(paths: &[PathBuf], opts: &ScanOptions) -> Loaded {
     for p in paths {
         let shown = p.display().to_string();
         if p.as_os_str() == "-" {
-            let mut buf = Vec::new();
-            if let Err(e) = std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf) {
+            if let Some(kind) = stdin_device() {
                 out.errors.push(InputError::new(
                     "-",
-                    format!("cannot read standard input: {e}"),
+                    format!("standard input is {kind}; pipe a plan or snapshot into it"),
                 ));
                 continue;
             }
-            match input::decode("-", buf) {
+            let buf = match load::read_bounded(std::io::stdin()) {
+                Ok(b) if b.len() as u64 > load::MAX_INPUT_BYTES => {
+                    out.errors.push(InputError::new(
+                        "-",
+                        format!(
+                            "standard input is over the {} MiB input limit",
+                            load::MAX_INPUT_BYTES >> 20
+                        ),
+                    ));
+                    continue;
+                }
+                Ok(b) => b,
+                Err(e) => {
+                    out.errors.push(InputError::new(
+                        "-",
+                        format!("cannot read standard input: {e}"),
+                    ));
+                    continue;
+                }
+            };
+            match load::decode("-", buf) {
                 Ok(text) => load_json_text("-", &text, opts, &mut out, &mut resources),
                 Err(e) => out.errors.push(e),
             }
             continue;
         }
-        if !p.exists() {
+        // A dangling symlink or a loop "does not exist" for `exists()`; it
+        // is read below, which names it.
+        if std::fs::symlink_metadata(p).is_err() {
             out.errors
                 .push(InputError::new(&shown, "no such file or directory"));
             continue;
@@ -226,6 +258,22 @@ pub fn load_inputs(paths: &[PathBuf], opts: &ScanOptions) -> Loaded {
 pub fn compute_facts(inv: &mut Inventory, detect: &Detection) {
     inv.compute_facts(detect);
     preflight::governance_facts(inv);
+}
+
+/// Standard input that is a device (`< /dev/zero`, a terminal) would never
+/// end or wait for typing: refused, as any non-regular input file is.
+fn stdin_device() -> Option<&'static str> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        use std::os::unix::fs::FileTypeExt;
+        let fd = std::io::stdin().as_fd().try_clone_to_owned().ok()?;
+        let t = std::fs::File::from(fd).metadata().ok()?.file_type();
+        if t.is_char_device() || t.is_block_device() {
+            return Some("a device or a terminal");
+        }
+    }
+    None
 }
 
 fn load_json_text(

@@ -70,14 +70,8 @@ fn messages(o: &HclOutput) -> Vec<String> {
 
 /// Line and column (1-based) an error points at.
 fn line_col(e: &mcpguard::load::InputError) -> (usize, usize) {
-    let src = e.src.as_ref().expect("error has source");
-    let off = e.span.expect("error has a span").offset();
-    let text = src.inner();
-    let before = &text[..off];
-    (
-        before.matches('\n').count() + 1,
-        off - before.rfind('\n').map_or(0, |i| i + 1) + 1,
-    )
+    assert!(e.span.is_some(), "error has a span");
+    e.src.as_ref().expect("error has source").location()
 }
 
 #[test]

@@ -85,12 +85,16 @@ pub fn load(path: &str, text: &str) -> Result<ArmOutput, InputError> {
     out.resources = resources;
     out.errors = errors
         .into_iter()
-        .map(|e| {
+        .enumerate()
+        .map(|(n, e)| {
             let err = InputError::new(path, e.message);
-            // Point at the resource's id in the file where we can find it.
+            // Point at the resource's id in the file where we can find it:
+            // a search of the whole text each, so for the first ones only.
+            let locate = n < super::MAX_LOCATED_PER_INPUT;
             match e
                 .id
                 .as_deref()
+                .filter(|_| locate)
                 .and_then(|id| text.find(&format!("\"{id}\"")))
             {
                 Some(off) => {

@@ -16,7 +16,10 @@ use std::path::Path as FsPath;
 
 // The readers' shared text and error handling lives in the neutral `input`
 // module, which every layer may use; re-exported here for the readers.
-pub use crate::input::{decode, offset_of, read_text, InputError, MAX_INPUT_BYTES};
+pub use crate::input::{
+    decode, offset_of, read_bounded, read_text, regular_file, Excerpt, InputError, Masking,
+    MAX_INPUT_BYTES, MAX_LOCATED_PER_INPUT,
+};
 
 /// Which reader an input is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

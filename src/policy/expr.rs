@@ -68,6 +68,12 @@ fn known_function(name: &str) -> bool {
     FUNCTIONS.iter().any(|f| f.eq_ignore_ascii_case(&l))
 }
 
+/// Deepest nesting of calls, indexes and properties in one expression. The
+/// deepest in the corpus (Azure's built-ins, the AVM templates) is 12; the
+/// parser and the evaluator recurse once per level, so a hostile rule nested
+/// thousands deep must stop here, not overflow the stack.
+pub const MAX_EXPR_DEPTH: usize = 64;
+
 /// Parses a rule string: an expression if bracketed, else a literal.
 pub fn parse_template(s: &str) -> Result<Template, String> {
     if let Some(rest) = s.strip_prefix("[[") {
@@ -77,20 +83,34 @@ pub fn parse_template(s: &str) -> Result<Template, String> {
         let mut p = Parser {
             s: &s[1..s.len() - 1],
             i: 0,
+            depth: 0,
         };
         let e = p.expr()?;
         p.ws();
         if p.i != p.s.len() {
-            return Err(format!("unexpected `{}` in expression `{s}`", &p.s[p.i..]));
+            return Err(format!(
+                "unexpected `{}` in expression `{}`",
+                short(&p.s[p.i..]),
+                short(s)
+            ));
         }
         return Ok(Template::Expr(e));
     }
     Ok(Template::Lit(Value::String(s.to_string())))
 }
 
+/// At most 80 characters of rule text in a message.
+fn short(s: &str) -> String {
+    match s.char_indices().nth(80) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
 struct Parser<'a> {
     s: &'a str,
     i: usize,
+    depth: usize,
 }
 
 impl Parser<'_> {
@@ -112,6 +132,18 @@ impl Parser<'_> {
         }
     }
     fn expr(&mut self) -> Result<Expr, String> {
+        self.depth += 1;
+        if self.depth > MAX_EXPR_DEPTH {
+            return Err(format!(
+                "expression nested deeper than {MAX_EXPR_DEPTH} levels (the limit; README, Limits)"
+            ));
+        }
+        let e = self.expr_inner();
+        self.depth -= 1;
+        e
+    }
+
+    fn expr_inner(&mut self) -> Result<Expr, String> {
         self.ws();
         let mut e = match self.peek() {
             Some('\'') => {
@@ -119,7 +151,7 @@ impl Parser<'_> {
                 let mut out = String::new();
                 loop {
                     match self.peek() {
-                        None => return Err(format!("unterminated string in `{}`", self.s)),
+                        None => return Err(format!("unterminated string in `{}`", short(self.s))),
                         Some('\'') => {
                             self.i += 1;
                             if self.peek() == Some('\'') {
@@ -182,10 +214,23 @@ impl Parser<'_> {
                     Expr::Call(name.to_ascii_lowercase(), args)
                 }
             }
-            Some(c) => return Err(format!("unexpected `{c}` in expression `[{}]`", self.s)),
-            None => return Err(format!("expression `[{}]` ends too early", self.s)),
+            Some(c) => {
+                return Err(format!(
+                    "unexpected `{c}` in expression `[{}]`",
+                    short(self.s)
+                ))
+            }
+            None => return Err(format!("expression `[{}]` ends too early", short(self.s))),
         };
+        // `a.b[0].c…`: each step nests the tree one level deeper, too.
+        let mut chain = 0;
         loop {
+            chain += 1;
+            if self.depth + chain > MAX_EXPR_DEPTH + 1 {
+                return Err(format!(
+                    "expression nested deeper than {MAX_EXPR_DEPTH} levels (the limit; README, Limits)"
+                ));
+            }
             if self.eat('.') {
                 self.ws();
                 let start = self.i;
@@ -780,6 +825,26 @@ pub fn fields_read(e: &Expr, out: &mut Vec<String>) {
         Expr::Index(b, i) => {
             fields_read(b, out);
             fields_read(i, out);
+        }
+        Expr::Lit(_) => {}
+    }
+}
+
+/// Calls to `name` anywhere in an expression, with their arguments.
+pub fn calls_to<'a>(e: &'a Expr, name: &str, out: &mut Vec<&'a [Expr]>) {
+    match e {
+        Expr::Call(n, args) => {
+            if n == name {
+                out.push(args);
+            }
+            for a in args {
+                calls_to(a, name, out);
+            }
+        }
+        Expr::Prop(b, _) => calls_to(b, name, out),
+        Expr::Index(b, i) => {
+            calls_to(b, name, out);
+            calls_to(i, name, out);
         }
         Expr::Lit(_) => {}
     }

@@ -103,7 +103,9 @@ pub mod eval;
 pub mod expr;
 pub mod partial;
 
-use miette::{Diagnostic, NamedSource, SourceSpan};
+use miette::{Diagnostic, SourceSpan};
+
+use crate::input::{Excerpt, Masking};
 
 pub use alias::load_alias_file;
 
@@ -116,22 +118,32 @@ pub struct RuleError {
     pub file: String,
     pub message: String,
     #[source_code]
-    pub src: Option<NamedSource<String>>,
+    pub src: Option<Excerpt>,
     #[label("here")]
     pub span: Option<SourceSpan>,
 }
 
 impl RuleError {
     fn new(file: &str, text: &str, message: impl Into<String>, near: Option<&str>) -> Self {
-        let span = near
-            .and_then(|n| locate(text, n))
-            .map(|(s, l)| SourceSpan::new(s.into(), l));
-        RuleError {
+        let e = RuleError {
             file: file.to_string(),
             message: message.into(),
-            src: Some(NamedSource::new(file, text.to_string())),
-            span,
+            src: None,
+            span: None,
+        };
+        match near.and_then(|n| locate(text, n)) {
+            Some((start, len)) => e.at(text, start, len),
+            None => e,
         }
+    }
+
+    /// Points the error at a byte range of the rule file, through the same
+    /// bounded excerpt as input errors (rule files are not masked).
+    fn at(mut self, text: &str, start: usize, len: usize) -> Self {
+        let (excerpt, span) = Excerpt::new(&self.file, text, start, len, Masking::None);
+        self.src = Some(excerpt);
+        self.span = Some(span);
+        self
     }
 }
 
@@ -285,7 +297,14 @@ impl Rule {
             "deny" => Effect::Deny,
             "audit" => Effect::Audit,
             "disabled" => Effect::Disabled,
-            _ => Effect::Other(s),
+            _ if EFFECTS.contains(&s.as_str()) => Effect::Other(s),
+            // A config value (`rule "X" { effect = "dney" }`) not checked at load.
+            _ => {
+                return Err(EvalError(format!(
+                    "effect `{s}` is not an Azure Policy effect (one of: {})",
+                    EFFECTS.join(", ")
+                )))
+            }
         })
     }
 
@@ -394,10 +413,8 @@ fn strings(v: Option<&Value>) -> Vec<String> {
 /// bare `{"policyRule", …}`).
 pub fn load_rule_text(file: &str, text: &str, builtin: bool) -> Result<Rule, RuleError> {
     let v: Value = serde_json::from_str(text).map_err(|e| {
-        let mut r = RuleError::new(file, text, format!("not valid JSON: {e}"), None);
         let off = crate::input::offset_of(text, e.line(), e.column());
-        r.span = Some(SourceSpan::new(off.into(), 0));
-        r
+        RuleError::new(file, text, format!("not valid JSON: {e}"), None).at(text, off, 0)
     })?;
     let top = v
         .as_object()
@@ -595,6 +612,10 @@ pub fn load_rule_text(file: &str, text: &str, builtin: bool) -> Result<Rule, Rul
         .and_then(Value::as_str)
         .unwrap_or("Indexed")
         .to_string();
+    let bad = |message: String, near: &str| RuleError::new(file, text, message, Some(near));
+    check_templates(&Value::Object(rule.clone()), &parameters, false)
+        .map_err(|(m, near)| bad(m, &near))?;
+    check_effect(effect_v, &parameters).map_err(|(m, near)| bad(m, &near))?;
     let _ = &meta;
     Ok(Rule {
         meta,
@@ -609,31 +630,218 @@ pub fn load_rule_text(file: &str, text: &str, builtin: bool) -> Result<Rule, Rul
 
 pub use builtin::builtin_rules;
 
+/// Azure Policy's effects, lower-cased: the documented list
+/// (learn.microsoft.com, "Azure Policy definitions effect basics"), then the
+/// data-plane and legacy ones that real built-ins still allow
+/// (`auditAction` beside `denyAction`, AKS `enforceRegoPolicy`, Machine
+/// Learning `enforceSetting`): a real definition never fails to load.
+pub const EFFECTS: &[&str] = &[
+    "addtonetworkgroup",
+    "append",
+    "audit",
+    "auditifnotexists",
+    "deny",
+    "denyaction",
+    "deployifnotexists",
+    "disabled",
+    "manual",
+    "modify",
+    "mutate",
+    "auditaction",
+    "enforceregopolicy",
+    "enforcesetting",
+];
+
+fn is_effect(v: &Value) -> bool {
+    v.as_str()
+        .is_some_and(|s| EFFECTS.contains(&s.to_ascii_lowercase().as_str()))
+}
+
+/// A literal effect must be one of [`EFFECTS`]; an effect taken from a
+/// parameter must have a default and allowed values among them. Returns the
+/// message and the text to point at.
+fn check_effect(v: &Value, params: &BTreeMap<String, ParamDef>) -> Result<(), (String, String)> {
+    let s = v.as_str().unwrap_or_default();
+    let not_one = |what: &str| {
+        format!(
+            "{what} is not an Azure Policy effect (one of: {})",
+            EFFECTS.join(", ")
+        )
+    };
+    match expr::parse_template(s) {
+        Ok(expr::Template::Lit(_)) if !is_effect(v) => {
+            Err((not_one(&format!("effect `{s}`")), s.to_string()))
+        }
+        Ok(expr::Template::Expr(expr::Expr::Call(f, args))) if f == "parameters" => {
+            let Some(expr::Expr::Lit(Value::String(name))) = args.first() else {
+                return Ok(());
+            };
+            let Some((_, def)) = params.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)) else {
+                return Ok(()); // reported by check_templates
+            };
+            let values = def.default.iter().chain(def.allowed.iter().flatten());
+            match values.into_iter().find(|v| !is_effect(v)) {
+                Some(bad) => Err((
+                    not_one(&format!("parameter `{name}` allows `{bad}`, which")),
+                    bad.as_str().unwrap_or(name).to_string(),
+                )),
+                None => Ok(()),
+            }
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Every template string under `policyRule`: it names only declared
+/// parameters, and calls `current()` only inside a `count`'s `where`.
+fn check_templates(
+    v: &Value,
+    params: &BTreeMap<String, ParamDef>,
+    in_where: bool,
+) -> Result<(), (String, String)> {
+    match v {
+        Value::String(s) => {
+            let Ok(expr::Template::Expr(e)) = expr::parse_template(s) else {
+                return Ok(()); // parse errors are the condition parser's
+            };
+            let mut refs = Vec::new();
+            expr::calls_to(&e, "parameters", &mut refs);
+            for args in refs {
+                if let Some(expr::Expr::Lit(Value::String(name))) = args.first() {
+                    if !params.keys().any(|k| k.eq_ignore_ascii_case(name)) {
+                        let declared: Vec<&str> = params.keys().map(String::as_str).collect();
+                        let declared = if declared.is_empty() {
+                            "none".to_string()
+                        } else {
+                            declared.join(", ")
+                        };
+                        return Err((
+                            format!("`{s}` names parameter `{name}`, which the rule does not declare (declared: {declared})"),
+                            s.clone(),
+                        ));
+                    }
+                }
+            }
+            let mut cur = Vec::new();
+            expr::calls_to(&e, "current", &mut cur);
+            if !cur.is_empty() && !in_where {
+                return Err((
+                    format!("`{s}` calls current() outside the `where` of a `count`"),
+                    s.clone(),
+                ));
+            }
+            Ok(())
+        }
+        Value::Array(a) => a
+            .iter()
+            .try_for_each(|x| check_templates(x, params, in_where)),
+        Value::Object(m) => {
+            for (k, x) in m {
+                // A deployIfNotExists deployment's ARM template has its own
+                // `parameters` scope; the values passed to it are checked.
+                let arm_template = k.eq_ignore_ascii_case("template")
+                    && x.as_object()
+                        .is_some_and(|t| get_ci(t, "resources").is_some());
+                if arm_template {
+                    continue;
+                }
+                let count_where = k.eq_ignore_ascii_case("count")
+                    && x.as_object().is_some_and(|c| get_ci(c, "where").is_some());
+                if count_where {
+                    for (ck, cx) in x.as_object().into_iter().flatten() {
+                        let w = in_where || ck.eq_ignore_ascii_case("where");
+                        check_templates(cx, params, w)?;
+                    }
+                } else {
+                    check_templates(x, params, in_where)?;
+                }
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// An error about a path, with no excerpt.
+fn path_error(p: &std::path::Path, message: impl Into<String>) -> RuleError {
+    RuleError {
+        file: p.display().to_string(),
+        message: message.into(),
+        src: None,
+        span: None,
+    }
+}
+
+/// The `.json` files under `dir`, walked once per real directory: a symlink
+/// back to an ancestor is named as a loop (not read again and again until
+/// every rule id looks defined twice), and an entry that cannot be resolved
+/// (a dangling symlink, a loop) is an error, not a silently smaller pack.
+fn rule_files(dir: &std::path::Path) -> (Vec<std::path::PathBuf>, Vec<RuleError>) {
+    use std::path::PathBuf;
+    let (mut files, mut errors) = (Vec::new(), Vec::new());
+    let canon = |p: &std::path::Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let mut seen = std::collections::BTreeSet::from([canon(dir)]);
+    let mut stack: Vec<PathBuf> = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let rd = match std::fs::read_dir(&d) {
+            Ok(rd) => rd,
+            Err(e) => {
+                let why = e.to_string().to_lowercase();
+                errors.push(path_error(&d, format!("cannot read directory: {why}")));
+                continue;
+            }
+        };
+        for e in rd {
+            let p = match e {
+                Ok(e) => e.path(),
+                Err(e) => {
+                    let why = e.to_string().to_lowercase();
+                    errors.push(path_error(&d, format!("cannot list directory: {why}")));
+                    continue;
+                }
+            };
+            let json = p
+                .extension()
+                .is_some_and(|x| x.eq_ignore_ascii_case("json"));
+            match std::fs::metadata(&p) {
+                Ok(m) if m.is_dir() => {
+                    let c = canon(&p);
+                    if seen.insert(c.clone()) {
+                        stack.push(p);
+                    } else if canon(&d).starts_with(&c) {
+                        errors.push(path_error(
+                            &p,
+                            format!("a symlink loop: it leads back to {}", c.display()),
+                        ));
+                    } else {
+                        errors.push(path_error(
+                            &p,
+                            format!("{} is reached twice (through a symlink)", c.display()),
+                        ));
+                    }
+                }
+                // Read (and refused there if it is not a regular file).
+                _ if json => files.push(p),
+                Ok(_) => {}
+                Err(_) => {
+                    if let Err(e) = crate::input::regular_file(&p) {
+                        errors.push(path_error(&p, e.message));
+                    }
+                }
+            }
+        }
+    }
+    (files, errors)
+}
+
 /// Loads every `.json` file under `dir` (recursively). Files that are not
 /// policy definitions, and definitions mcpguard cannot evaluate offline
 /// (resource-provider modes, effects that look at other resources, aliases it
 /// does not know), are listed as skipped with the reason.
 pub fn load_rules_dir(dir: &std::path::Path) -> (Vec<Rule>, Vec<RuleError>, Vec<SkippedRule>) {
-    let mut files = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p
-                .extension()
-                .is_some_and(|x| x.eq_ignore_ascii_case("json"))
-            {
-                files.push(p);
-            }
-        }
-    }
+    let (mut files, walk_errors) = rule_files(dir);
     files.sort();
-    let (mut rules, mut errors, mut skipped) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut rules, mut errors, mut skipped) = (Vec::new(), walk_errors, Vec::new());
     for p in files {
         let shown = p.display().to_string();
         let text = match crate::input::read_text(&p) {

@@ -214,7 +214,8 @@ fn root_variables(
     if !single_file {
         for n in ["terraform.tfvars", "terraform.tfvars.json"] {
             let p = dir.join(n);
-            if p.is_file() {
+            // Whatever is at that name is read (and refused if not a file).
+            if std::fs::symlink_metadata(&p).is_ok() {
                 files.push(p);
             }
         }

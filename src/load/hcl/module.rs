@@ -660,7 +660,10 @@ impl Loader {
                         .file_name()
                         .map(|n| n.to_string_lossy().to_string())
                         .unwrap_or_default();
-                    (n.ends_with(".tf") || n.ends_with(".tf.json")) && p.is_file()
+                    // Not filtered on `is_file()`: an entry that cannot be
+                    // read (a dangling symlink, a FIFO, a directory) is an
+                    // error from `read_files`, not silently lost input.
+                    n.ends_with(".tf") || n.ends_with(".tf.json")
                 })
                 .collect(),
             Err(e) => {
