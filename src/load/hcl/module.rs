@@ -500,7 +500,7 @@ type InstanceKey = (Option<Val>, Option<(Val, Val)>);
 /// all), low enough that `count = 1e19` is a diagnostic, not an abort.
 pub const MAX_BLOCK_INSTANCES: usize = 100_000;
 /// The most resource and module instances one scan may make.
-pub const MAX_SCAN_INSTANCES: usize = 1_000_000;
+pub const MAX_SCAN_INSTANCES: usize = 200_000;
 
 impl Expansion {
     fn len(&self) -> usize {
@@ -530,6 +530,41 @@ impl Expansion {
     fn is_unknown(&self) -> bool {
         matches!(self, Expansion::Unknown(..))
     }
+}
+
+/// The largest value a local or an output may hold, in elements and in
+/// bytes of text: real configurations stay far below (the largest real
+/// `jsondecode` of an OpenAPI document has tens of thousands of elements).
+pub const MAX_VALUE_NODES: usize = 1 << 20;
+pub const MAX_VALUE_BYTES: usize = 64 << 20;
+/// The deepest module nesting: real configurations nest a few levels.
+pub const MAX_MODULE_DEPTH: usize = 64;
+
+/// The deepest nesting of a value (lists in lists…): real JSON documents
+/// nest a few dozen levels at most.
+pub const MAX_VALUE_DEPTH: usize = 256;
+
+/// Counts a value's elements and text, stopping as soon as a cap is passed.
+fn within_caps(v: &Val, nodes: &mut usize, bytes: &mut usize) -> bool {
+    fn walk(v: &Val, depth: usize, nodes: &mut usize, bytes: &mut usize) -> bool {
+        *nodes += 1;
+        if *nodes > MAX_VALUE_NODES || *bytes > MAX_VALUE_BYTES || depth > MAX_VALUE_DEPTH {
+            return false;
+        }
+        match v {
+            Val::Str(s) => {
+                *bytes += s.len();
+                *bytes <= MAX_VALUE_BYTES
+            }
+            Val::List(l) => l.iter().all(|x| walk(x, depth + 1, nodes, bytes)),
+            Val::Map(m) | Val::Res(m, _) => m.iter().all(|(k, x)| {
+                *bytes += k.len();
+                walk(x, depth + 1, nodes, bytes)
+            }),
+            _ => true,
+        }
+    }
+    walk(v, 0, nodes, bytes)
 }
 
 /// `count`'s value as an expansion.
@@ -917,6 +952,7 @@ impl Loader {
                 if mentions(&d.item.value, &st.sensitive) {
                     st.sensitive.insert(format!("local.{n}"));
                 }
+                let v = self.capped(v, &def.files[d.file], d.item.span(), &format!("local.{n}"));
                 st.locals.insert(n.clone(), v);
             }
             Node::Res(k) => {
@@ -944,9 +980,35 @@ impl Loader {
                         Val::unknown()
                     }
                 };
+                let v = self.capped(v, f, d.item.span(), &format!("output.{n}"));
                 st.outputs.insert(n.clone(), v);
             }
         }
+    }
+
+    /// A named value within the size caps, else a located diagnostic and an
+    /// unknown (so `l1 = [l0, l0]`, `l2 = [l1, l1]`… stops at the cap
+    /// instead of doubling until memory runs out).
+    fn capped(
+        &mut self,
+        v: Val,
+        f: &SourceFile,
+        span: Option<std::ops::Range<usize>>,
+        what: &str,
+    ) -> Val {
+        let (mut nodes, mut bytes) = (0usize, 0usize);
+        if within_caps(&v, &mut nodes, &mut bytes) {
+            return v;
+        }
+        self.errors.push(f.error(
+            span,
+            format!(
+                "`{what}` is over the value size cap ({MAX_VALUE_NODES} elements, {} MiB of text or {MAX_VALUE_DEPTH} levels: MAX_VALUE_NODES, MAX_VALUE_BYTES, MAX_VALUE_DEPTH)",
+                MAX_VALUE_BYTES >> 20
+            ),
+            "this value",
+        ));
+        Val::unknown()
     }
 
     /// Module calls that feed each other through different inputs and
@@ -1128,6 +1190,10 @@ impl Loader {
             }
         };
         let n = exp.len();
+        if self.instances > MAX_SCAN_INSTANCES {
+            // Already reported once: stop making instances.
+            return None;
+        }
         self.instances += n;
         if n > MAX_BLOCK_INSTANCES || self.instances > MAX_SCAN_INSTANCES {
             let (cap, name) = if n > MAX_BLOCK_INSTANCES {
@@ -1494,6 +1560,16 @@ impl Loader {
         let Some((source, src_span)) = source else {
             return Val::unknown();
         };
+        if self.stack.len() >= MAX_MODULE_DEPTH {
+            self.errors.push(f.error(
+                b.span(),
+                format!(
+                    "module `{name}` nests modules over {MAX_MODULE_DEPTH} deep (MAX_MODULE_DEPTH)"
+                ),
+                "here",
+            ));
+            return Val::unknown();
+        }
         let Some(exp) = self.expansion(f, &b.body, scope, &call_addr) else {
             return Val::unknown();
         };
