@@ -15,6 +15,11 @@ pub fn types_needed(rules: &RuleSet) -> Vec<String> {
     let mut set: BTreeSet<String> = BTreeSet::new();
     let mut any = false;
     for ar in &rules.active {
+        // A rule for Terraform input only (MCP015) names no type to read.
+        let applies = &ar.rule.meta.applies_to;
+        if !applies.is_empty() && !applies.contains(&InputKind::Arm) {
+            continue;
+        }
         match ar.rule.arm_types() {
             Some(ts) => set.extend(ts),
             None => any = true,

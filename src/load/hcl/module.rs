@@ -582,7 +582,10 @@ fn count_expansion(v: Val) -> Result<Expansion, String> {
             }
             Ok(Expansion::Count(n as usize))
         }
-        _ => Err(format!("must be a whole number, not {}", show_val(&v))),
+        _ => Err(format!(
+            "must be a whole number, not {}",
+            super::funcs::show(&v)
+        )),
     }
 }
 
@@ -618,13 +621,6 @@ fn for_each_expansion(v: Val) -> Result<Expansion, String> {
             "needs a map or a set of strings, not {}",
             other.type_name()
         )),
-    }
-}
-
-fn show_val(v: &Val) -> String {
-    match v.to_str() {
-        Some(s) => format!("`{s}`"),
-        None => format!("a {}", v.type_name()),
     }
 }
 
