@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use mcpguard::load::hcl::{load, HclOptions, HclOutput};
 use mcpguard::load::terraform::{Mode, TfResource};
@@ -788,4 +789,38 @@ resource "azurerm_resource_group" "bad" {
         .resources
         .iter()
         .all(|r| !r.address.contains("ephemeral")));
+}
+
+/// Lost input never gives a clean run (issue 10): an entry named like a
+/// configuration or variables file that cannot be read as a regular file is
+/// an error naming it; editor and hidden files are skipped, as Terraform does.
+#[cfg(unix)]
+#[test]
+fn unreadable_configuration_entries_are_errors() {
+    let d = scratch("hcl_lost_input");
+    std::fs::write(d.join("main.tf"), "locals {\n  a = 1\n}\n").unwrap();
+    std::os::unix::fs::symlink("nowhere.tf", d.join("dangling.tf")).unwrap();
+    std::os::unix::fs::symlink("self.tf", d.join("self.tf")).unwrap();
+    std::fs::create_dir(d.join("dir.tf")).unwrap();
+    std::os::unix::fs::symlink("/nonexistent", d.join("x.auto.tfvars")).unwrap();
+    let fifo = d.join("pipe.tf");
+    let made = Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .is_ok_and(|s| s.success());
+    // Editor files Terraform ignores are not read.
+    std::fs::write(d.join(".hidden.tf"), "not hcl {{{").unwrap();
+    std::fs::write(d.join("main.tf~"), "not hcl {{{").unwrap();
+    std::fs::write(d.join("#main.tf#"), "not hcl {{{").unwrap();
+    let o = load(&d, &HclOptions::default());
+    let m = messages(&o);
+    let has = |part: &str| m.iter().any(|x| x.contains(part));
+    assert!(has("dangling.tf is a symlink to nothing"), "{m:?}");
+    assert!(has("self.tf is a symlink loop"), "{m:?}");
+    assert!(has("dir.tf is a directory, not a file"), "{m:?}");
+    assert!(has("x.auto.tfvars is a symlink to nothing"), "{m:?}");
+    if made {
+        assert!(has("pipe.tf is not a regular file"), "{m:?}");
+    }
+    assert_eq!(m.len(), 4 + usize::from(made), "{m:?}");
 }

@@ -16,7 +16,7 @@ use super::fs::Fs;
 use super::graph::{self, mentions, Node, OutDeps, Step};
 use super::ignore;
 use super::manifest;
-use super::source::SourceFile;
+use super::source::{self, SourceFile};
 use super::types;
 use super::value::Val;
 use crate::inventory::Origin;
@@ -689,17 +689,11 @@ impl Loader {
         }
         let rel_dir = rel_path(&self.root_canon, canon);
         self.fs.allow(canon);
-        let mut entries: Vec<PathBuf> = match std::fs::read_dir(dir) {
-            Ok(rd) => rd
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| {
-                    let n = p
-                        .file_name()
-                        .map(|n| n.to_string_lossy().to_string())
-                        .unwrap_or_default();
-                    (n.ends_with(".tf") || n.ends_with(".tf.json")) && p.is_file()
-                })
-                .collect(),
+        let shown_dir = super::fs::clean(&self.root_shown.join(&rel_dir));
+        let is_config = |n: &str| n.ends_with(".tf") || n.ends_with(".tf.json");
+        let entries = match source::config_entries(dir, &shown_dir, is_config, &mut self.def_errors)
+        {
+            Ok(e) => e,
             Err(e) => {
                 self.def_errors.push(InputError::new(
                     dir.display().to_string(),
@@ -708,7 +702,6 @@ impl Loader {
                 Vec::new()
             }
         };
-        entries.sort();
         if entries.is_empty() {
             // Scanning nothing must not look like a clean scan.
             let shown = self.root_shown.join(&rel_dir).display().to_string();

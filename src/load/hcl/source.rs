@@ -120,6 +120,54 @@ impl SourceFile {
     }
 }
 
+/// Terraform skips editor and hidden files in a module directory: names
+/// starting with `.`, ending with `~`, or `#…#` (Emacs).
+pub fn ignored_by_terraform(name: &str) -> bool {
+    name.starts_with('.') || name.ends_with('~') || (name.starts_with('#') && name.ends_with('#'))
+}
+
+/// The entries of `dir` whose names `want` picks, sorted. An entry that has
+/// such a name but cannot be read as a regular file (a dangling symlink, a
+/// symlink loop, a directory, a FIFO, a socket) is an error naming it: input
+/// that is silently skipped would make the scan look clean.
+pub fn config_entries(
+    dir: &Path,
+    shown_dir: &Path,
+    want: impl Fn(&str) -> bool,
+    errors: &mut Vec<InputError>,
+) -> Result<Vec<std::path::PathBuf>, std::io::Error> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir)?.flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        if !want(&name) || ignored_by_terraform(&name) {
+            continue;
+        }
+        let p = e.path();
+        let shown = shown_dir.join(&name).display().to_string();
+        let why = match std::fs::metadata(&p) {
+            Err(err) if err.raw_os_error() == Some(40) => Some("is a symlink loop".to_string()),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                Some("is a symlink to nothing".to_string())
+            }
+            Err(err) => Some(format!(
+                "cannot be read: {}",
+                err.to_string().to_lowercase()
+            )),
+            Ok(m) if m.is_dir() => Some("is a directory, not a file".to_string()),
+            Ok(m) if !m.is_file() => {
+                Some("is not a regular file (a FIFO, socket or device is never read)".to_string())
+            }
+            Ok(_) => None,
+        };
+        match why {
+            Some(w) => errors.push(InputError::new(shown, format!("{name} {w}"))),
+            None => out.push(p),
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
 fn first_line(s: &str) -> String {
     s.lines().next().unwrap_or(s).trim().to_string()
 }
