@@ -846,7 +846,7 @@ impl Loader {
         let Some(m) = &self.manifest else {
             return Err(format!(
                 "the configuration is not initialised (no {}); run `terraform init` in `{}`, or scan the plan",
-                self.manifest_shown(),
+                manifest::relative_path().display(),
                 self.root_shown.display()
             ));
         };
@@ -882,13 +882,6 @@ impl Loader {
         })?;
         self.admit(&canon, &rec.dir)?;
         Ok(self.module_def(&dir, &canon))
-    }
-
-    fn manifest_shown(&self) -> String {
-        match std::env::var_os("TF_DATA_DIR") {
-            Some(d) => format!("{}/modules/modules.json", Path::new(&d).display()),
-            None => ".terraform/modules/modules.json".to_string(),
-        }
     }
 
     /// Checks a module directory against `--root` and records one outside
