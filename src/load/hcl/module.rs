@@ -252,6 +252,28 @@ struct State {
 }
 
 impl State {
+    /// The scope that evaluates in this state.
+    fn scope<'a>(
+        &'a self,
+        def: &'a ModuleDef,
+        vars: &'a BTreeMap<String, Val>,
+        prefix: &'a str,
+        fs: &'a Fs,
+    ) -> ModScope<'a> {
+        ModScope {
+            def,
+            vars,
+            locals: &self.locals,
+            res: &self.res,
+            mods: &self.mods,
+            prefix,
+            each: None,
+            count: None,
+            fs,
+            sensitive: &self.sensitive,
+        }
+    }
+
     fn values_of(&self, nodes: &[Node]) -> Vec<Option<Val>> {
         nodes
             .iter()
@@ -912,18 +934,7 @@ impl Loader {
         node: &Node,
     ) {
         let fs = self.fs.clone();
-        let scope = ModScope {
-            def,
-            vars,
-            locals: &st.locals,
-            res: &st.res,
-            mods: &st.mods,
-            prefix: &inst.prefix,
-            each: None,
-            count: None,
-            fs: &fs,
-            sensitive: &st.sensitive,
-        };
+        let scope = st.scope(def, vars, &inst.prefix, &fs);
         match node {
             Node::Local(n) => {
                 let Some(d) = def.locals.get(n) else { return };
@@ -1043,18 +1054,7 @@ impl Loader {
     /// The subscription id of the root module's azurerm provider block.
     fn root_provider(&mut self, def: &ModuleDef, vars: &BTreeMap<String, Val>, st: &State) {
         let fs = self.fs.clone();
-        let scope = ModScope {
-            def,
-            vars,
-            locals: &st.locals,
-            res: &st.res,
-            mods: &st.mods,
-            prefix: "",
-            each: None,
-            count: None,
-            fs: &fs,
-            sensitive: &st.sensitive,
-        };
+        let scope = st.scope(def, vars, "", &fs);
         for p in &def.providers {
             let is_azurerm = p.item.labels.first().map(|l| l.as_str()) == Some("azurerm");
             if let (true, Some(a)) = (is_azurerm, p.item.body.get_attribute("subscription_id")) {
