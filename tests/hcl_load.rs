@@ -824,3 +824,54 @@ fn unreadable_configuration_entries_are_errors() {
     }
     assert_eq!(m.len(), 4 + usize::from(made), "{m:?}");
 }
+
+/// Every top-level block of Terraform 1.x is accepted: `action` (1.14)
+/// and `check`, `import`, `removed`, `moved` decide no resource values.
+#[test]
+fn every_terraform_block_type_is_accepted() {
+    let d = scratch("hcl_blocks");
+    std::fs::write(
+        d.join("main.tf"),
+        r#"
+resource "azurerm_resource_group" "rg" {
+  name     = "rg"
+  location = "westeurope"
+  lifecycle {
+    action_trigger {
+      events  = [after_create]
+      actions = [action.azurerm_notify.done]
+    }
+  }
+}
+action "azurerm_notify" "done" {
+  config {
+    message = "created"
+  }
+}
+check "health" {
+  assert {
+    condition     = azurerm_resource_group.rg.name != ""
+    error_message = "no name"
+  }
+}
+import {
+  to = azurerm_resource_group.rg
+  id = "/subscriptions/0/resourceGroups/rg"
+}
+removed {
+  from = azurerm_resource_group.old
+  lifecycle {
+    destroy = false
+  }
+}
+moved {
+  from = azurerm_resource_group.a
+  to   = azurerm_resource_group.rg
+}
+"#,
+    )
+    .unwrap();
+    let o = load(&d, &HclOptions::default());
+    assert!(o.errors.is_empty(), "{:?}", messages(&o));
+    assert_eq!(o.model.resources.len(), 1);
+}

@@ -213,11 +213,12 @@ impl ModuleDef {
                             errors.push(dup(format!("ephemeral resource `{}.{}`", labels[0], labels[1])));
                         }
                     }
-                    // Nothing in these decides a resource's configuration.
-                    "terraform" | "moved" | "import" | "removed" | "check" => {}
+                    // Nothing in these decides a resource's configuration
+                    // (`action` blocks, Terraform 1.14, run only when triggered).
+                    "terraform" | "moved" | "import" | "removed" | "check" | "action" => {}
                     other => errors.push(
                         f.error(b.ident.span(), format!("unsupported block type `{other}`"), "here")
-                            .with_help("top-level blocks are resource, data, ephemeral, module, variable, locals, output, provider and terraform"),
+                            .with_help("top-level blocks are resource, data, ephemeral, action, module, variable, locals, output, provider, terraform, moved, import, removed and check"),
                     ),
                 }
             }
