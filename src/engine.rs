@@ -237,12 +237,15 @@ fn evaluate_one(
                     });
                 }
                 let first = o.unknown.first().map(String::as_str);
-                out.findings.push(finding(
-                    Status::Unknown,
-                    format!("cannot decide before apply: {paths} is unknown"),
-                    evidence,
-                    first,
-                ));
+                // A `coverage` rule (MCP015) is about input mcpguard could not
+                // read, not a value known at apply: its own message says which.
+                let message = if ar.rule.meta.tags.iter().any(|t| t == "coverage") {
+                    o.message.clone()
+                } else {
+                    format!("cannot decide before apply: {paths} is unknown")
+                };
+                out.findings
+                    .push(finding(Status::Unknown, message, evidence, first));
             }
             Tri::False => out.passes.push(Pass {
                 rule_id: id.to_string(),

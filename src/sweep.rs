@@ -22,9 +22,9 @@ pub fn types_needed(rules: &RuleSet) -> Vec<String> {
     let mut set: BTreeSet<String> = BTreeSet::new();
     let mut any = false;
     for ar in &rules.active {
-        // A rule for other input kinds only (MCP015: Terraform module calls) reads nothing live.
+        // A rule for Terraform input only (MCP015) names no type to read.
         let applies = &ar.rule.meta.applies_to;
-        if !applies.is_empty() && !applies.contains(&crate::input::InputKind::Arm) {
+        if !applies.is_empty() && !applies.contains(&InputKind::Arm) {
             continue;
         }
         match ar.rule.arm_types() {

@@ -178,7 +178,12 @@ fn messages(o: &HclOutput) -> Vec<String> {
 fn machine_template_and_special_functions() {
     let o = scan("functions");
     assert!(o.errors.is_empty(), "{:?}", messages(&o));
-    let r = &o.model.resources[0];
+    let r = o
+        .model
+        .resources
+        .iter()
+        .find(|r| r.address == "terraform_data.fns")
+        .unwrap();
     let v = &r.values["input"];
     let want: BTreeMap<&str, Value> = [
         ("file", json!("Welcome\n")),
@@ -244,4 +249,16 @@ fn a_template_cannot_render_itself() {
         "{m:?}"
     );
     assert!(o.errors[0].span.is_some(), "the diagnostic is located");
+}
+
+#[test]
+fn values_marked_sensitive_stay_sensitive() {
+    let o = scan("functions");
+    let r = o
+        .model
+        .resources
+        .iter()
+        .find(|r| r.address == "terraform_data.marked")
+        .unwrap();
+    assert_eq!(r.sensitive, json!({"input": true, "direct": true}));
 }

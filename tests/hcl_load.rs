@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use mcpguard::inventory::Value;
 use mcpguard::load::hcl::{load, HclOptions, HclOutput};
@@ -825,4 +826,93 @@ resource "azurerm_resource_group" "bad" {
         .resources
         .iter()
         .all(|r| !r.address.contains("ephemeral")));
+}
+
+/// Lost input never gives a clean run (issue 10): an entry named like a
+/// configuration or variables file that cannot be read as a regular file is
+/// an error naming it; editor and hidden files are skipped, as Terraform does.
+#[cfg(unix)]
+#[test]
+fn unreadable_configuration_entries_are_errors() {
+    let d = scratch("hcl_lost_input");
+    std::fs::write(d.join("main.tf"), "locals {\n  a = 1\n}\n").unwrap();
+    std::os::unix::fs::symlink("nowhere.tf", d.join("dangling.tf")).unwrap();
+    std::os::unix::fs::symlink("self.tf", d.join("self.tf")).unwrap();
+    std::fs::create_dir(d.join("dir.tf")).unwrap();
+    std::os::unix::fs::symlink("/nonexistent", d.join("x.auto.tfvars")).unwrap();
+    let fifo = d.join("pipe.tf");
+    let made = Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .is_ok_and(|s| s.success());
+    // Editor files Terraform ignores are not read.
+    std::fs::write(d.join(".hidden.tf"), "not hcl {{{").unwrap();
+    std::fs::write(d.join("main.tf~"), "not hcl {{{").unwrap();
+    std::fs::write(d.join("#main.tf#"), "not hcl {{{").unwrap();
+    let o = load(&d, &HclOptions::default());
+    let m = messages(&o);
+    let has = |part: &str| m.iter().any(|x| x.contains(part));
+    // The same words as for every other input path (`input::regular_file`).
+    assert!(has("dangling.tf: cannot read: a dangling symlink"), "{m:?}");
+    assert!(has("self.tf: cannot read: a symlink loop"), "{m:?}");
+    assert!(has("dir.tf: not a regular file: a directory"), "{m:?}");
+    assert!(
+        has("x.auto.tfvars: cannot read: a dangling symlink"),
+        "{m:?}"
+    );
+    if made {
+        assert!(has("pipe.tf: not a regular file: a FIFO"), "{m:?}");
+    }
+    assert_eq!(m.len(), 4 + usize::from(made), "{m:?}");
+}
+
+/// Every top-level block of Terraform 1.x is accepted: `action` (1.14)
+/// and `check`, `import`, `removed`, `moved` decide no resource values.
+#[test]
+fn every_terraform_block_type_is_accepted() {
+    let d = scratch("hcl_blocks");
+    std::fs::write(
+        d.join("main.tf"),
+        r#"
+resource "azurerm_resource_group" "rg" {
+  name     = "rg"
+  location = "westeurope"
+  lifecycle {
+    action_trigger {
+      events  = [after_create]
+      actions = [action.azurerm_notify.done]
+    }
+  }
+}
+action "azurerm_notify" "done" {
+  config {
+    message = "created"
+  }
+}
+check "health" {
+  assert {
+    condition     = azurerm_resource_group.rg.name != ""
+    error_message = "no name"
+  }
+}
+import {
+  to = azurerm_resource_group.rg
+  id = "/subscriptions/0/resourceGroups/rg"
+}
+removed {
+  from = azurerm_resource_group.old
+  lifecycle {
+    destroy = false
+  }
+}
+moved {
+  from = azurerm_resource_group.a
+  to   = azurerm_resource_group.rg
+}
+"#,
+    )
+    .unwrap();
+    let o = load(&d, &HclOptions::default());
+    assert!(o.errors.is_empty(), "{:?}", messages(&o));
+    assert_eq!(o.model.resources.len(), 1);
 }

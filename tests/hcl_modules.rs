@@ -139,6 +139,10 @@ fn an_unread_module_is_an_unknown_finding_in_every_format() {
     assert_eq!(f[0].status, Status::Unknown);
     assert_eq!(f[0].resource.address, "module.runners");
     assert_eq!(f[0].location.as_ref().and_then(|l| l.line), Some(3));
+    assert_eq!(
+        f[0].message,
+        "module `Azure/avm-ptn-cicd-agents-and-runners/azurerm` was not read, so its resources are not checked: run `terraform init`, or scan the plan"
+    );
     assert!(report
         .notes
         .iter()

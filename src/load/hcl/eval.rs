@@ -106,7 +106,13 @@ pub struct Eval<'a> {
     /// local, an output, a module input), which may keep a partly known
     /// string; every other use settles it to unknown.
     keep_partial: bool,
+    /// `for` iterations so far in this evaluation ([`MAX_FOR_STEPS`]).
+    steps: usize,
 }
+
+/// The most `for` iterations one expression may run: nested `for`s over
+/// `range(1024)` would otherwise build a billion elements.
+pub const MAX_FOR_STEPS: usize = 1 << 22;
 
 impl<'a> Eval<'a> {
     pub fn new(scope: &'a dyn Scope) -> Self {
@@ -116,6 +122,7 @@ impl<'a> Eval<'a> {
             refs: Vec::new(),
             in_template: false,
             keep_partial: false,
+            steps: 0,
         }
     }
 
@@ -792,6 +799,15 @@ impl<'a> Eval<'a> {
         let mut list = Vec::new();
         let mut map: BTreeMap<String, Val> = BTreeMap::new();
         let mut unknown = None;
+        self.steps += items.len();
+        if self.steps > MAX_FOR_STEPS {
+            return Err(EvalError::new(
+                format!(
+                    "`for` expressions here run over {MAX_FOR_STEPS} iterations (MAX_FOR_STEPS)"
+                ),
+                whole.span(),
+            ));
+        }
         for (k, v) in items {
             let pushed = self.bind(key_var, value_var, k, v);
             let r = self.for_item(f, &mut list, &mut map, &mut unknown);

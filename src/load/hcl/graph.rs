@@ -137,12 +137,32 @@ fn body_chains(b: &Body) -> Vec<Vec<String>> {
     r.0
 }
 
-/// Whether an expression reads any of the given `var.x` / `local.y` names.
+/// Whether an expression's value is sensitive: it reads one of the given
+/// `var.x` / `local.y` names, or marks a value with `sensitive()`.
 pub fn mentions(e: &Expression, names: &BTreeSet<String>) -> bool {
-    !names.is_empty()
+    let reads = !names.is_empty()
         && expr_chains(e)
             .iter()
-            .any(|c| c.len() >= 2 && names.contains(&format!("{}.{}", c[0], c[1])))
+            .any(|c| c.len() >= 2 && names.contains(&format!("{}.{}", c[0], c[1])));
+    reads || {
+        let mut m = MarksSensitive(false);
+        m.visit_expr(e);
+        m.0
+    }
+}
+
+/// Finds a `sensitive(…)` call.
+struct MarksSensitive(bool);
+
+impl Visit for MarksSensitive {
+    fn visit_func_call(&mut self, f: &hcl::edit::expr::FuncCall) {
+        let ns: Vec<&str> = f.name.namespace.iter().map(|n| n.as_str()).collect();
+        let core = ns.is_empty() || ns == ["core"];
+        if core && f.name.name.as_str() == "sensitive" {
+            self.0 = true;
+        }
+        visit::visit_func_call(self, f);
+    }
 }
 
 /// The fine nodes a name chain depends on. `outs` gives a call's output

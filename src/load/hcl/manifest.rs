@@ -42,11 +42,7 @@ impl Manifest {
     /// Reads `<TF_DATA_DIR or .terraform>/modules/modules.json` of a root
     /// module directory; `None` when there is none (not initialised).
     pub fn read(root: &Path) -> Result<Option<Manifest>, InputError> {
-        let data_dir = match std::env::var_os("TF_DATA_DIR") {
-            Some(d) => root.join(d),
-            None => root.join(".terraform"),
-        };
-        let path = data_dir.join("modules").join("modules.json");
+        let path = root.join(relative_path());
         if !path.is_file() {
             return Ok(None);
         }
@@ -63,6 +59,14 @@ impl Manifest {
     pub fn get(&self, key: &str) -> Option<&Record> {
         self.records.get(key)
     }
+}
+
+/// Where `terraform init` writes the manifest, relative to the root module:
+/// `.terraform/modules/modules.json`, or under `TF_DATA_DIR`.
+pub fn relative_path() -> PathBuf {
+    let data_dir =
+        std::env::var_os("TF_DATA_DIR").map_or_else(|| PathBuf::from(".terraform"), PathBuf::from);
+    data_dir.join("modules").join("modules.json")
 }
 
 /// Whether the manifest's source is the call's: the registry host Terraform

@@ -212,27 +212,10 @@ fn root_variables(
 ) -> BTreeMap<String, Val> {
     let mut files: Vec<PathBuf> = Vec::new();
     if !single_file {
-        for n in ["terraform.tfvars", "terraform.tfvars.json"] {
-            let p = dir.join(n);
-            // Whatever is at that name is read (and refused if not a file).
-            if std::fs::symlink_metadata(&p).is_ok() {
-                files.push(p);
-            }
-        }
-        let mut auto: Vec<PathBuf> = std::fs::read_dir(dir)
-            .map(|rd| {
-                rd.filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|p| {
-                        let n = p
-                            .file_name()
-                            .map(|n| n.to_string_lossy().to_string())
-                            .unwrap_or_default();
-                        n.ends_with(".auto.tfvars") || n.ends_with(".auto.tfvars.json")
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        auto.sort();
+        let main_vars = |n: &str| n == "terraform.tfvars" || n == "terraform.tfvars.json";
+        files.extend(source::config_entries(dir, shown_dir, main_vars, errors).unwrap_or_default());
+        let auto_vars = |n: &str| n.ends_with(".auto.tfvars") || n.ends_with(".auto.tfvars.json");
+        let auto = source::config_entries(dir, shown_dir, auto_vars, errors).unwrap_or_default();
         files.extend(auto);
     }
     let mut vars = BTreeMap::new();

@@ -16,7 +16,7 @@ use super::fs::Fs;
 use super::graph::{self, mentions, Node, OutDeps, Step};
 use super::ignore;
 use super::manifest;
-use super::source::SourceFile;
+use super::source::{self, SourceFile};
 use super::types;
 use super::value::Val;
 use crate::input::InlineIgnore;
@@ -213,11 +213,12 @@ impl ModuleDef {
                             errors.push(dup(format!("ephemeral resource `{}.{}`", labels[0], labels[1])));
                         }
                     }
-                    // Nothing in these decides a resource's configuration.
-                    "terraform" | "moved" | "import" | "removed" | "check" => {}
+                    // Nothing in these decides a resource's configuration
+                    // (`action` blocks, Terraform 1.14, run only when triggered).
+                    "terraform" | "moved" | "import" | "removed" | "check" | "action" => {}
                     other => errors.push(
                         f.error(b.ident.span(), format!("unsupported block type `{other}`"), "here")
-                            .with_help("top-level blocks are resource, data, ephemeral, module, variable, locals, output, provider and terraform"),
+                            .with_help("top-level blocks are resource, data, ephemeral, action, module, variable, locals, output, provider, terraform, moved, import, removed and check"),
                     ),
                 }
             }
@@ -252,6 +253,28 @@ struct State {
 }
 
 impl State {
+    /// The scope that evaluates in this state.
+    fn scope<'a>(
+        &'a self,
+        def: &'a ModuleDef,
+        vars: &'a BTreeMap<String, Val>,
+        prefix: &'a str,
+        fs: &'a Fs,
+    ) -> ModScope<'a> {
+        ModScope {
+            def,
+            vars,
+            locals: &self.locals,
+            res: &self.res,
+            mods: &self.mods,
+            prefix,
+            each: None,
+            count: None,
+            fs,
+            sensitive: &self.sensitive,
+        }
+    }
+
     fn values_of(&self, nodes: &[Node]) -> Vec<Option<Val>> {
         nodes
             .iter()
@@ -500,7 +523,7 @@ type InstanceKey = (Option<Val>, Option<(Val, Val)>);
 /// all), low enough that `count = 1e19` is a diagnostic, not an abort.
 pub const MAX_BLOCK_INSTANCES: usize = 100_000;
 /// The most resource and module instances one scan may make.
-pub const MAX_SCAN_INSTANCES: usize = 1_000_000;
+pub const MAX_SCAN_INSTANCES: usize = 200_000;
 
 impl Expansion {
     fn len(&self) -> usize {
@@ -532,6 +555,41 @@ impl Expansion {
     }
 }
 
+/// The largest value a local or an output may hold, in elements and in
+/// bytes of text: real configurations stay far below (the largest real
+/// `jsondecode` of an OpenAPI document has tens of thousands of elements).
+pub const MAX_VALUE_NODES: usize = 1 << 20;
+pub const MAX_VALUE_BYTES: usize = 64 << 20;
+/// The deepest module nesting: real configurations nest a few levels.
+pub const MAX_MODULE_DEPTH: usize = 64;
+
+/// The deepest nesting of a value (lists in lists…): real JSON documents
+/// nest a few dozen levels at most.
+pub const MAX_VALUE_DEPTH: usize = 256;
+
+/// Counts a value's elements and text, stopping as soon as a cap is passed.
+fn within_caps(v: &Val, nodes: &mut usize, bytes: &mut usize) -> bool {
+    fn walk(v: &Val, depth: usize, nodes: &mut usize, bytes: &mut usize) -> bool {
+        *nodes += 1;
+        if *nodes > MAX_VALUE_NODES || *bytes > MAX_VALUE_BYTES || depth > MAX_VALUE_DEPTH {
+            return false;
+        }
+        match v {
+            Val::Str(s) => {
+                *bytes += s.len();
+                *bytes <= MAX_VALUE_BYTES
+            }
+            Val::List(l) => l.iter().all(|x| walk(x, depth + 1, nodes, bytes)),
+            Val::Map(m) | Val::Res(m, _) => m.iter().all(|(k, x)| {
+                *bytes += k.len();
+                walk(x, depth + 1, nodes, bytes)
+            }),
+            _ => true,
+        }
+    }
+    walk(v, 0, nodes, bytes)
+}
+
 /// `count`'s value as an expansion.
 fn count_expansion(v: Val) -> Result<Expansion, String> {
     if let Val::Unknown(o) = v {
@@ -547,7 +605,10 @@ fn count_expansion(v: Val) -> Result<Expansion, String> {
             }
             Ok(Expansion::Count(n as usize))
         }
-        _ => Err(format!("must be a whole number, not {}", show_val(&v))),
+        _ => Err(format!(
+            "must be a whole number, not {}",
+            super::funcs::show(&v)
+        )),
     }
 }
 
@@ -583,13 +644,6 @@ fn for_each_expansion(v: Val) -> Result<Expansion, String> {
             "needs a map or a set of strings, not {}",
             other.type_name()
         )),
-    }
-}
-
-fn show_val(v: &Val) -> String {
-    match v.to_str() {
-        Some(s) => format!("`{s}`"),
-        None => format!("a {}", v.type_name()),
     }
 }
 
@@ -652,20 +706,11 @@ impl Loader {
         }
         let rel_dir = rel_path(&self.root_canon, canon);
         self.fs.allow(canon);
-        let mut entries: Vec<PathBuf> = match std::fs::read_dir(dir) {
-            Ok(rd) => rd
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| {
-                    let n = p
-                        .file_name()
-                        .map(|n| n.to_string_lossy().to_string())
-                        .unwrap_or_default();
-                    // Not filtered on `is_file()`: an entry that cannot be
-                    // read (a dangling symlink, a FIFO, a directory) is an
-                    // error from `read_files`, not silently lost input.
-                    n.ends_with(".tf") || n.ends_with(".tf.json")
-                })
-                .collect(),
+        let shown_dir = super::fs::clean(&self.root_shown.join(&rel_dir));
+        let is_config = |n: &str| n.ends_with(".tf") || n.ends_with(".tf.json");
+        let entries = match source::config_entries(dir, &shown_dir, is_config, &mut self.def_errors)
+        {
+            Ok(e) => e,
             Err(e) => {
                 self.def_errors.push(InputError::new(
                     dir.display().to_string(),
@@ -674,7 +719,6 @@ impl Loader {
                 Vec::new()
             }
         };
-        entries.sort();
         if entries.is_empty() {
             // Scanning nothing must not look like a clean scan.
             let shown = self.root_shown.join(&rel_dir).display().to_string();
@@ -819,7 +863,7 @@ impl Loader {
         let Some(m) = &self.manifest else {
             return Err(format!(
                 "the configuration is not initialised (no {}); run `terraform init` in `{}`, or scan the plan",
-                self.manifest_shown(),
+                manifest::relative_path().display(),
                 self.root_shown.display()
             ));
         };
@@ -857,13 +901,6 @@ impl Loader {
         Ok(self.module_def(&dir, &canon))
     }
 
-    fn manifest_shown(&self) -> String {
-        match std::env::var_os("TF_DATA_DIR") {
-            Some(d) => format!("{}/modules/modules.json", Path::new(&d).display()),
-            None => ".terraform/modules/modules.json".to_string(),
-        }
-    }
-
     /// Checks a module directory against `--root` and records one outside
     /// the scanned directory.
     fn admit(&mut self, canon: &Path, source: &str) -> Result<(), String> {
@@ -892,18 +929,7 @@ impl Loader {
         node: &Node,
     ) {
         let fs = self.fs.clone();
-        let scope = ModScope {
-            def,
-            vars,
-            locals: &st.locals,
-            res: &st.res,
-            mods: &st.mods,
-            prefix: &inst.prefix,
-            each: None,
-            count: None,
-            fs: &fs,
-            sensitive: &st.sensitive,
-        };
+        let scope = st.scope(def, vars, &inst.prefix, &fs);
         match node {
             Node::Local(n) => {
                 let Some(d) = def.locals.get(n) else { return };
@@ -916,6 +942,7 @@ impl Loader {
                 if mentions(&d.item.value, &st.sensitive) {
                     st.sensitive.insert(format!("local.{n}"));
                 }
+                let v = self.capped(v, &def.files[d.file], d.item.span(), &format!("local.{n}"));
                 st.locals.insert(n.clone(), v);
             }
             Node::Res(k) => {
@@ -943,9 +970,35 @@ impl Loader {
                         Val::unknown()
                     }
                 };
+                let v = self.capped(v, f, d.item.span(), &format!("output.{n}"));
                 st.outputs.insert(n.clone(), v);
             }
         }
+    }
+
+    /// A named value within the size caps, else a located diagnostic and an
+    /// unknown (so `l1 = [l0, l0]`, `l2 = [l1, l1]`… stops at the cap
+    /// instead of doubling until memory runs out).
+    fn capped(
+        &mut self,
+        v: Val,
+        f: &SourceFile,
+        span: Option<std::ops::Range<usize>>,
+        what: &str,
+    ) -> Val {
+        let (mut nodes, mut bytes) = (0usize, 0usize);
+        if within_caps(&v, &mut nodes, &mut bytes) {
+            return v;
+        }
+        self.errors.push(f.error(
+            span,
+            format!(
+                "`{what}` is over the value size cap ({MAX_VALUE_NODES} elements, {} MiB of text or {MAX_VALUE_DEPTH} levels: MAX_VALUE_NODES, MAX_VALUE_BYTES, MAX_VALUE_DEPTH)",
+                MAX_VALUE_BYTES >> 20
+            ),
+            "this value",
+        ));
+        Val::unknown()
     }
 
     /// Module calls that feed each other through different inputs and
@@ -998,18 +1051,7 @@ impl Loader {
     /// The subscription id of the root module's azurerm provider block.
     fn root_provider(&mut self, def: &ModuleDef, vars: &BTreeMap<String, Val>, st: &State) {
         let fs = self.fs.clone();
-        let scope = ModScope {
-            def,
-            vars,
-            locals: &st.locals,
-            res: &st.res,
-            mods: &st.mods,
-            prefix: "",
-            each: None,
-            count: None,
-            fs: &fs,
-            sensitive: &st.sensitive,
-        };
+        let scope = st.scope(def, vars, "", &fs);
         for p in &def.providers {
             let is_azurerm = p.item.labels.first().map(|l| l.as_str()) == Some("azurerm");
             if let (true, Some(a)) = (is_azurerm, p.item.body.get_attribute("subscription_id")) {
@@ -1127,6 +1169,10 @@ impl Loader {
             }
         };
         let n = exp.len();
+        if self.instances > MAX_SCAN_INSTANCES {
+            // Already reported once: stop making instances.
+            return None;
+        }
         self.instances += n;
         if n > MAX_BLOCK_INSTANCES || self.instances > MAX_SCAN_INSTANCES {
             let (cap, name) = if n > MAX_BLOCK_INSTANCES {
@@ -1481,6 +1527,16 @@ impl Loader {
         let Some((source, src_span)) = source else {
             return Val::unknown();
         };
+        if self.stack.len() >= MAX_MODULE_DEPTH {
+            self.errors.push(f.error(
+                b.span(),
+                format!(
+                    "module `{name}` nests modules over {MAX_MODULE_DEPTH} deep (MAX_MODULE_DEPTH)"
+                ),
+                "here",
+            ));
+            return Val::unknown();
+        }
         let Some(exp) = self.expansion(f, &b.body, scope, &call_addr) else {
             return Val::unknown();
         };

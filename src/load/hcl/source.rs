@@ -120,6 +120,40 @@ impl SourceFile {
     }
 }
 
+/// Terraform skips editor and hidden files in a module directory: names
+/// starting with `.`, ending with `~`, or `#…#` (Emacs).
+pub fn ignored_by_terraform(name: &str) -> bool {
+    name.starts_with('.') || name.ends_with('~') || (name.starts_with('#') && name.ends_with('#'))
+}
+
+/// The entries of `dir` whose names `want` picks, sorted. An entry that has
+/// such a name but cannot be read as a regular file (a dangling symlink, a
+/// symlink loop, a directory, a FIFO, a socket) is an error naming it: input
+/// that is silently skipped would make the scan look clean.
+pub fn config_entries(
+    dir: &Path,
+    shown_dir: &Path,
+    want: impl Fn(&str) -> bool,
+    errors: &mut Vec<InputError>,
+) -> Result<Vec<std::path::PathBuf>, std::io::Error> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir)?.flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        if !want(&name) || ignored_by_terraform(&name) {
+            continue;
+        }
+        let p = e.path();
+        let shown = shown_dir.join(&name).display().to_string();
+        // One check for every input path (`input::regular_file`): the same words everywhere.
+        match crate::input::regular_file(&p) {
+            Ok(_) => out.push(p),
+            Err(e) => errors.push(InputError::new(shown, e.message)),
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
 fn first_line(s: &str) -> String {
     s.lines().next().unwrap_or(s).trim().to_string()
 }

@@ -12,6 +12,13 @@ use super::value::Val;
 
 /// Converts `v` to the type `ty`; the message says what did not fit.
 pub fn convert(v: Val, ty: &Expression) -> Result<Val, String> {
+    // Terraform 0.11 wrote `type = "string"`; Terraform 1.x rejects it.
+    if let Expression::String(q) = ty {
+        return Err(format!(
+            "quoted type constraints are Terraform 0.11 syntax, which Terraform 1.x rejects; write `type = {}`",
+            q.value()
+        ));
+    }
     if matches!(v, Val::Unknown(_) | Val::Null) {
         return Ok(v);
     }
@@ -192,6 +199,8 @@ mod tests {
                 .into()
             )
         );
+        let q = convert(Val::unknown(), &ty("\"string\"")).unwrap_err();
+        assert!(q.contains("Terraform 0.11 syntax"), "{q}");
         let e = convert(Val::Map(BTreeMap::new()), &ty("object({ image = string })")).unwrap_err();
         assert!(e.contains("attribute `image` is required"), "{e}");
     }
