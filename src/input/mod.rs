@@ -356,24 +356,30 @@ fn file_kind(meta: &std::fs::Metadata) -> &'static str {
     "a special file"
 }
 
+/// UTF-16 bytes (little- or big-endian, no byte order mark) as text;
+/// `None` when they are not valid UTF-16.
+pub fn utf16_text(b: &[u8], little_endian: bool) -> Option<String> {
+    let units = b.chunks_exact(2).map(|c| {
+        if little_endian {
+            u16::from_le_bytes([c[0], c[1]])
+        } else {
+            u16::from_be_bytes([c[0], c[1]])
+        }
+    });
+    char::decode_utf16(units)
+        .collect::<Result<String, _>>()
+        .ok()
+}
+
 /// Bytes to text: UTF-8 (a BOM is dropped) or UTF-16 LE/BE with a BOM.
 pub fn decode(shown: &str, bytes: Vec<u8>) -> Result<String, InputError> {
-    let utf16 = |b: &[u8], le: bool| -> Result<String, InputError> {
-        let units = b.chunks_exact(2).map(|c| {
-            if le {
-                u16::from_le_bytes([c[0], c[1]])
-            } else {
-                u16::from_be_bytes([c[0], c[1]])
-            }
-        });
-        char::decode_utf16(units)
-            .collect::<Result<String, _>>()
-            .map_err(|_| {
-                InputError::new(
-                    shown,
-                    "file has a UTF-16 byte order mark but is not valid UTF-16",
-                )
-            })
+    let utf16 = |b: &[u8], le: bool| {
+        utf16_text(b, le).ok_or_else(|| {
+            InputError::new(
+                shown,
+                "file has a UTF-16 byte order mark but is not valid UTF-16",
+            )
+        })
     };
     match bytes.as_slice() {
         [0xEF, 0xBB, 0xBF, rest @ ..] => String::from_utf8(rest.to_vec())

@@ -173,16 +173,7 @@ fn text_encode(s: &str, enc: &str) -> Option<Result<Vec<u8>, String>> {
 fn text_decode(b: &[u8], enc: &str) -> Option<Result<String, String>> {
     let e = enc.to_ascii_lowercase();
     let utf16 = |le: bool| {
-        let units = b.chunks_exact(2).map(|c| {
-            if le {
-                u16::from_le_bytes([c[0], c[1]])
-            } else {
-                u16::from_be_bytes([c[0], c[1]])
-            }
-        });
-        char::decode_utf16(units)
-            .collect::<Result<String, _>>()
-            .map_err(|_| format!("the given value is not valid {enc}"))
+        crate::input::utf16_text(b, le).ok_or_else(|| format!("the given value is not valid {enc}"))
     };
     Some(match e.as_str() {
         "utf-8" | "utf8" => {
