@@ -209,7 +209,7 @@ pub fn load_inputs(paths: &[PathBuf], opts: &ScanOptions) -> Loaded {
                 }
             };
             match load::decode("-", buf) {
-                Ok(text) => load_json_text("-", &text, opts, &mut out, &mut resources),
+                Ok(text) => load_json_text("-", text, opts, &mut out, &mut resources),
                 Err(e) => out.errors.push(e),
             }
             continue;
@@ -240,7 +240,7 @@ pub fn load_inputs(paths: &[PathBuf], opts: &ScanOptions) -> Loaded {
                 out.inventory.notes.extend(notes);
             }
             _ => match input::read_text(p) {
-                Ok(text) => load_json_text(&shown, &text, opts, &mut out, &mut resources),
+                Ok(text) => load_json_text(&shown, text, opts, &mut out, &mut resources),
                 Err(e) => out.errors.push(e),
             },
         }
@@ -276,16 +276,20 @@ fn stdin_device() -> Option<&'static str> {
     None
 }
 
+/// Reads one JSON input. It takes the text so that a plan's text (the
+/// largest thing a scan holds) is freed as soon as it is parsed, before the
+/// translation builds the documents.
 fn load_json_text(
     shown: &str,
-    text: &str,
+    text: String,
     opts: &ScanOptions,
     out: &mut Loaded,
     resources: &mut Vec<Resource>,
 ) {
-    match load::detect(FsPath::new(shown), Some(text)) {
-        Detected::Plan => match load::plan::load(shown, text) {
+    match load::detect(FsPath::new(shown), Some(&text)) {
+        Detected::Plan => match load::plan::load(shown, &text) {
             Ok(mut model) => {
+                drop(text);
                 model.subscription_id = model.subscription_id.or(opts.subscription.clone());
                 out.inputs.push(InputInfo::new(shown, InputKind::Plan));
                 let (rs, notes) = load::azurerm::translate(model, InputKind::Plan);
@@ -294,7 +298,7 @@ fn load_json_text(
             }
             Err(e) => out.errors.push(e),
         },
-        _ => match load::arm::load(shown, text) {
+        _ => match load::arm::load(shown, &text) {
             Ok(o) => {
                 out.inputs.push(InputInfo::new(shown, InputKind::Arm));
                 resources.extend(o.resources);
