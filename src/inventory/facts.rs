@@ -599,7 +599,7 @@ mod tests {
             })
             .collect();
         match Partial::build(parts, None) {
-            Value::Partial(p) => *p,
+            Value::Partial(p) => (*p).clone(),
             other => panic!("not partial: {other:?}"),
         }
     }

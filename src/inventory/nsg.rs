@@ -212,13 +212,47 @@ impl Rule {
             has_asg_dst: field(v, "destinationApplicationSecurityGroups")
                 .and_then(Value::as_array)
                 .is_some_and(|a| !a.is_empty()),
-            unknown: v.first_unknown().map(|(rel, _)| {
-                let mut p = at.clone();
-                p.0.extend(rel.0);
-                p
-            }),
+            unknown: deciding_unknown(v, at),
         }
     }
+}
+
+/// The fields that decide what a rule matches and does.
+const DECIDING: &[&str] = &[
+    "direction",
+    "access",
+    "protocol",
+    "priority",
+    "sourcePortRange",
+    "sourcePortRanges",
+    "destinationPortRange",
+    "destinationPortRanges",
+    "sourceAddressPrefix",
+    "sourceAddressPrefixes",
+    "destinationAddressPrefix",
+    "destinationAddressPrefixes",
+    "sourceApplicationSecurityGroups",
+    "destinationApplicationSecurityGroups",
+];
+
+/// The first deciding field of a rule not known before apply: a rule whose
+/// id or description is unknown still decides.
+fn deciding_unknown(rule: &Value, at: &Path) -> Option<Path> {
+    if rule.is_unknown() || rule.get("properties").is_some_and(Value::is_unknown) {
+        return Some(at.clone());
+    }
+    let nested = rule.get("properties").is_some();
+    DECIDING.iter().find_map(|name| {
+        let v = field(rule, name)?;
+        let (rel, _) = v.first_unknown()?;
+        let mut p = if nested {
+            at.key("properties").key(*name)
+        } else {
+            at.key(*name)
+        };
+        p.0.extend(rel.0);
+        Some(p)
+    })
 }
 
 fn is_any(p: &str) -> bool {
@@ -806,6 +840,16 @@ mod tests {
             r("DenyAll", 200, "Outbound", "Deny", "*", "*", "*", "*"),
         ]);
         assert_eq!(allow_rule(&out(&d)), Some(("AllowWeb", "Tcp", "80")));
+    }
+
+    #[test]
+    fn an_unknown_id_or_description_does_not_make_a_rule_unknown() {
+        let d = nsg(vec![r(
+            "DenyAll", 100, "Outbound", "Deny", "*", "*", "*", "*",
+        )]);
+        let u = with_unknown(&d, "properties.securityRules[0].id");
+        let u = with_unknown(&u, "properties.securityRules[0].properties.description");
+        assert!(matches!(out(&u), Verdict::Deny { .. }));
     }
 
     #[test]

@@ -32,8 +32,8 @@ pub enum Value {
     Object(Map),
     /// Not known before apply.
     Unknown(Unknown),
-    /// A string of which some parts are known.
-    Partial(Box<Partial>),
+    /// A string of which some parts are known (shared: conditions read it often).
+    Partial(std::sync::Arc<Partial>),
 }
 
 /// What is known about a value that is not. Most unknowns say only whether
@@ -147,7 +147,7 @@ impl Partial {
             };
             return Value::String(s);
         }
-        Value::Partial(Box::new(Partial { parts: out, of }))
+        Value::Partial(std::sync::Arc::new(Partial { parts: out, of }))
     }
 
     /// The known literal parts, in order.

@@ -36,7 +36,7 @@ pub enum Got {
     /// Not known before apply: the path (or reason) to name, and what is known of it.
     Unknown(String, Unknown),
     /// A partly known string, and the path to name.
-    Partial(String, Partial),
+    Partial(String, std::sync::Arc<Partial>),
 }
 
 impl Got {
@@ -58,7 +58,7 @@ impl Got {
         match self {
             Got::Known(v) => Some(inventory::Value::from(v)),
             Got::Unknown(_, u) => Some(inventory::Value::Unknown(u.clone())),
-            Got::Partial(_, p) => Some(inventory::Value::Partial(Box::new(p.clone()))),
+            Got::Partial(_, p) => Some(inventory::Value::Partial(p.clone())),
             Got::Missing => None,
         }
     }
@@ -770,7 +770,7 @@ fn got_value(g: &Got) -> Value {
 /// What reading an unknown or partly known value at `path` gives.
 fn unknown_got(v: &inventory::Value, path: &Path) -> Got {
     match v {
-        inventory::Value::Partial(p) => Got::Partial(path.to_string(), (**p).clone()),
+        inventory::Value::Partial(p) => Got::Partial(path.to_string(), p.clone()),
         inventory::Value::Unknown(u) => {
             let why = u.cause().map_or_else(|| path.to_string(), str::to_string);
             Got::Unknown(why, u.clone())
@@ -891,27 +891,35 @@ fn apply_unknown(op: Op, u: &Unknown, rhs: &Value) -> Result<Tri, String> {
 /// Whether a parameter entry names the resource at `address` by its
 /// Terraform address (instance keys may be left out).
 fn names_address(entry: &Value, address: &str) -> bool {
-    let Some(e) = entry.as_str() else {
-        return false;
-    };
-    e.eq_ignore_ascii_case(address) || e.eq_ignore_ascii_case(&without_keys(address))
+    match entry.as_str() {
+        // ARM ids and their patterns start with `/`; addresses never do.
+        Some(e) if !e.starts_with('/') => {
+            e.eq_ignore_ascii_case(address) || without_keys(address).eq(e.chars())
+        }
+        _ => false,
+    }
 }
 
-/// `module.net["a"].azurerm_subnet.s[0]` → `module.net.azurerm_subnet.s`.
-fn without_keys(address: &str) -> String {
-    let mut out = String::with_capacity(address.len());
+/// `module.net["a"].azurerm_subnet.s[0]` → `module.net.azurerm_subnet.s`,
+/// as characters (compared case-sensitively: addresses are).
+fn without_keys(address: &str) -> impl Iterator<Item = char> + '_ {
     let mut depth = 0usize;
     let mut quoted = false;
-    for c in address.chars() {
-        match c {
-            '"' if depth > 0 => quoted = !quoted,
-            '[' if !quoted => depth += 1,
-            ']' if !quoted => depth = depth.saturating_sub(1),
-            c if depth == 0 => out.push(c),
-            _ => {}
+    address.chars().filter(move |&c| match c {
+        '"' if depth > 0 => {
+            quoted = !quoted;
+            false
         }
-    }
-    out
+        '[' if !quoted => {
+            depth += 1;
+            false
+        }
+        ']' if !quoted => {
+            depth = depth.saturating_sub(1);
+            false
+        }
+        _ => depth == 0,
+    })
 }
 
 /// An operator on a partly known string (see [`super::partial`]).

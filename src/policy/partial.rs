@@ -105,20 +105,20 @@ fn char_fits(p: Pat, c: char, insensitive: bool) -> bool {
 /// Whether the pattern holds for every filling of the gaps.
 pub fn certainly(pat: &[Pat], s: &Partial, insensitive: bool) -> bool {
     let s = symbols(s);
-    // reach[j]: the pattern prefix read so far can end at string position j.
+    // reach[j]: the pattern prefix read so far can end at string position j;
+    // two rows, swapped per pattern element.
     let mut reach = vec![false; s.len() + 1];
+    let mut next = vec![false; s.len() + 1];
     reach[0] = true;
     for &p in pat {
-        let mut next = vec![false; s.len() + 1];
+        next.fill(false);
         for j in 0..=s.len() {
             if !reach[j] {
                 continue;
             }
             if p == Pat::Star {
                 // A star takes any run of symbols, gaps included.
-                for n in next.iter_mut().skip(j) {
-                    *n = true;
-                }
+                next[j..].fill(true);
                 break;
             }
             if let Some(Sym::Char(c)) = s.get(j) {
@@ -127,7 +127,10 @@ pub fn certainly(pat: &[Pat], s: &Partial, insensitive: bool) -> bool {
                 }
             }
         }
-        reach = next;
+        std::mem::swap(&mut reach, &mut next);
+        if !reach.contains(&true) {
+            return false;
+        }
     }
     reach[s.len()]
 }
@@ -135,41 +138,42 @@ pub fn certainly(pat: &[Pat], s: &Partial, insensitive: bool) -> bool {
 /// Whether the pattern holds for some filling of the gaps.
 pub fn possibly(pat: &[Pat], s: &Partial, insensitive: bool) -> bool {
     let s = symbols(s);
-    // reach[i][j] as a rolling row over the pattern: a gap may take any run,
-    // a star any run, so states close under "gap eats a pattern char" and
-    // "star eats a string symbol".
+    // reach[i * w + j]: pattern prefix i can meet string prefix j. A gap may
+    // take any run, a star any run, so states close under "gap eats a
+    // pattern char" and "star eats a string symbol".
     let (np, ns) = (pat.len(), s.len());
-    let mut reach = vec![vec![false; ns + 1]; np + 1];
-    reach[0][0] = true;
+    let w = ns + 1;
+    let mut reach = vec![false; (np + 1) * w];
+    reach[0] = true;
     for i in 0..=np {
         for j in 0..=ns {
-            if !reach[i][j] {
+            if !reach[i * w + j] {
                 continue;
             }
             let p = pat.get(i).copied();
             let c = s.get(j).copied();
             // A gap may be empty.
             if matches!(c, Some(Sym::Gap { .. })) {
-                reach[i][j + 1] = true;
+                reach[i * w + j + 1] = true;
             }
             match (p, c) {
                 (Some(Pat::Star), _) => {
-                    reach[i + 1][j] = true;
+                    reach[(i + 1) * w + j] = true;
                     if j < ns {
-                        reach[i][j + 1] = true;
+                        reach[i * w + j + 1] = true;
                     }
                 }
                 (Some(p), Some(Sym::Gap { segment })) if gap_fits(p, segment) => {
-                    reach[i + 1][j] = true
+                    reach[(i + 1) * w + j] = true
                 }
                 (Some(p), Some(Sym::Char(ch))) if char_fits(p, ch, insensitive) => {
-                    reach[i + 1][j + 1] = true
+                    reach[(i + 1) * w + j + 1] = true
                 }
                 _ => {}
             }
         }
     }
-    reach[np][ns]
+    reach[np * w + ns]
 }
 
 /// The three-valued verdict of a pattern on a partly known string.
@@ -202,7 +206,7 @@ mod tests {
             parts.push(Part::Lit(lit.to_string()));
         }
         match Partial::build(parts, None) {
-            Value::Partial(p) => *p,
+            Value::Partial(p) => (*p).clone(),
             other => panic!("{other:?}"),
         }
     }
