@@ -163,3 +163,18 @@ fn dereference_follows_only_an_id_of_the_expected_type() {
         "{why}"
     );
 }
+
+#[test]
+fn a_member_with_unknown_parts_is_still_counted() {
+    // A subnet reference whose id is not known at all (its name is computed):
+    // the group is still in one subnet.
+    let inv = Inventory::new();
+    let g = group(image(), Unknown::of("azurerm_subnet.s"));
+    let count = |n: i64| json!({"count": {"field": "Microsoft.ContainerInstance/containerGroups/subnetIds[*]"}, "equals": n});
+    assert_eq!(verdict(count(1), &g, &inv).0, Tri::True);
+    assert_eq!(verdict(count(0), &g, &inv).0, Tri::False);
+    // The member's own unknown value still decides nothing it cannot.
+    let named = json!({"count": {"field": "Microsoft.ContainerInstance/containerGroups/subnetIds[*]",
+        "where": {"field": SUBNET, "equals": "/x"}}, "equals": 0});
+    assert_eq!(verdict(named, &g, &inv).0, Tri::Unknown);
+}

@@ -396,6 +396,26 @@ impl<'a> Ctx<'a> {
         )
     }
 
+    /// Whether a counted item is a member that is there, known itself though
+    /// parts of it may not be (`{"id": <unknown>}` in `subnetIds`).
+    fn known_member(&self, field: &FieldRef, it: &Item) -> bool {
+        let (Some(at), [part]) = (&it.at, field.hops.as_slice()) else {
+            return false;
+        };
+        let root = if part.fact {
+            &self.res.facts
+        } else {
+            &self.res.doc
+        };
+        // Facts paths carry their `mcpguard` prefix; the facts object does not.
+        let rel = match (part.fact, at.0.first()) {
+            (true, Some(Seg::Key(k))) if k == "mcpguard" => Path(at.0[1..].to_vec()),
+            _ => at.clone(),
+        };
+        root.at(&rel)
+            .is_some_and(|v| (v.is_object() || v.is_array()) && !v.is_unknown())
+    }
+
     /// Selects a field: its items and whether it is a collection.
     pub fn select(&self, f: &FieldRef) -> (Vec<Item>, bool) {
         let mut items = Vec::new();
@@ -624,8 +644,9 @@ impl<'a> Ctx<'a> {
                 let mut unknown = Vec::new();
                 let mut members = Vec::new();
                 for it in &items {
-                    if let Got::Unknown(p, _) = &it.got {
-                        // The array itself (or a member) is unknown: the count is.
+                    // The array itself (or a member) is unknown: the count is. A
+                    // member that is known but holds unknown parts is a member.
+                    if let (Got::Unknown(p, _), false) = (&it.got, self.known_member(field, it)) {
                         maybe += 1;
                         unknown.push(p.clone());
                         continue;
