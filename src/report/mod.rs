@@ -35,6 +35,44 @@ pub enum Format {
 }
 
 impl Format {
+    /// The name `--format` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Json => "json",
+            Format::Sarif => "sarif",
+            Format::Junit => "junit",
+            Format::Github => "github",
+            Format::Markdown => "markdown",
+            Format::Html => "html",
+        }
+    }
+
+    /// Whether a report of this format is one whole document (JSON, SARIF,
+    /// XML, HTML) that breaks when anything else is written beside it; the
+    /// table, annotations and Markdown are lines a reader can tell apart.
+    pub fn is_document(self) -> bool {
+        matches!(
+            self,
+            Format::Json | Format::Sarif | Format::Junit | Format::Html
+        )
+    }
+
+    /// The format a file name suggests (`x.sarif` → sarif), for help texts.
+    pub fn from_extension(path: &std::path::Path) -> Option<Format> {
+        let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
+        let ext = name.rsplit('.').next()?;
+        match ext {
+            "json" => Some(Format::Json),
+            "sarif" => Some(Format::Sarif),
+            "xml" => Some(Format::Junit),
+            "md" => Some(Format::Markdown),
+            "html" | "htm" => Some(Format::Html),
+            "txt" => Some(Format::Table),
+            _ => None,
+        }
+    }
+
     /// The file name a report of this format gets under `--output-dir`.
     pub fn file_name(self) -> &'static str {
         match self {
@@ -307,6 +345,19 @@ mod tests {
             names,
             ["table", "json", "sarif", "junit", "github", "markdown", "html"]
         );
+        for f in Format::value_variants() {
+            assert_eq!(
+                f.to_possible_value()
+                    .map(|v| v.get_name().to_string())
+                    .as_deref(),
+                Some(f.name())
+            );
+        }
+        assert_eq!(
+            Format::from_extension(std::path::Path::new("out/x.SARIF")),
+            Some(Format::Sarif)
+        );
+        assert_eq!(Format::from_extension(std::path::Path::new("x")), None);
     }
 
     #[test]
