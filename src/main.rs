@@ -183,6 +183,10 @@ struct SourceArgs {
     /// Read Terraform source only inside DIR: module sources and file() paths outside it are not followed (for untrusted pull requests).
     #[arg(long = "root", value_name = "DIR")]
     root: Option<PathBuf>,
+    /// Report every file relative to DIR (default: the git work tree around the current
+    /// directory, else the current directory), as code scanning and annotations expect.
+    #[arg(long = "repo-root", value_name = "DIR")]
+    repo_root: Option<PathBuf>,
 }
 
 #[cfg(feature = "azure")]
@@ -417,6 +421,7 @@ fn scan_options(common: &Common, source: &SourceArgs) -> miette::Result<ScanOpti
         root: source.root.clone(),
         today: None,
         no_preflight: common.preflight == OnOff::Off,
+        repo_root: Some(scan::repo_root(source.repo_root.as_deref())?),
     })
 }
 

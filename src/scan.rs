@@ -1,7 +1,7 @@
 //! One scan, end to end: rules and inputs in, a finished [`Report`] out.
 //! `main.rs` only parses arguments, calls this, renders and maps the exit code.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path as FsPath, PathBuf};
 
 use serde_json::Value;
@@ -38,6 +38,111 @@ pub struct ScanOptions {
     pub today: Option<time::Date>,
     /// `--preflight off`: do not evaluate the policies the input itself deploys.
     pub no_preflight: bool,
+    /// The repository root every reported path is relative to ([`repo_root`]:
+    /// `--repo-root`, else the git work tree around the current directory).
+    /// `None` leaves paths as the readers give them (library callers, tests).
+    pub repo_root: Option<PathBuf>,
+}
+
+/// The repository root reports are relative to: `given` (`--repo-root DIR`),
+/// else the git work tree enclosing the current directory (a `.git` directory,
+/// or the `.git` file of a worktree or submodule), else the current directory.
+/// Code scanning, annotations and JUnit `file=` resolve paths against the
+/// checkout, so a path relative to the scanned folder would point nowhere.
+pub fn repo_root(given: Option<&FsPath>) -> Result<PathBuf, Fatal> {
+    if let Some(dir) = given {
+        let canon = std::fs::canonicalize(dir).map_err(|e| {
+            miette::miette!(
+                "{}: --repo-root: cannot read: {}",
+                dir.display(),
+                e.to_string().to_lowercase()
+            )
+        })?;
+        if !canon.is_dir() {
+            return Err(miette::miette!(
+                "{}: --repo-root needs a directory",
+                dir.display()
+            ));
+        }
+        return Ok(canon);
+    }
+    let cwd = std::env::current_dir()
+        .and_then(std::fs::canonicalize)
+        .map_err(|e| miette::miette!("cannot read the current directory: {e}"))?;
+    Ok(cwd
+        .ancestors()
+        .find(|d| d.join(".git").exists())
+        .unwrap_or(&cwd)
+        .to_path_buf())
+}
+
+/// Turns the paths readers report (relative to the current directory, or to
+/// a scanned folder) into paths relative to the repository root, so that two
+/// folders with a `main.tf` each stay distinct and every format points at a
+/// file of the checkout. A file outside the root keeps its path as given.
+pub struct Locator {
+    root: PathBuf,
+    cwd: PathBuf,
+    cache: HashMap<PathBuf, String>,
+}
+
+impl Locator {
+    pub fn new(root: &FsPath) -> Locator {
+        Locator {
+            root: root.to_path_buf(),
+            cwd: std::env::current_dir().unwrap_or_default(),
+            cache: HashMap::new(),
+        }
+    }
+
+    /// `given` (as the command line or a reader names it) relative to the root.
+    pub fn locate(&mut self, given: &FsPath) -> String {
+        if given.as_os_str() == "-" {
+            return "-".to_string();
+        }
+        if let Some(hit) = self.cache.get(given) {
+            return hit.clone();
+        }
+        let joined = self.cwd.join(given);
+        let abs = std::fs::canonicalize(&joined).unwrap_or_else(|_| lexical(&joined));
+        let shown = match abs.strip_prefix(&self.root) {
+            Ok(rel) if rel.as_os_str().is_empty() => ".".to_string(),
+            Ok(rel) => slash_path(rel),
+            Err(_) => slash_path(&lexical(given)),
+        };
+        self.cache.insert(given.to_path_buf(), shown.clone());
+        shown
+    }
+}
+
+/// `a/./b/../c` → `a/c`, without touching the file system (for a path that
+/// does not exist, or a symlink that should not be followed).
+fn lexical(p: &FsPath) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// A path with `/` separators, as every report format writes it.
+fn slash_path(p: &FsPath) -> String {
+    let parts: Vec<String> = p
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().to_string())
+        .collect();
+    let joined = parts.join("/");
+    // A leading root component renders as `/`; do not double it.
+    joined.replacen("//", "/", 1)
 }
 
 /// The rules of a scan, ready to run, and what could not be used.
@@ -167,50 +272,39 @@ pub struct Loaded {
 pub fn load_inputs(paths: &[PathBuf], opts: &ScanOptions) -> Loaded {
     let mut out = Loaded::default();
     let mut resources: Vec<Resource> = Vec::new();
+    let mut locator = opts.repo_root.as_deref().map(Locator::new);
     for p in paths {
-        let shown = p.display().to_string();
-        if p.as_os_str() == "-" {
-            let mut buf = Vec::new();
-            if let Err(e) = std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf) {
-                out.errors.push(InputError::new(
-                    "-",
-                    format!("cannot read standard input: {e}"),
-                ));
-                continue;
+        let first = resources.len();
+        let first_ignore = out.ignores.len();
+        let first_input = out.inputs.len();
+        load_one(p, opts, &mut out, &mut resources);
+        if let Some(loc) = locator.as_mut() {
+            // `.tf` readers report files relative to the scanned folder; the
+            // plan and ARM readers, the path as given.
+            let base = if p.is_dir() {
+                p.clone()
+            } else {
+                p.parent().map(FsPath::to_path_buf).unwrap_or_default()
+            };
+            let terraform = load::detect(p, None) == Detected::Terraform;
+            let rel_to = |f: &str| {
+                if terraform {
+                    base.join(f)
+                } else {
+                    PathBuf::from(f)
+                }
+            };
+            for r in &mut resources[first..] {
+                if let Some(f) = &r.origin.file {
+                    r.origin.file = Some(loc.locate(&rel_to(f)));
+                }
             }
-            match input::decode("-", buf) {
-                Ok(text) => load_json_text("-", &text, opts, &mut out, &mut resources),
-                Err(e) => out.errors.push(e),
+            for ig in &mut out.ignores[first_ignore..] {
+                ig.file = loc.locate(&rel_to(&ig.file));
             }
-            continue;
-        }
-        if !p.exists() {
-            out.errors
-                .push(InputError::new(&shown, "no such file or directory"));
-            continue;
-        }
-        match load::detect(p, None) {
-            Detected::Terraform => {
-                let hcl_opts = load::hcl::HclOptions {
-                    var_files: opts.var_files.clone(),
-                    vars: opts.vars.clone(),
-                    root: opts.root.clone(),
-                };
-                let o = load::hcl::load(p, &hcl_opts);
-                out.inputs
-                    .push(InputInfo::new(&shown, InputKind::Terraform));
-                out.errors.extend(o.errors);
-                out.ignores.extend(o.ignores);
-                let mut model = o.model;
-                model.subscription_id = model.subscription_id.or(opts.subscription.clone());
-                let (rs, notes) = load::azurerm::translate(model, InputKind::Terraform);
-                resources.extend(rs);
-                out.inventory.notes.extend(notes);
+            for i in &mut out.inputs[first_input..] {
+                i.path = loc.locate(FsPath::new(&i.path));
             }
-            _ => match input::read_text(p) {
-                Ok(text) => load_json_text(&shown, &text, opts, &mut out, &mut resources),
-                Err(e) => out.errors.push(e),
-            },
         }
     }
     for r in resources {
@@ -218,6 +312,54 @@ pub fn load_inputs(paths: &[PathBuf], opts: &ScanOptions) -> Loaded {
     }
     compute_facts(&mut out.inventory, &opts.config.detect);
     out
+}
+
+/// Reads one input (a path, or `-` for standard input) into `out`.
+fn load_one(p: &FsPath, opts: &ScanOptions, out: &mut Loaded, resources: &mut Vec<Resource>) {
+    let shown = p.display().to_string();
+    if p.as_os_str() == "-" {
+        let mut buf = Vec::new();
+        if let Err(e) = std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf) {
+            out.errors.push(InputError::new(
+                "-",
+                format!("cannot read standard input: {e}"),
+            ));
+            return;
+        }
+        match input::decode("-", buf) {
+            Ok(text) => load_json_text("-", &text, opts, out, resources),
+            Err(e) => out.errors.push(e),
+        }
+        return;
+    }
+    if !p.exists() {
+        out.errors
+            .push(InputError::new(&shown, "no such file or directory"));
+        return;
+    }
+    match load::detect(p, None) {
+        Detected::Terraform => {
+            let hcl_opts = load::hcl::HclOptions {
+                var_files: opts.var_files.clone(),
+                vars: opts.vars.clone(),
+                root: opts.root.clone(),
+            };
+            let o = load::hcl::load(p, &hcl_opts);
+            out.inputs
+                .push(InputInfo::new(&shown, InputKind::Terraform));
+            out.errors.extend(o.errors);
+            out.ignores.extend(o.ignores);
+            let mut model = o.model;
+            model.subscription_id = model.subscription_id.or(opts.subscription.clone());
+            let (rs, notes) = load::azurerm::translate(model, InputKind::Terraform);
+            resources.extend(rs);
+            out.inventory.notes.extend(notes);
+        }
+        _ => match input::read_text(p) {
+            Ok(text) => load_json_text(&shown, &text, opts, out, resources),
+            Err(e) => out.errors.push(e),
+        },
+    }
 }
 
 /// Every fact of a loaded inventory: the inventory's own, then the governance
@@ -342,5 +484,41 @@ pub fn exit_code(report: &Report, fail_on: crate::findings::Severity, unknown: U
         1
     } else {
         0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lexical_paths() {
+        assert_eq!(lexical(FsPath::new("a/./b/../c")), PathBuf::from("a/c"));
+        assert_eq!(lexical(FsPath::new("../x/./y")), PathBuf::from("../x/y"));
+        assert_eq!(slash_path(FsPath::new("/tmp/a/b")), "/tmp/a/b");
+        assert_eq!(slash_path(FsPath::new("a/b")), "a/b");
+    }
+
+    #[test]
+    fn locator_makes_paths_relative_to_the_root() {
+        let root = std::env::temp_dir().join(format!("mcpguard-locator-{}", std::process::id()));
+        std::fs::create_dir_all(root.join("infra/modules")).unwrap();
+        std::fs::write(root.join("infra/main.tf"), "").unwrap();
+        let root = std::fs::canonicalize(&root).unwrap();
+        let mut loc = Locator::new(&root);
+        assert_eq!(loc.locate(&root.join("infra/main.tf")), "infra/main.tf");
+        // A module beside the scanned folder: `..` is resolved.
+        assert_eq!(
+            loc.locate(&root.join("infra/modules/../main.tf")),
+            "infra/main.tf"
+        );
+        assert_eq!(loc.locate(&root), ".");
+        assert_eq!(loc.locate(FsPath::new("-")), "-");
+        // Outside the root: as given.
+        assert_eq!(
+            loc.locate(FsPath::new("/elsewhere/./x.tf")),
+            "/elsewhere/x.tf"
+        );
+        let _ = std::fs::remove_dir_all(&root);
     }
 }

@@ -37,8 +37,9 @@
 //! ## Top level
 //! - `schema` (string): always `"mcpguard/report/v1"` for this shape.
 //! - `tool` (object): `name` (`"mcpguard"`) and `version` (the binary's semver).
-//! - `inputs` (array): every input read, in command-line order. `path` is as
-//!   given (`-` for stdin); `kind` is `"plan"` (Terraform plan JSON),
+//! - `inputs` (array): every input read, in command-line order. `path` is
+//!   relative to the repository root, like `location.file` (`-` for stdin);
+//!   `kind` is `"plan"` (Terraform plan JSON),
 //!   `"terraform"` (`.tf` source) or `"arm"` (ARM snapshot or live sweep).
 //! - `summary` (object, all non-negative integers): `resources` scanned,
 //!   enabled `rules` evaluated, and the number of findings per status:
@@ -76,9 +77,13 @@
 //!   known yet (`/subscriptions/{unknown}/resourceGroups/rg/…` when no
 //!   subscription is given), and it is `""` when nothing of it is known (a
 //!   name computed at apply); `address` still names the resource.
-//! - `location` (object or `null`): `file` (relative to the scanned root, or
-//!   as given) and `line` (1-based integer, or `null` when only the file is
-//!   known). `null` when no source position is known (live sweeps).
+//! - `location` (object or `null`): `file` and `line` (1-based integer, or
+//!   `null` when only the file is known). `file` is relative to the
+//!   repository root (`--repo-root`, else the git work tree around the
+//!   current directory, else the current directory), with `/` separators:
+//!   `infra/main.tf`, never relative to the scanned folder. A file outside
+//!   the root keeps its path as given. `null` when no source position is
+//!   known (live sweeps).
 //! - `evidence` (array of `{path, value}`): the ARM paths and values that
 //!   decided the verdict. `value` is any JSON value; a sensitive value is the
 //!   string `"<redacted>"`, never the secret.

@@ -7,8 +7,10 @@
 //! - `level` from severity: critical/high → `error`, medium → `warning`,
 //!   low/info → `note`; an `unknown` finding is `kind: "review"`, level
 //!   `none` (SARIF allows a level other than `none` only for `kind: "fail"`);
-//! - `locations`: a physical location (relative `artifactLocation.uri` under
-//!   `%SRCROOT%`, `region.startLine` where known) when the finding has a file
+//! - `locations`: a physical location (`artifactLocation.uri` relative to the
+//!   repository root, with `uriBaseId` `%SRCROOT%`; a file outside the root is
+//!   a `file://` URI only when it was given as an absolute path;
+//!   `region.startLine` where known) when the finding has a file
 //!   (an ARM finding: the snapshot, when exactly one was scanned), always with
 //!   a logical location naming the Terraform address or ARM id;
 //! - `partialFingerprints["mcpguard/v1"]` is the finding's fingerprint, which
