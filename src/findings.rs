@@ -137,6 +137,15 @@ pub struct Finding {
     pub suppression: Option<Suppression>,
     /// Stable across runs and line moves: rule, address and the deciding paths.
     pub fingerprint: String,
+    /// The Terraform root module the finding came from (its directory,
+    /// relative to the repository root), for source input: two roots may
+    /// hold the same address.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub root: Option<String>,
+    /// Where the plan holds the resource, when `location` points at the `.tf`
+    /// source the plan was made from (`--source`); `None` otherwise.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub plan: Option<Location>,
 }
 
 /// A (rule, resource) pair that was evaluated and passed. Kept for formats that

@@ -187,6 +187,11 @@ struct SourceArgs {
     /// directory, else the current directory), as code scanning and annotations expect.
     #[arg(long = "repo-root", value_name = "DIR")]
     repo_root: Option<PathBuf>,
+    /// Scan a directory as one module, as given, instead of finding every root module below
+    /// it (directories with .tf files that no other one calls as a module; `.terraform/` and
+    /// hidden directories are skipped).
+    #[arg(long)]
+    no_recursive: bool,
 }
 
 #[cfg(feature = "azure")]
@@ -422,6 +427,7 @@ fn scan_options(common: &Common, source: &SourceArgs) -> miette::Result<ScanOpti
         today: None,
         no_preflight: common.preflight == OnOff::Off,
         repo_root: Some(scan::repo_root(source.repo_root.as_deref())?),
+        recursive: !source.no_recursive,
     })
 }
 

@@ -8,7 +8,9 @@ use serde_json::Value;
 
 use crate::config::{Config, UnknownMode};
 use crate::engine::{self, ActiveRule};
-use crate::findings::{InputInfo, Report, ReportError, SkippedRule, Status, Warning};
+use crate::findings::{
+    Finding, InputInfo, Pass, Report, ReportError, SkippedRule, Status, Warning,
+};
 use crate::input::{self, InlineIgnore, InputError, InputKind};
 use crate::inventory::facts::Detection;
 use crate::inventory::{Inventory, Resource};
@@ -42,6 +44,9 @@ pub struct ScanOptions {
     /// `--repo-root`, else the git work tree around the current directory).
     /// `None` leaves paths as the readers give them (library callers, tests).
     pub repo_root: Option<PathBuf>,
+    /// Search directories for root modules (`--no-recursive` turns it off;
+    /// off by default for library callers, which name their inputs).
+    pub recursive: bool,
 }
 
 /// The repository root reports are relative to: `given` (`--repo-root DIR`),
@@ -259,7 +264,12 @@ pub fn load_rules(opts: &ScanOptions) -> Result<RuleSet, Fatal> {
 /// What reading the inputs produced.
 #[derive(Default)]
 pub struct Loaded {
+    /// The ARM inputs, read into one estate and evaluated together (a subnet
+    /// in one snapshot, its NSG in another).
     pub inventory: Inventory,
+    /// Terraform root modules and plans, each evaluated on its own: variables,
+    /// addresses and references do not leak from one root into another.
+    pub roots: Vec<Unit>,
     pub inputs: Vec<InputInfo>,
     pub errors: Vec<InputError>,
     pub ignores: Vec<InlineIgnore>,
@@ -267,55 +277,134 @@ pub struct Loaded {
     pub carried_errors: Vec<ReportError>,
 }
 
-/// Reads every input into one inventory. An input that fails is recorded and
-/// the others are still read.
+/// Resources that are evaluated together.
+#[derive(Default)]
+pub struct Unit {
+    /// The root module's directory, relative to the repository root, for
+    /// Terraform source; `None` for a plan.
+    pub root: Option<String>,
+    pub inventory: Inventory,
+}
+
+impl Loaded {
+    /// Every inventory to evaluate: the ARM estate (when it has resources, or
+    /// when there is nothing else), then each root.
+    pub fn inventories(&self) -> impl Iterator<Item = &Inventory> {
+        let estate =
+            (!self.inventory.is_empty() || self.roots.is_empty()).then_some(&self.inventory);
+        estate
+            .into_iter()
+            .chain(self.roots.iter().map(|u| &u.inventory))
+    }
+}
+
+/// What one input, or one root module found under a directory, gave.
+struct Piece {
+    kind: InputKind,
+    /// The path as given: the directory `.tf` origins are relative to, or
+    /// the file that plan and ARM origins name.
+    path: PathBuf,
+    resources: Vec<Resource>,
+    notes: Vec<String>,
+    ignores: Vec<InlineIgnore>,
+}
+
+/// Reads every input. A directory is searched for root modules (unless
+/// `--no-recursive`), and each is read on its own. An input that fails is
+/// recorded and the others are still read.
 pub fn load_inputs(paths: &[PathBuf], opts: &ScanOptions) -> Loaded {
     let mut out = Loaded::default();
-    let mut resources: Vec<Resource> = Vec::new();
     let mut locator = opts.repo_root.as_deref().map(Locator::new);
     for p in paths {
-        let first = resources.len();
-        let first_ignore = out.ignores.len();
-        let first_input = out.inputs.len();
-        load_one(p, opts, &mut out, &mut resources);
-        if let Some(loc) = locator.as_mut() {
-            // `.tf` readers report files relative to the scanned folder; the
-            // plan and ARM readers, the path as given.
-            let base = if p.is_dir() {
-                p.clone()
-            } else {
-                p.parent().map(FsPath::to_path_buf).unwrap_or_default()
+        for target in expand(p, opts, &mut out.errors) {
+            let Some(mut piece) = read_piece(&target, opts, &mut out) else {
+                continue;
             };
-            let terraform = load::detect(p, None) == Detected::Terraform;
-            let rel_to = |f: &str| {
-                if terraform {
-                    base.join(f)
-                } else {
-                    PathBuf::from(f)
+            let mut shown = piece.path.display().to_string();
+            if let Some(loc) = locator.as_mut() {
+                relocate(&mut piece, loc);
+                shown = loc.locate(&piece.path);
+            }
+            out.inputs.push(InputInfo::new(&shown, piece.kind));
+            out.ignores.append(&mut piece.ignores);
+            if piece.kind == InputKind::Arm {
+                for r in piece.resources {
+                    out.inventory.push(r);
                 }
+                out.inventory.notes.extend(piece.notes);
+                continue;
+            }
+            let mut unit = Unit {
+                root: (piece.kind == InputKind::Terraform).then_some(shown),
+                inventory: Inventory::default(),
             };
-            for r in &mut resources[first..] {
-                if let Some(f) = &r.origin.file {
-                    r.origin.file = Some(loc.locate(&rel_to(f)));
-                }
+            for r in piece.resources {
+                unit.inventory.push(r);
             }
-            for ig in &mut out.ignores[first_ignore..] {
-                ig.file = loc.locate(&rel_to(&ig.file));
-            }
-            for i in &mut out.inputs[first_input..] {
-                i.path = loc.locate(FsPath::new(&i.path));
-            }
+            unit.inventory.notes = piece.notes;
+            out.roots.push(unit);
         }
     }
-    for r in resources {
-        out.inventory.push(r);
-    }
     compute_facts(&mut out.inventory, &opts.config.detect);
+    for u in &mut out.roots {
+        compute_facts(&mut u.inventory, &opts.config.detect);
+    }
     out
 }
 
-/// Reads one input (a path, or `-` for standard input) into `out`.
-fn load_one(p: &FsPath, opts: &ScanOptions, out: &mut Loaded, resources: &mut Vec<Resource>) {
+/// The inputs a path stands for: a directory's root modules when scanning
+/// recursively (the directory itself when it is one), else the path.
+fn expand(p: &FsPath, opts: &ScanOptions, errors: &mut Vec<InputError>) -> Vec<PathBuf> {
+    if !opts.recursive || !p.is_dir() {
+        return vec![p.to_path_buf()];
+    }
+    let roots = load::roots::find(p);
+    if roots.is_empty() {
+        // Scanning nothing must not look like a clean scan.
+        errors.push(
+            InputError::new(
+                p.display().to_string(),
+                "no .tf or .tf.json files in this directory or below",
+            )
+            .with_help("scan a directory of Terraform source, a plan (`terraform show -json`) or an ARM snapshot"),
+        );
+    }
+    roots
+}
+
+/// Rewrites a piece's paths relative to the repository root: `.tf` readers
+/// report files relative to the scanned folder, the plan and ARM readers the
+/// path as given.
+fn relocate(piece: &mut Piece, loc: &mut Locator) {
+    let terraform = piece.kind == InputKind::Terraform;
+    let base = if piece.path.is_dir() {
+        piece.path.clone()
+    } else {
+        piece
+            .path
+            .parent()
+            .map(FsPath::to_path_buf)
+            .unwrap_or_default()
+    };
+    let mut at = |f: &str| {
+        if terraform {
+            loc.locate(&base.join(f))
+        } else {
+            loc.locate(FsPath::new(f))
+        }
+    };
+    for r in &mut piece.resources {
+        if let Some(f) = &r.origin.file {
+            r.origin.file = Some(at(f));
+        }
+    }
+    for ig in &mut piece.ignores {
+        ig.file = at(&ig.file);
+    }
+}
+
+/// Reads one input (a path, or `-` for standard input).
+fn read_piece(p: &FsPath, opts: &ScanOptions, out: &mut Loaded) -> Option<Piece> {
     let shown = p.display().to_string();
     if p.as_os_str() == "-" {
         let mut buf = Vec::new();
@@ -324,18 +413,20 @@ fn load_one(p: &FsPath, opts: &ScanOptions, out: &mut Loaded, resources: &mut Ve
                 "-",
                 format!("cannot read standard input: {e}"),
             ));
-            return;
+            return None;
         }
-        match input::decode("-", buf) {
-            Ok(text) => load_json_text("-", &text, opts, out, resources),
-            Err(e) => out.errors.push(e),
-        }
-        return;
+        return match input::decode("-", buf) {
+            Ok(text) => read_json_text(p, &text, opts, out),
+            Err(e) => {
+                out.errors.push(e);
+                None
+            }
+        };
     }
     if !p.exists() {
         out.errors
             .push(InputError::new(&shown, "no such file or directory"));
-        return;
+        return None;
     }
     match load::detect(p, None) {
         Detected::Terraform => {
@@ -345,19 +436,24 @@ fn load_one(p: &FsPath, opts: &ScanOptions, out: &mut Loaded, resources: &mut Ve
                 root: opts.root.clone(),
             };
             let o = load::hcl::load(p, &hcl_opts);
-            out.inputs
-                .push(InputInfo::new(&shown, InputKind::Terraform));
             out.errors.extend(o.errors);
-            out.ignores.extend(o.ignores);
             let mut model = o.model;
             model.subscription_id = model.subscription_id.or(opts.subscription.clone());
-            let (rs, notes) = load::azurerm::translate(model, InputKind::Terraform);
-            resources.extend(rs);
-            out.inventory.notes.extend(notes);
+            let (resources, notes) = load::azurerm::translate(model, InputKind::Terraform);
+            Some(Piece {
+                kind: InputKind::Terraform,
+                path: p.to_path_buf(),
+                resources,
+                notes,
+                ignores: o.ignores,
+            })
         }
         _ => match input::read_text(p) {
-            Ok(text) => load_json_text(&shown, &text, opts, out, resources),
-            Err(e) => out.errors.push(e),
+            Ok(text) => read_json_text(p, &text, opts, out),
+            Err(e) => {
+                out.errors.push(e);
+                None
+            }
         },
     }
 }
@@ -370,35 +466,39 @@ pub fn compute_facts(inv: &mut Inventory, detect: &Detection) {
     preflight::governance_facts(inv);
 }
 
-fn load_json_text(
-    shown: &str,
-    text: &str,
-    opts: &ScanOptions,
-    out: &mut Loaded,
-    resources: &mut Vec<Resource>,
-) {
-    match load::detect(FsPath::new(shown), Some(text)) {
-        Detected::Plan => match load::plan::load(shown, text) {
+fn read_json_text(p: &FsPath, text: &str, opts: &ScanOptions, out: &mut Loaded) -> Option<Piece> {
+    let shown = p.display().to_string();
+    let piece = |kind, resources, notes| Piece {
+        kind,
+        path: p.to_path_buf(),
+        resources,
+        notes,
+        ignores: Vec::new(),
+    };
+    match load::detect(p, Some(text)) {
+        Detected::Plan => match load::plan::load(&shown, text) {
             Ok(mut model) => {
                 model.subscription_id = model.subscription_id.or(opts.subscription.clone());
-                out.inputs.push(InputInfo::new(shown, InputKind::Plan));
                 let (rs, notes) = load::azurerm::translate(model, InputKind::Plan);
-                resources.extend(rs);
-                out.inventory.notes.extend(notes);
+                Some(piece(InputKind::Plan, rs, notes))
             }
-            Err(e) => out.errors.push(e),
+            Err(e) => {
+                out.errors.push(e);
+                None
+            }
         },
-        _ => match load::arm::load(shown, text) {
+        _ => match load::arm::load(&shown, text) {
             Ok(o) => {
-                out.inputs.push(InputInfo::new(shown, InputKind::Arm));
-                resources.extend(o.resources);
                 out.errors.extend(o.errors);
-                out.inventory.notes.extend(o.notes);
                 if let Some(meta) = o.snapshot {
                     out.carried_errors.extend(meta.errors);
                 }
+                Some(piece(InputKind::Arm, o.resources, o.notes))
             }
-            Err(e) => out.errors.push(e),
+            Err(e) => {
+                out.errors.push(e);
+                None
+            }
         },
     }
 }
@@ -422,33 +522,86 @@ fn resolve_addresses(params: &mut BTreeMap<String, Value>, inv: &Inventory) {
     }
 }
 
-/// Evaluates the rules on a loaded inventory and builds the report.
-pub fn evaluate(rules: &RuleSet, loaded: Loaded, opts: &ScanOptions) -> (Report, Vec<InputError>) {
+/// What evaluating one unit produced.
+struct UnitOutput {
+    findings: Vec<Finding>,
+    passes: Vec<Pass>,
+    errors: Vec<ReportError>,
+    warnings: Vec<Warning>,
+    /// Ids of the rules that ran (the pack, plus the unit's preflight rules).
+    rules: BTreeSet<String>,
+}
+
+/// Evaluates the rules on one inventory, with the policies it deploys.
+fn evaluate_unit(
+    rules: &RuleSet,
+    inv: &Inventory,
+    root: Option<&str>,
+    opts: &ScanOptions,
+) -> UnitOutput {
     let mut active = rules.active.clone();
-    let mut warnings = rules.warnings.clone();
+    let mut warnings = Vec::new();
     if !opts.no_preflight {
         // Policies the input deploys, evaluated as ARM would at apply time.
-        let (more, w) = preflight::preflight_rules(&loaded.inventory);
+        let (more, w) = preflight::preflight_rules(inv);
         active.extend(more);
         warnings.extend(w);
     }
     for ar in &mut active {
-        resolve_addresses(&mut ar.params.0, &loaded.inventory);
+        resolve_addresses(&mut ar.params.0, inv);
     }
-    for (resource, message) in crate::inventory::gateway::errors(&loaded.inventory) {
+    for (resource, message) in crate::inventory::gateway::errors(inv) {
         warnings.push(Warning {
             source: resource,
             message,
         });
     }
-    let out = engine::run(&loaded.inventory, &active);
+    let mut out = engine::run(inv, &active);
+    for f in &mut out.findings {
+        f.root = root.map(str::to_string);
+    }
+    UnitOutput {
+        findings: out.findings,
+        passes: out.passes,
+        errors: out.errors,
+        warnings,
+        rules: active.iter().map(|a| a.id().to_string()).collect(),
+    }
+}
+
+/// Evaluates the rules on every loaded unit and builds the report.
+pub fn evaluate(rules: &RuleSet, loaded: Loaded, opts: &ScanOptions) -> (Report, Vec<InputError>) {
     let mut report = Report::new();
+    let mut warnings = rules.warnings.clone();
+    let mut rule_ids = BTreeSet::new();
+    let estate = (!loaded.inventory.is_empty() || loaded.roots.is_empty())
+        .then_some((None, &loaded.inventory));
+    let units = estate.into_iter().chain(
+        loaded
+            .roots
+            .iter()
+            .map(|u| (u.root.as_deref(), &u.inventory)),
+    );
+    for (root, inv) in units {
+        let out = evaluate_unit(rules, inv, root, opts);
+        report.summary.resources += inv.len();
+        report.findings.extend(out.findings);
+        report.passes.extend(out.passes);
+        report.errors.extend(out.errors);
+        for w in out.warnings {
+            if !warnings.contains(&w) {
+                warnings.push(w);
+            }
+        }
+        rule_ids.extend(out.rules);
+        for n in &inv.notes {
+            if !report.notes.contains(n) {
+                report.notes.push(n.clone());
+            }
+        }
+    }
     report.inputs = loaded.inputs;
-    report.summary.resources = loaded.inventory.len();
-    report.summary.rules = active.len();
-    report.findings = out.findings;
-    report.passes = out.passes;
-    report.errors = out.errors;
+    report.summary.rules = rule_ids.len().max(rules.active.len());
     report.errors.extend(loaded.carried_errors);
     report
         .errors
@@ -457,7 +610,6 @@ pub fn evaluate(rules: &RuleSet, loaded: Loaded, opts: &ScanOptions) -> (Report,
             message: e.message.clone(),
         }));
     report.warnings = warnings;
-    report.notes = loaded.inventory.notes.clone();
     report.rules_skipped = rules.skipped.clone();
     let today = opts
         .today

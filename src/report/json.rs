@@ -37,7 +37,8 @@
 //! ## Top level
 //! - `schema` (string): always `"mcpguard/report/v1"` for this shape.
 //! - `tool` (object): `name` (`"mcpguard"`) and `version` (the binary's semver).
-//! - `inputs` (array): every input read, in command-line order. `path` is
+//! - `inputs` (array): every input read, in command-line order; a directory
+//!   scanned recursively is one entry per root module found in it. `path` is
 //!   relative to the repository root, like `location.file` (`-` for stdin);
 //!   `kind` is `"plan"` (Terraform plan JSON),
 //!   `"terraform"` (`.tf` source) or `"arm"` (ARM snapshot or live sweep).
@@ -93,6 +94,11 @@
 //!   written, `main.tf:11`, or `null`).
 //! - `fingerprint` (string): stable across runs and line moves (rule, address
 //!   and the deciding paths); baselines and SARIF `partialFingerprints` use it.
+//! - `root` (string, present only for Terraform source): the root module the
+//!   finding was evaluated in, its directory relative to the repository root
+//!   (`envs/prod`). A directory scan finds every root module below it, and
+//!   evaluates each on its own, so two roots may report the same `address`;
+//!   `root` tells them apart.
 
 use crate::findings::Report;
 
@@ -137,6 +143,8 @@ mod tests {
             }],
             suppression,
             fingerprint: "fp1".into(),
+            root: None,
+            plan: None,
         }
     }
 

@@ -176,6 +176,8 @@ mod tests {
             evidence: vec![],
             suppression: None,
             fingerprint: format!("{rule}:{addr}"),
+            root: None,
+            plan: None,
         }
     }
 

@@ -50,6 +50,8 @@ fn finding(rule: &str, sev: Severity, status: Status, resource: ResourceRef, msg
         location: None,
         evidence: vec![],
         suppression: None,
+        root: None,
+        plan: None,
     }
 }
 
