@@ -181,6 +181,45 @@ pub fn decode(shown: &str, bytes: Vec<u8>) -> Result<String, InputError> {
     }
 }
 
+/// The candidate nearest to a misspelt `word`, for a "did you mean" help:
+/// case-insensitive edit distance, at most a third of the word's length (at
+/// least one edit), so an unrelated word suggests nothing.
+pub fn nearest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let w = word.to_ascii_lowercase();
+    let limit = (w.chars().count() / 3).max(1);
+    candidates
+        .iter()
+        .map(|c| (edit_distance(&w, &c.to_ascii_lowercase()), *c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// `did you mean `x`?` for [`nearest`], else `None`.
+pub fn did_you_mean(word: &str, candidates: &[&str]) -> Option<String> {
+    nearest(word, candidates).map(|c| format!("did you mean `{c}`?"))
+}
+
+/// Levenshtein distance, with a transposition counted as one edit.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev2: Vec<usize> = vec![0; b.len() + 1];
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        let mut cur = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                cur[j] = cur[j].min(prev2[j - 2] + 1);
+            }
+        }
+        prev2 = std::mem::replace(&mut prev, cur);
+    }
+    prev[b.len()]
+}
+
 /// An inline `# mcpguard:ignore MCP002,MCP004 reason="…" expires=2027-01-31`
 /// comment, as the HCL reader found it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -220,6 +259,19 @@ mod tests {
         assert_eq!(decode("x", be).unwrap(), text);
         assert_eq!(decode("x", b"\xEF\xBB\xBF{}".to_vec()).unwrap(), "{}");
         assert!(decode("x", vec![0xC3, 0x28]).is_err());
+    }
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(nearest("enabeld", &["enabled", "reason"]), Some("enabled"));
+        assert_eq!(nearest("failon", &["fail_on", "unknown"]), Some("fail_on"));
+        assert_eq!(nearest("MCP0004", &["MCP004", "MCP014"]), Some("MCP004"));
+        assert_eq!(nearest("mcp04", &["MCP004", "MCP014"]), Some("MCP004"));
+        assert_eq!(nearest("colour", &["fail_on", "unknown"]), None);
+        assert_eq!(
+            did_you_mean("reasn", &["resource", "reason", "expires"]).as_deref(),
+            Some("did you mean `reason`?")
+        );
     }
 
     #[test]

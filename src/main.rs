@@ -448,6 +448,8 @@ fn emit(
             metas,
             &RenderOptions {
                 color: color && path.is_none(),
+                // finish_scan printed every error as a diagnostic on stderr.
+                errors_on_stderr: path.is_none(),
             },
         );
         match path {
@@ -474,8 +476,20 @@ fn finish_scan(
     loaded: scan::Loaded,
 ) -> miette::Result<(Report, u8)> {
     let (mut report, diagnostics) = scan::evaluate(rules, loaded, opts);
+    // Every error once on stderr: input errors as diagnostics pointing into
+    // the input, the others (a sweep that could not authenticate, a rule that
+    // could not be evaluated) as plain lines.
+    let shown: Vec<(String, String)> = diagnostics
+        .iter()
+        .map(|d| (d.path.clone(), d.message.clone()))
+        .collect();
     for d in diagnostics {
         eprintln!("{:?}", miette::Report::new(d));
+    }
+    for e in &report.errors {
+        if !shown.contains(&(e.source.clone(), e.message.clone())) {
+            eprintln!("{:?}", miette::miette!("{}: {}", e.source, e.message));
+        }
     }
     if let Some(b) = &common.baseline {
         let text = mcpguard::input::read_text(b).map_err(miette::Report::new)?;
@@ -570,7 +584,14 @@ fn run(cli: Cli) -> miette::Result<u8> {
                         .iter()
                         .find(|a| a.rule.meta.id.eq_ignore_ascii_case(&id))
                         .ok_or_else(|| {
-                            miette::miette!("no rule `{id}`; `mcpguard rules list` shows them")
+                            let ids: Vec<&str> = rules
+                                .active
+                                .iter()
+                                .map(|a| a.rule.meta.id.as_str())
+                                .collect();
+                            let help = mcpguard::input::did_you_mean(&id, &ids)
+                                .unwrap_or_else(|| "`mcpguard rules list` shows them".to_string());
+                            miette::miette!(help = help, "no rule `{id}`")
                         })?;
                     mcpguard::docs::rule_page(&ar.rule)
                 }

@@ -191,13 +191,44 @@ pub fn load_rules(opts: &ScanOptions) -> Result<RuleSet, Fatal> {
         }
     }
     let cfg = &opts.config;
+    let cfg_name = cfg.path.as_deref().unwrap_or(crate::config::DEFAULT_FILE);
+    let ids: Vec<&str> = seen.iter().map(String::as_str).collect();
+    let known = |id: &str| ids.iter().any(|k| k.eq_ignore_ascii_case(id));
     for id in cfg.rules.keys() {
         if !seen.contains(id) {
-            return Err(miette::miette!(
-                "{}:{}: `rule \"{id}\"` names no known rule",
-                cfg.path.as_deref().unwrap_or(crate::config::DEFAULT_FILE),
-                cfg.rule_line(id).unwrap_or(0)
+            return Err(unknown_rule(
+                &format!(
+                    "{cfg_name}:{}: `rule \"{id}\"`",
+                    cfg.rule_line(id).unwrap_or(0)
+                ),
+                id,
+                &ids,
             ));
+        }
+    }
+    // A misspelt id must not run nothing (or everything) in silence.
+    for (flag, list) in [("--only", &opts.only), ("--skip", &opts.skip)] {
+        if let Some(id) = list.iter().find(|id| !known(id)) {
+            return Err(unknown_rule(&format!("{flag} `{id}`"), id, &ids));
+        }
+    }
+    let mut warnings = Vec::new();
+    for ig in &cfg.ignores {
+        // `POLICY:…` ids come from definitions an input deploys: known only later.
+        for id in ig
+            .rules
+            .iter()
+            .filter(|r| *r != "*" && !r.starts_with("POLICY:"))
+        {
+            if !known(id) {
+                let hint = crate::input::did_you_mean(id, &ids)
+                    .map(|d| format!("; {d}"))
+                    .unwrap_or_default();
+                warnings.push(Warning {
+                    source: format!("{cfg_name}:{}", ig.line),
+                    message: format!("`ignore \"{id}\"` names no known rule{hint}"),
+                });
+            }
         }
     }
     let wanted = |id: &str| {
@@ -205,7 +236,7 @@ pub fn load_rules(opts: &ScanOptions) -> Result<RuleSet, Fatal> {
             && !opts.skip.iter().any(|s| s.eq_ignore_ascii_case(id))
     };
     let mut active = Vec::new();
-    let mut warnings = Vec::new();
+    let mut unset: Vec<(String, String)> = Vec::new();
     for rule in rules {
         let rc = cfg.rules.get(&rule.meta.id);
         if rc.and_then(|c| c.enabled) == Some(false) || !wanted(&rule.meta.id) {
@@ -221,27 +252,18 @@ pub fn load_rules(opts: &ScanOptions) -> Result<RuleSet, Fatal> {
                     .or_insert_with(|| Value::String(env.clone()));
             }
         }
-        let params = rule.resolve_params(&overrides).map_err(|e| {
-            miette::miette!(
-                "{}:{}: rule \"{}\": {e}",
-                cfg.path.as_deref().unwrap_or(crate::config::DEFAULT_FILE),
-                rc.map(|c| c.line).unwrap_or(0),
-                rule.meta.id
-            )
-        })?;
+        let at = format!("{cfg_name}:{}", rc.map(|c| c.line).unwrap_or(0));
+        check_parameter_names(&rule, &overrides, &at)?;
+        let params = rule
+            .resolve_params(&overrides)
+            .map_err(|e| miette::miette!("{at}: rule \"{}\": {e}", rule.meta.id))?;
         for (name, def) in &rule.parameters {
             let empty = params
                 .0
                 .get(name)
                 .is_none_or(|v| v.as_array().is_some_and(|a| a.is_empty()));
             if empty && def.kind.eq_ignore_ascii_case("array") && name.ends_with("_ids") {
-                warnings.push(Warning {
-                    source: rule.meta.id.clone(),
-                    message: format!(
-                        "parameter `{name}` is unset: {} checks only what it can without it",
-                        rule.meta.id
-                    ),
-                });
+                unset.push((rule.meta.id.clone(), name.clone()));
             }
         }
         let effect = rule
@@ -254,11 +276,82 @@ pub fn load_rules(opts: &ScanOptions) -> Result<RuleSet, Fatal> {
             scope: None,
         });
     }
+    if let Some(w) = unset_warning(&unset, cfg_name) {
+        warnings.push(w);
+    }
     Ok(RuleSet {
         active,
         skipped,
         warnings,
     })
+}
+
+/// One warning for every parameter the rules would check more with: once per
+/// run, however many rules (and roots) there are.
+fn unset_warning(unset: &[(String, String)], cfg_name: &str) -> Option<Warning> {
+    let list: Vec<String> = unset
+        .iter()
+        .map(|(rule, name)| format!("`{name}` ({rule})"))
+        .collect();
+    let message = match unset {
+        [] => return None,
+        [(rule, name)] => format!(
+            "parameter `{name}` is unset: {rule} checks only what it can without it (set it in a `rule \"{rule}\"` block)"
+        ),
+        _ => format!(
+            "parameters {} are unset: those rules check only what they can without them (set them in `rule \"ID\"` blocks)",
+            list.join(", ")
+        ),
+    };
+    Some(Warning {
+        source: cfg_name.to_string(),
+        message,
+    })
+}
+
+/// `what` names no rule: the error, with the nearest id when there is one.
+fn unknown_rule(what: &str, id: &str, ids: &[&str]) -> Fatal {
+    let help = crate::input::did_you_mean(id, ids)
+        .unwrap_or_else(|| "`mcpguard rules list` shows the rule ids".to_string());
+    miette::miette!(help = help, "{what} names no known rule")
+}
+
+/// A key of a `rule "ID"` block that is neither `enabled` nor a parameter of
+/// the rule: an error naming the nearest one (`enabeld` → `enabled`).
+fn check_parameter_names(
+    rule: &Rule,
+    overrides: &BTreeMap<String, Value>,
+    at: &str,
+) -> Result<(), Fatal> {
+    let mut valid: Vec<&str> = rule.parameters.keys().map(String::as_str).collect();
+    for k in overrides.keys() {
+        if valid.iter().any(|v| v.eq_ignore_ascii_case(k)) {
+            continue;
+        }
+        valid.push("enabled");
+        let listed = if valid.len() == 1 {
+            "it takes only `enabled`".to_string()
+        } else {
+            format!(
+                "it takes {}",
+                valid
+                    .iter()
+                    .map(|v| format!("`{v}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        let help = match crate::input::did_you_mean(k, &valid) {
+            Some(d) => format!("{d} ({listed})"),
+            None => listed,
+        };
+        return Err(miette::miette!(
+            help = help,
+            "{at}: rule \"{}\" has no setting `{k}`",
+            rule.meta.id
+        ));
+    }
+    Ok(())
 }
 
 /// What reading the inputs produced.
@@ -317,7 +410,14 @@ pub fn load_inputs(paths: &[PathBuf], opts: &ScanOptions) -> Loaded {
     let mut locator = opts.repo_root.as_deref().map(Locator::new);
     for p in paths {
         for target in expand(p, opts, &mut out.errors) {
-            let Some(mut piece) = read_piece(&target, opts, &mut out) else {
+            let first_error = out.errors.len();
+            let piece = read_piece(&target, opts, &mut out);
+            if let Some(loc) = locator.as_mut() {
+                for e in &mut out.errors[first_error..] {
+                    relocate_error(e, loc);
+                }
+            }
+            let Some(mut piece) = piece else {
                 continue;
             };
             let mut shown = piece.path.display().to_string();
@@ -403,6 +503,21 @@ fn relocate(piece: &mut Piece, loc: &mut Locator) {
     }
 }
 
+/// An error's file as every report names it: a module two roots call is one
+/// file (`m/main.tf`), not `a/../m/main.tf` and `b/../m/main.tf`.
+fn relocate_error(e: &mut InputError, loc: &mut Locator) {
+    let path = loc.locate(FsPath::new(&e.path));
+    if path == e.path {
+        return;
+    }
+    if let Some(src) = &e.src {
+        if src.name() == e.path {
+            e.src = Some(miette::NamedSource::new(&path, src.inner().clone()));
+        }
+    }
+    e.path = path;
+}
+
 /// Reads one input (a path, or `-` for standard input).
 fn read_piece(p: &FsPath, opts: &ScanOptions, out: &mut Loaded) -> Option<Piece> {
     let shown = p.display().to_string();
@@ -413,6 +528,10 @@ fn read_piece(p: &FsPath, opts: &ScanOptions, out: &mut Loaded) -> Option<Piece>
                 "-",
                 format!("cannot read standard input: {e}"),
             ));
+            return None;
+        }
+        if is_binary_plan(&buf) {
+            out.errors.push(binary_plan_error("-"));
             return None;
         }
         return match input::decode("-", buf) {
@@ -451,11 +570,70 @@ fn read_piece(p: &FsPath, opts: &ScanOptions, out: &mut Loaded) -> Option<Piece>
         _ => match input::read_text(p) {
             Ok(text) => read_json_text(p, &text, opts, out),
             Err(e) => {
-                out.errors.push(e);
+                let head = std::fs::File::open(p).and_then(|f| {
+                    let mut b = Vec::new();
+                    std::io::Read::read_to_end(&mut std::io::Read::take(f, 4), &mut b).map(|_| b)
+                });
+                if head.is_ok_and(|b| is_binary_plan(&b)) {
+                    out.errors.push(binary_plan_error(&shown));
+                } else {
+                    out.errors.push(e);
+                }
                 None
             }
         },
     }
+}
+
+/// `terraform plan -out FILE` writes a zip archive; mcpguard reads what
+/// `terraform show -json FILE` makes of it.
+fn is_binary_plan(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"PK\x03\x04")
+}
+
+fn binary_plan_error(shown: &str) -> InputError {
+    InputError::new(
+        shown,
+        "this is a binary Terraform plan (`terraform plan -out`), not its JSON",
+    )
+    .with_help(if shown == "-" {
+        "pipe its JSON instead: `terraform show -json tfplan | mcpguard scan -`".to_string()
+    } else {
+        format!("run `terraform show -json {shown} > plan.json` and scan plan.json")
+    })
+}
+
+/// Whether `text` is what `terraform show` or `terraform plan` print for
+/// people (without `-json`): the plan's own headline sentences, colour codes
+/// removed.
+fn is_human_plan(text: &str) -> bool {
+    let head = text.trim_start();
+    if head.starts_with('{') || head.starts_with('[') {
+        return false;
+    }
+    let mut plain = String::with_capacity(text.len().min(1 << 16));
+    let mut chars = text.chars().take(1 << 16);
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            // CSI sequence: ESC [ … final byte in @..~
+            for d in chars.by_ref() {
+                if ('@'..='~').contains(&d) && d != '[' {
+                    break;
+                }
+            }
+        } else {
+            plain.push(c);
+        }
+    }
+    [
+        "Terraform used the selected providers to generate the following execution",
+        "Terraform will perform the following actions",
+        "No changes. Your infrastructure matches the configuration",
+        "Terraform has compared your real infrastructure against your configuration",
+    ]
+    .iter()
+    .any(|m| plain.contains(m))
+        || (plain.contains("Plan: ") && plain.contains(" to add, "))
 }
 
 /// Every fact of a loaded inventory: the inventory's own, then the governance
@@ -468,6 +646,16 @@ pub fn compute_facts(inv: &mut Inventory, detect: &Detection) {
 
 fn read_json_text(p: &FsPath, text: &str, opts: &ScanOptions, out: &mut Loaded) -> Option<Piece> {
     let shown = p.display().to_string();
+    if is_human_plan(text) {
+        out.errors.push(
+            InputError::new(
+                &shown,
+                "this is a plan as `terraform show` prints it for people, not its JSON",
+            )
+            .with_help("add -json: `terraform show -json plan.out > plan.json`"),
+        );
+        return None;
+    }
     let piece = |kind, resources, notes| Piece {
         kind,
         path: p.to_path_buf(),
@@ -602,13 +790,28 @@ pub fn evaluate(rules: &RuleSet, loaded: Loaded, opts: &ScanOptions) -> (Report,
     }
     report.inputs = loaded.inputs;
     report.summary.rules = rule_ids.len().max(rules.active.len());
+    // A module two roots call reports its syntax error twice: once is enough.
+    let mut seen = BTreeSet::new();
+    let errors: Vec<InputError> = loaded
+        .errors
+        .into_iter()
+        .filter(|e| {
+            seen.insert((
+                e.path.clone(),
+                e.message.clone(),
+                e.span.map(|s| s.offset()),
+            ))
+        })
+        .collect();
     report.errors.extend(loaded.carried_errors);
+    report.errors.extend(errors.iter().map(|e| ReportError {
+        source: e.path.clone(),
+        message: e.message.clone(),
+    }));
+    let mut seen = BTreeSet::new();
     report
         .errors
-        .extend(loaded.errors.iter().map(|e| ReportError {
-            source: e.path.clone(),
-            message: e.message.clone(),
-        }));
+        .retain(|e| seen.insert((e.source.clone(), e.message.clone())));
     report.warnings = warnings;
     report.rules_skipped = rules.skipped.clone();
     let today = opts
@@ -616,7 +819,7 @@ pub fn evaluate(rules: &RuleSet, loaded: Loaded, opts: &ScanOptions) -> (Report,
         .unwrap_or_else(|| time::OffsetDateTime::now_utc().date());
     suppress::apply(&mut report, &loaded.ignores, &opts.config, today);
     report.finish();
-    (report, loaded.errors)
+    (report, errors)
 }
 
 /// Exit code: 2 when an input, rule or config could not be used; 1 when a
@@ -642,6 +845,21 @@ pub fn exit_code(report: &Report, fail_on: crate::findings::Severity, unknown: U
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plans_not_written_as_json_are_recognised() {
+        let human = "\nTerraform used the selected providers to generate the following execution\nplan. Resource actions are indicated with the following symbols:\n  + create\n";
+        assert!(is_human_plan(human));
+        let coloured = "\x1b[0m\x1b[1mTerraform will perform the following actions:\x1b[0m\n";
+        assert!(is_human_plan(coloured));
+        assert!(is_human_plan(
+            "\x1b[1mPlan:\x1b[0m 3 to add, 0 to change, 0 to destroy.\n"
+        ));
+        assert!(!is_human_plan("{\"format_version\": \"1.2\"}"));
+        assert!(!is_human_plan("hello"));
+        assert!(is_binary_plan(b"PK\x03\x04rest"));
+        assert!(!is_binary_plan(b"{}"));
+    }
 
     #[test]
     fn lexical_paths() {

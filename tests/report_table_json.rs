@@ -19,7 +19,7 @@ fn table_snapshot() {
         Format::Table,
         &pinned(),
         &sample_rules(),
-        &RenderOptions { color: false },
+        &RenderOptions::default(),
     );
     insta::assert_snapshot!("table_sample", out);
 }

@@ -121,6 +121,9 @@ pub fn preflight_output(path: &std::path::Path) -> Result<(), crate::input::Inpu
 pub struct RenderOptions {
     /// ANSI colour (the caller decides: a terminal and no `NO_COLOR`).
     pub color: bool,
+    /// The errors were already shown, as diagnostics on standard error: the
+    /// human table then counts them instead of printing each a second time.
+    pub errors_on_stderr: bool,
 }
 
 /// Renders `report` in `format`. `rules` is the metadata of the rules that were

@@ -43,13 +43,21 @@ pub fn render(report: &Report, opts: &RenderOptions) -> String {
     }
     out.push_str(&paint.bold(&summary_line(report)));
     out.push('\n');
-    for e in &report.errors {
+    if opts.errors_on_stderr && !report.errors.is_empty() {
         out.push_str(&format!(
-            "{} {}: {}\n",
+            "{} {} could not be used: the diagnostics are on standard error\n",
             paint.red("error:"),
-            e.source,
-            e.message
+            plural(report.errors.len(), "input")
         ));
+    } else {
+        for e in &report.errors {
+            out.push_str(&format!(
+                "{} {}: {}\n",
+                paint.red("error:"),
+                e.source,
+                e.message
+            ));
+        }
     }
     for w in &report.warnings {
         out.push_str(&format!(
@@ -233,7 +241,7 @@ mod tests {
 
     #[test]
     fn groups_by_severity_then_summarises() {
-        let out = render(&report(), &RenderOptions { color: false });
+        let out = render(&report(), &RenderOptions::default());
         let crit = out.find("critical (1)").expect("critical group");
         let high = out.find("high (1)").expect("high group");
         let med = out.find("medium (1)").expect("medium group");
@@ -252,8 +260,30 @@ mod tests {
 
     #[test]
     fn colour_only_when_asked() {
-        let out = render(&report(), &RenderOptions { color: true });
+        let out = render(
+            &report(),
+            &RenderOptions {
+                color: true,
+                ..RenderOptions::default()
+            },
+        );
         assert!(out.contains("\x1b["));
+    }
+
+    #[test]
+    fn errors_already_on_stderr_are_counted_not_repeated() {
+        let opts = RenderOptions {
+            errors_on_stderr: true,
+            ..RenderOptions::default()
+        };
+        let out = render(&report(), &opts);
+        assert!(!out.contains("not valid JSON"), "{out}");
+        assert!(
+            out.contains(
+                "error: 1 input could not be used: the diagnostics are on standard error\n"
+            ),
+            "{out}"
+        );
     }
 
     #[test]
