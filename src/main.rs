@@ -151,6 +151,10 @@ struct Common {
     /// Never colour the table (NO_COLOR is honoured too).
     #[arg(long)]
     no_color: bool,
+    /// List every passing (rule, resource) pair in the JSON report (`passes`); the
+    /// counts per rule are always there.
+    #[arg(long)]
+    include_passed: bool,
 }
 
 /// One `--format` or `--output` occurrence, in command-line order.
@@ -439,8 +443,9 @@ fn emit(
     report: &Report,
     metas: &[RuleMeta],
     targets: &[(Format, Option<PathBuf>)],
-    color: bool,
+    common: &Common,
 ) -> miette::Result<()> {
+    let color = color(common);
     for (format, path) in targets {
         let text = report::render(
             *format,
@@ -450,6 +455,7 @@ fn emit(
                 color: color && path.is_none(),
                 // finish_scan printed every error as a diagnostic on stderr.
                 errors_on_stderr: path.is_none(),
+                include_passed: common.include_passed,
             },
         );
         match path {
@@ -527,7 +533,7 @@ fn run(cli: Cli) -> miette::Result<u8> {
             let rules = scan::load_rules(&opts)?;
             let loaded = scan::load_inputs(&paths, &opts);
             let (report, code) = finish_scan(&common, &opts, &rules, loaded)?;
-            emit(&report, &metas(&rules), &targets, color(&common))?;
+            emit(&report, &metas(&rules), &targets, &common)?;
             Ok(code)
         }
         #[cfg(feature = "azure")]
@@ -542,7 +548,7 @@ fn run(cli: Cli) -> miette::Result<u8> {
                 sweep.save_snapshot.as_deref(),
             )?;
             let (report, code) = finish_scan(&common, &opts, &rules, loaded)?;
-            emit(&report, &metas(&rules), &targets, color(&common))?;
+            emit(&report, &metas(&rules), &targets, &common)?;
             Ok(code)
         }
         Command::Rules {

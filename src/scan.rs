@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::config::{Config, UnknownMode};
 use crate::engine::{self, ActiveRule};
 use crate::findings::{
-    Finding, InputInfo, Pass, Report, ReportError, SkippedRule, Status, Warning,
+    Finding, InputInfo, Pass, Report, ReportError, RuleDir, RulePack, SkippedRule, Status, Warning,
 };
 use crate::input::{self, InlineIgnore, InputError, InputKind};
 use crate::inventory::facts::Detection;
@@ -155,6 +155,8 @@ pub struct RuleSet {
     pub active: Vec<ActiveRule>,
     pub skipped: Vec<SkippedRule>,
     pub warnings: Vec<Warning>,
+    /// Which rules these are, for the report's record.
+    pub pack: RulePack,
 }
 
 /// A problem that stops the scan before any input is read: a bad rule file,
@@ -166,6 +168,7 @@ pub type Fatal = miette::Report;
 pub fn load_rules(opts: &ScanOptions) -> Result<RuleSet, Fatal> {
     let mut rules: Vec<Rule> = policy::builtin_rules().map_err(miette::Report::new)?;
     let mut skipped = Vec::new();
+    let mut dirs = Vec::new();
     for dir in &opts.rules_dirs {
         if !dir.is_dir() {
             return Err(miette::miette!(
@@ -177,6 +180,16 @@ pub fn load_rules(opts: &ScanOptions) -> Result<RuleSet, Fatal> {
         if let Some(e) = errors.into_iter().next() {
             return Err(miette::Report::new(e));
         }
+        let files: BTreeSet<&str> = more
+            .iter()
+            .map(|r| r.file.as_str())
+            .chain(skip.iter().map(|s| s.file.as_str()))
+            .collect();
+        dirs.push(RuleDir {
+            path: dir.display().to_string(),
+            files: files.len(),
+            sha256: digest_files(files.iter().map(FsPath::new)),
+        });
         rules.extend(more);
         skipped.extend(skip);
     }
@@ -279,11 +292,68 @@ pub fn load_rules(opts: &ScanOptions) -> Result<RuleSet, Fatal> {
     if let Some(w) = unset_warning(&unset, cfg_name) {
         warnings.push(w);
     }
+    let pack = RulePack {
+        builtin: active
+            .iter()
+            .any(|a| a.rule.builtin)
+            .then(|| env!("CARGO_PKG_VERSION").to_string()),
+        rules: active.len(),
+        dirs,
+    };
     Ok(RuleSet {
         active,
         skipped,
         warnings,
+        pack,
     })
+}
+
+/// SHA-256 (hex) of bytes.
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// SHA-256 over files: each one's path (as named), a NUL, the SHA-256 of its
+/// bytes and a newline, in the order given. A file that cannot be read
+/// counts as empty: the digest still changes when it appears.
+fn digest_files<'a>(files: impl Iterator<Item = &'a FsPath>) -> String {
+    let mut text = String::new();
+    for f in files {
+        let bytes = std::fs::read(f).unwrap_or_default();
+        text.push_str(&format!("{}\0{}\n", f.display(), sha256_hex(&bytes)));
+    }
+    sha256_hex(text.as_bytes())
+}
+
+/// The digest of what an input is: a file's bytes; for a directory, its own
+/// `.tf`, `.tf.json` and `.tfvars` files by name.
+fn input_digest(p: &FsPath) -> Option<String> {
+    if p.as_os_str() == "-" {
+        return None;
+    }
+    if !p.is_dir() {
+        return std::fs::read(p).ok().map(|b| sha256_hex(&b));
+    }
+    let mut names: Vec<String> = std::fs::read_dir(p)
+        .ok()?
+        .flatten()
+        .filter(|e| e.path().is_file())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| {
+            load::roots::is_config_file(n) || n.ends_with(".tfvars") || n.ends_with(".tfvars.json")
+        })
+        .collect();
+    names.sort();
+    let mut text = String::new();
+    for n in names {
+        let bytes = std::fs::read(p.join(&n)).unwrap_or_default();
+        text.push_str(&format!("{n}\0{}\n", sha256_hex(&bytes)));
+    }
+    Some(sha256_hex(text.as_bytes()))
 }
 
 /// One warning for every parameter the rules would check more with: once per
@@ -425,7 +495,9 @@ pub fn load_inputs(paths: &[PathBuf], opts: &ScanOptions) -> Loaded {
                 relocate(&mut piece, loc);
                 shown = loc.locate(&piece.path);
             }
-            out.inputs.push(InputInfo::new(&shown, piece.kind));
+            let mut info = InputInfo::new(&shown, piece.kind);
+            info.sha256 = input_digest(&piece.path);
+            out.inputs.push(info);
             out.ignores.append(&mut piece.ignores);
             if piece.kind == InputKind::Arm {
                 for r in piece.resources {
@@ -788,8 +860,20 @@ pub fn evaluate(rules: &RuleSet, loaded: Loaded, opts: &ScanOptions) -> (Report,
             }
         }
     }
+    for inv in loaded.inventories() {
+        for r in inv.resources() {
+            *report
+                .resource_types
+                .entry(r.arm_type().to_string())
+                .or_default() += 1;
+        }
+    }
     report.inputs = loaded.inputs;
     report.summary.rules = rule_ids.len().max(rules.active.len());
+    report.passed = rule_ids.iter().map(|id| (id.clone(), 0)).collect();
+    let mut pack = rules.pack.clone();
+    pack.rules = report.summary.rules;
+    report.rule_pack = Some(pack);
     // A module two roots call reports its syntax error twice: once is enough.
     let mut seen = BTreeSet::new();
     let errors: Vec<InputError> = loaded

@@ -124,6 +124,8 @@ pub struct RenderOptions {
     /// The errors were already shown, as diagnostics on standard error: the
     /// human table then counts them instead of printing each a second time.
     pub errors_on_stderr: bool,
+    /// `--include-passed`: the JSON report lists every passing pair.
+    pub include_passed: bool,
 }
 
 /// Renders `report` in `format`. `rules` is the metadata of the rules that were
@@ -131,7 +133,7 @@ pub struct RenderOptions {
 pub fn render(format: Format, report: &Report, rules: &[RuleMeta], opts: &RenderOptions) -> String {
     match format {
         Format::Table => table::render(report, opts),
-        Format::Json => json::render(report),
+        Format::Json => json::render(report, opts.include_passed),
         Format::Sarif => sarif::render(report, rules),
         Format::Junit => junit::render(report, rules),
         Format::Github => github::render(report),
