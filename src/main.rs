@@ -435,6 +435,18 @@ fn scan_options(common: &Common, source: &SourceArgs) -> miette::Result<ScanOpti
     })
 }
 
+/// The table's width on standard output: the terminal's, else `COLUMNS`,
+/// else the default (a file always gets the default: its bytes do not
+/// depend on where it was written from).
+fn stdout_width() -> Option<u16> {
+    report::table::terminal_width().or_else(|| {
+        std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.trim().parse::<u16>().ok())
+            .filter(|c| *c > 0)
+    })
+}
+
 fn color(common: &Common) -> bool {
     !common.no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
 }
@@ -456,6 +468,7 @@ fn emit(
                 // finish_scan printed every error as a diagnostic on stderr.
                 errors_on_stderr: path.is_none(),
                 include_passed: common.include_passed,
+                width: if path.is_none() { stdout_width() } else { None },
             },
         );
         match path {

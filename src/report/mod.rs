@@ -126,6 +126,8 @@ pub struct RenderOptions {
     pub errors_on_stderr: bool,
     /// `--include-passed`: the JSON report lists every passing pair.
     pub include_passed: bool,
+    /// Columns the table may use (`None`: [`table::DEFAULT_WIDTH`]).
+    pub width: Option<u16>,
 }
 
 /// Renders `report` in `format`. `rules` is the metadata of the rules that were
