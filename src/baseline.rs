@@ -6,13 +6,16 @@
 //! {
 //!   "schema": "mcpguard/baseline/v1",
 //!   "entries": [
-//!     { "rule_id": "MCP004", "address": "azurerm_container_group.legacy", "fingerprint": "…" }
+//!     { "rule_id": "MCP004", "address": "azurerm_container_group.legacy", "fingerprint": "…", "root": "infra" }
 //!   ]
 //! }
 //! ```
 //!
 //! Entries name a failure by rule, resource address and fingerprint (which
-//! ignores line numbers), so edits that move a block do not resurrect it.
+//! ignores line numbers), so edits that move a block do not resurrect it, and
+//! by the Terraform root module it was found in (`root`, for source input),
+//! so the same address in `envs/dev` and `envs/prod` are two entries. An
+//! entry without `root` matches in every root.
 //! [`apply`] turns matching failures into `suppressed` findings, reports an
 //! entry whose resource is no longer in the scan as a stale-entry warning, and
 //! notes an entry whose resource no longer fails that way.
@@ -45,6 +48,11 @@ pub struct BaselineEntry {
     pub rule_id: String,
     pub address: String,
     pub fingerprint: String,
+    /// The Terraform root module of the failure, when it came from source:
+    /// two roots may hold the same address. An entry without one (written
+    /// before roots were recorded, or from a plan) matches in any root.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root: Option<String>,
 }
 
 /// The baseline of `report`: its failures (and those a baseline already
@@ -65,6 +73,7 @@ pub fn write(report: &Report) -> String {
             rule_id: f.rule_id.clone(),
             address: f.resource.address.clone(),
             fingerprint: f.fingerprint.clone(),
+            root: f.root.clone(),
         })
         .collect();
     let baseline = Baseline {
@@ -134,7 +143,8 @@ fn find_string_value(text: &str, value: &str) -> Option<usize> {
 /// matches; recounts the summary.
 pub fn apply(baseline: &Baseline, report: &mut Report) {
     // Indexed, so a baseline of thousands of entries stays linear-ish.
-    let index: BTreeMap<(&str, &str, &str), usize> = baseline
+    type Key<'a> = (&'a str, &'a str, &'a str, Option<&'a str>);
+    let index: BTreeMap<Key, usize> = baseline
         .entries
         .iter()
         .enumerate()
@@ -144,6 +154,7 @@ pub fn apply(baseline: &Baseline, report: &mut Report) {
                     e.rule_id.as_str(),
                     e.address.as_str(),
                     e.fingerprint.as_str(),
+                    e.root.as_deref(),
                 ),
                 i,
             )
@@ -151,12 +162,19 @@ pub fn apply(baseline: &Baseline, report: &mut Report) {
         .collect();
     let mut used = vec![false; baseline.entries.len()];
     for f in report.findings.iter_mut() {
-        let key = (
-            f.rule_id.as_str(),
-            f.resource.address.as_str(),
-            f.fingerprint.as_str(),
-        );
-        let Some(&i) = index.get(&key) else {
+        let key = |root| {
+            (
+                f.rule_id.as_str(),
+                f.resource.address.as_str(),
+                f.fingerprint.as_str(),
+                root,
+            )
+        };
+        // This root's entry, else one written without a root.
+        let hit = index
+            .get(&key(f.root.as_deref()))
+            .or_else(|| index.get(&key(None)));
+        let Some(&i) = hit else {
             continue;
         };
         used[i] = true;
@@ -230,6 +248,8 @@ mod tests {
             evidence: vec![],
             suppression: None,
             fingerprint: fp.into(),
+            root: None,
+            plan: None,
         }
     }
 
@@ -286,26 +306,31 @@ mod tests {
                     rule_id: "MCP001".into(),
                     address: "a".into(),
                     fingerprint: "f1".into(),
+                    root: None,
                 },
                 BaselineEntry {
                     rule_id: "MCP004".into(),
                     address: "b".into(),
                     fingerprint: "f2-old".into(),
+                    root: None,
                 },
                 BaselineEntry {
                     rule_id: "MCP002".into(),
                     address: "c".into(),
                     fingerprint: "f9".into(),
+                    root: None,
                 },
                 BaselineEntry {
                     rule_id: "MCP001".into(),
                     address: "gone".into(),
                     fingerprint: "f0".into(),
+                    root: None,
                 },
                 BaselineEntry {
                     rule_id: "MCP009".into(),
                     address: "a".into(),
                     fingerprint: "f5".into(),
+                    root: None,
                 },
             ],
         };
@@ -331,6 +356,40 @@ mod tests {
         // Fixed (pass) and changed (other fingerprint) entries are noted; an
         // entry for a rule that did not run on the resource is left alone.
         assert_eq!(r.notes.len(), 2, "{:?}", r.notes);
+    }
+
+    /// The same address in two roots: an entry for one root does not hide
+    /// the other's failure; an entry without a root (an old baseline) hides both.
+    #[test]
+    fn entries_match_within_their_root() {
+        let in_root = |root: &str| Finding {
+            root: Some(root.into()),
+            ..fail("MCP003", "azurerm_container_group.fs", "f1")
+        };
+        let mut r = report(vec![in_root("envs/dev"), in_root("envs/prod")], vec![]);
+        let text = write(&report(vec![in_root("envs/dev")], vec![]));
+        assert!(text.contains("\"root\": \"envs/dev\""), "{text}");
+        apply(&parse("b.json", &text).unwrap(), &mut r);
+        let status: Vec<(Option<&str>, Status)> = r
+            .findings
+            .iter()
+            .map(|f| (f.root.as_deref(), f.status))
+            .collect();
+        assert_eq!(
+            status,
+            vec![
+                (Some("envs/dev"), Status::Suppressed),
+                (Some("envs/prod"), Status::Fail)
+            ]
+        );
+        let mut r = report(vec![in_root("envs/dev"), in_root("envs/prod")], vec![]);
+        let old = write(&report(
+            vec![fail("MCP003", "azurerm_container_group.fs", "f1")],
+            vec![],
+        ));
+        assert!(!old.contains("root"), "{old}");
+        apply(&parse("b.json", &old).unwrap(), &mut r);
+        assert_eq!(r.summary.suppressed, 2);
     }
 
     #[test]

@@ -136,7 +136,7 @@ impl Config {
                 }
                 "environment" => cfg.environment = Some(p.string(&v, span, "environment")?),
                 other => return Err(p.err(span, format!("unknown setting `{other}`"))
-                    .with_help("top-level settings are fail_on, unknown, environment; blocks are detect, rule, ignore")),
+                    .with_help(teach(other, &["fail_on", "unknown", "environment"], "top-level settings are fail_on, unknown, environment; blocks are detect, rule, ignore"))),
             }
         }
         for block in body.blocks() {
@@ -156,7 +156,11 @@ impl Config {
                 other => {
                     return Err(p
                         .err(block.span(), format!("unknown block `{other}`"))
-                        .with_help("blocks are detect, rule \"ID\" and ignore \"ID\""))
+                        .with_help(teach(
+                            other,
+                            &["detect", "rule", "ignore"],
+                            "blocks are detect, rule \"ID\" and ignore \"ID\"",
+                        )))
                 }
             }
         }
@@ -166,6 +170,14 @@ impl Config {
     /// Line of a rule's config block, for diagnostics that point at it.
     pub fn rule_line(&self, id: &str) -> Option<u32> {
         self.rules.get(id).map(|r| r.line)
+    }
+}
+
+/// The help for an unknown key: the nearest valid one first, then all of them.
+fn teach(key: &str, valid: &[&str], all: &str) -> String {
+    match crate::input::did_you_mean(key, valid) {
+        Some(d) => format!("{d} ({all})"),
+        None => all.to_string(),
     }
 }
 
@@ -322,7 +334,11 @@ impl Parser<'_> {
                 other => {
                     return Err(self
                         .err(span, format!("unknown setting `{other}` in ignore block"))
-                        .with_help("an ignore block takes resource, reason and expires"))
+                        .with_help(teach(
+                            other,
+                            &["resource", "reason", "expires"],
+                            "an ignore block takes resource, reason and expires",
+                        )))
                 }
             }
         }
@@ -343,7 +359,11 @@ impl Parser<'_> {
                 other => {
                     return Err(self
                         .err(span, format!("unknown setting `{other}` in detect block"))
-                        .with_help("a detect block takes image_words and environment_variables"))
+                        .with_help(teach(
+                            other,
+                            &["image_words", "environment_variables"],
+                            "a detect block takes image_words and environment_variables",
+                        )))
                 }
             }
         }
@@ -409,6 +429,22 @@ ignore "MCP009,MCP001" {
             let e = Config::parse("c.hcl", text).unwrap_err();
             assert!(e.message.contains(want), "{text}: {}", e.message);
             assert_eq!(e.path, "c.hcl");
+        }
+        for (text, help) in [
+            ("failon = \"high\"", "did you mean `fail_on`?"),
+            (
+                "ignore \"MCP001\" { reasn = \"x\" }",
+                "did you mean `reason`?",
+            ),
+            ("detect { image_word = [] }", "did you mean `image_words`?"),
+            ("rules \"MCP001\" {}", "did you mean `rule`?"),
+        ] {
+            let e = Config::parse("c.hcl", text).unwrap_err();
+            assert!(
+                e.help.as_deref().unwrap_or("").starts_with(help),
+                "{text}: {:?}",
+                e.help
+            );
         }
     }
 }

@@ -198,6 +198,8 @@ fn evaluate_one(
             evidence,
             suppression: None,
             fingerprint: fingerprint(id, &r.address, r.arm_type()),
+            root: None,
+            plan: None,
         };
     match ar.rule.evaluate(r, inv, &ar.params) {
         Ok(o) => match o.verdict {

@@ -5,6 +5,8 @@
 //! import the policy language. Nothing here knows about inputs or rules beyond
 //! that.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::input::InputKind;
@@ -137,11 +139,22 @@ pub struct Finding {
     pub suppression: Option<Suppression>,
     /// Stable across runs and line moves: rule, address and the deciding paths.
     pub fingerprint: String,
+    /// The Terraform root module the finding came from (its directory,
+    /// relative to the repository root), for source input: two roots may
+    /// hold the same address.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub root: Option<String>,
+    /// Where the plan holds the resource, when `location` points at the `.tf`
+    /// source the plan was made from (`--source`); `None` otherwise.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub plan: Option<Location>,
 }
 
-/// A (rule, resource) pair that was evaluated and passed. Kept for formats that
-/// list passing checks (JUnit); not part of the JSON report.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A (rule, resource) pair that was evaluated and passed: the evidence that a
+/// rule was checked and held. JUnit lists them as passing cases, the HTML
+/// report counts them, and the JSON report lists them with `--include-passed`
+/// (and counts them per rule always).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pass {
     pub rule_id: String,
     pub resource: ResourceRef,
@@ -159,6 +172,11 @@ pub struct InputInfo {
     pub path: String,
     /// `plan`, `terraform` or `arm`.
     pub kind: String,
+    /// SHA-256 (hex) of what was read: a file's bytes; for a Terraform root
+    /// module, of the names and contents of its `.tf`, `.tf.json` and
+    /// `.tfvars` files. `None` for standard input and a live sweep.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub sha256: Option<String>,
 }
 
 impl InputInfo {
@@ -166,8 +184,32 @@ impl InputInfo {
         InputInfo {
             path: path.into(),
             kind: kind.as_str().to_string(),
+            sha256: None,
         }
     }
+}
+
+/// The rules a scan ran, for the record an auditor signs: the built-in pack
+/// is the one this mcpguard version embeds; extra rule directories are
+/// identified by a digest of their files.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RulePack {
+    /// The mcpguard version whose built-in rules ran (`None`: none of them).
+    pub builtin: Option<String>,
+    /// Rules evaluated (the built-in ones enabled, plus `--rules` ones).
+    pub rules: usize,
+    /// `--rules DIR`s.
+    #[serde(default)]
+    pub dirs: Vec<RuleDir>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleDir {
+    pub path: String,
+    /// Rule files read in it (loaded or skipped).
+    pub files: usize,
+    /// SHA-256 over the files' paths and contents, in path order.
+    pub sha256: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -177,6 +219,9 @@ pub struct Summary {
     pub fail: usize,
     pub unknown: usize,
     pub suppressed: usize,
+    /// Evaluated (rule, resource) pairs that passed.
+    #[serde(default)]
+    pub passed: usize,
 }
 
 /// An input, rule or config problem: something was not read or not evaluated.
@@ -219,6 +264,16 @@ pub struct Report {
     pub notes: Vec<String>,
     #[serde(default)]
     pub rules_skipped: Vec<SkippedRule>,
+    /// Rule id → (rule, resource) pairs that passed, for every rule that ran.
+    #[serde(default)]
+    pub passed: BTreeMap<String, usize>,
+    /// ARM type → resources of that type scanned: with the findings and
+    /// passes, what each rule did not apply to.
+    #[serde(default)]
+    pub resource_types: BTreeMap<String, usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule_pack: Option<RulePack>,
+    /// Listed in JSON only with `--include-passed` (the JSON renderer adds them).
     #[serde(skip)]
     pub passes: Vec<Pass>,
 }
@@ -240,6 +295,9 @@ impl Report {
             warnings: Vec::new(),
             notes: Vec::new(),
             rules_skipped: Vec::new(),
+            passed: BTreeMap::new(),
+            resource_types: BTreeMap::new(),
+            rule_pack: None,
             passes: Vec::new(),
         }
     }
@@ -265,6 +323,14 @@ impl Report {
         self.summary.fail = self.count(Status::Fail);
         self.summary.unknown = self.count(Status::Unknown);
         self.summary.suppressed = self.count(Status::Suppressed);
+        self.summary.passed = self.passes.len();
+        // Every rule already listed keeps its entry (0 when nothing passed).
+        for n in self.passed.values_mut() {
+            *n = 0;
+        }
+        for p in &self.passes {
+            *self.passed.entry(p.rule_id.clone()).or_default() += 1;
+        }
     }
 
     fn count(&self, s: Status) -> usize {

@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, CommandFactory, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use mcpguard::config::{Config, UnknownMode};
 use mcpguard::findings::{Report, RuleMeta, Severity};
@@ -66,6 +66,21 @@ enum Command {
     Completions { shell: clap_complete::Shell },
 }
 
+impl Command {
+    /// The output and scan flags, for the commands that have them.
+    fn common_mut(&mut self) -> Option<&mut Common> {
+        match self {
+            Command::Scan { common, .. } => Some(common),
+            #[cfg(feature = "azure")]
+            Command::Sweep { common, .. } => Some(common),
+            Command::Baseline {
+                command: BaselineCommand::Write { common, .. },
+            } => Some(common),
+            Command::Rules { .. } | Command::Completions { .. } => None,
+        }
+    }
+}
+
 #[derive(Subcommand, Debug)]
 enum RulesCommand {
     /// A table of every rule: id, severity, title, inputs it applies to.
@@ -96,15 +111,20 @@ struct Common {
     /// More rule files: a directory of mcpguard rules or Azure Policy definitions (searched recursively).
     #[arg(long = "rules", value_name = "DIR")]
     rules_dirs: Vec<PathBuf>,
-    /// Output format; repeat with --output to write several in one run.
+    /// Output format (default: table). Repeatable: each --format goes to standard
+    /// output unless an --output follows it.
     #[arg(long, value_enum)]
     format: Vec<Format>,
-    /// Where to write the matching --format (default: standard output).
+    /// Write the --format just before it to FILE (`--format sarif --output x.sarif`).
     #[arg(long, value_name = "FILE")]
     output: Vec<PathBuf>,
     /// Write every format into DIR (mcpguard.sarif, mcpguard.junit.xml, …).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", conflicts_with = "output")]
     output_dir: Option<PathBuf>,
+    /// The order `--format` and `--output` were given in (filled from clap's
+    /// argument indices: pairing is by position, not by count).
+    #[arg(skip)]
+    order: Vec<OutputArg>,
     /// Lowest severity that fails the run (default: low, or `fail_on` in the config).
     #[arg(long, value_enum)]
     fail_on: Option<Severity>,
@@ -131,6 +151,17 @@ struct Common {
     /// Never colour the table (NO_COLOR is honoured too).
     #[arg(long)]
     no_color: bool,
+    /// List every passing (rule, resource) pair in the JSON report (`passes`); the
+    /// counts per rule are always there.
+    #[arg(long)]
+    include_passed: bool,
+}
+
+/// One `--format` or `--output` occurrence, in command-line order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum OutputArg {
+    Format(Format),
+    Output(PathBuf),
 }
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -156,6 +187,15 @@ struct SourceArgs {
     /// Read Terraform source only inside DIR: module sources and file() paths outside it are not followed (for untrusted pull requests).
     #[arg(long = "root", value_name = "DIR")]
     root: Option<PathBuf>,
+    /// Report every file relative to DIR (default: the git work tree around the current
+    /// directory, else the current directory), as code scanning and annotations expect.
+    #[arg(long = "repo-root", value_name = "DIR")]
+    repo_root: Option<PathBuf>,
+    /// Scan a directory as one module, as given, instead of finding every root module below
+    /// it (directories with .tf files that no other one calls as a module; `.terraform/` and
+    /// hidden directories are skipped).
+    #[arg(long)]
+    no_recursive: bool,
 }
 
 #[cfg(feature = "azure")]
@@ -197,7 +237,14 @@ struct SweepArgs {
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let mut cli = match Cli::from_arg_matches(&matches) {
+        Ok(c) => c,
+        Err(e) => e.exit(),
+    };
+    if let Some(common) = cli.command.common_mut() {
+        common.order = output_order(&matches);
+    }
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
@@ -207,9 +254,41 @@ fn main() -> ExitCode {
     }
 }
 
+/// `--format` and `--output` in the order they were given, read from the
+/// deepest subcommand's matches (where `Common` is flattened).
+fn output_order(matches: &clap::ArgMatches) -> Vec<OutputArg> {
+    let mut m = matches;
+    while let Some((_, sub)) = m.subcommand() {
+        m = sub;
+    }
+    let mut order: Vec<(usize, OutputArg)> = Vec::new();
+    // `rules` and `completions` have no output flags; asking for an id a
+    // command does not define would be a clap error.
+    if m.try_contains_id("format").is_err() {
+        return Vec::new();
+    }
+    if let (Some(idx), Ok(Some(vals))) =
+        (m.indices_of("format"), m.try_get_many::<Format>("format"))
+    {
+        order.extend(idx.zip(vals).map(|(i, f)| (i, OutputArg::Format(*f))));
+    }
+    if let (Some(idx), Ok(Some(vals))) =
+        (m.indices_of("output"), m.try_get_many::<PathBuf>("output"))
+    {
+        order.extend(
+            idx.zip(vals)
+                .map(|(i, p)| (i, OutputArg::Output(p.clone()))),
+        );
+    }
+    order.sort_by_key(|(i, _)| *i);
+    order.into_iter().map(|(_, a)| a).collect()
+}
+
+/// Where one report goes: a format, and a file or (`None`) standard output.
+type Target = (Format, Option<PathBuf>);
+
 /// Output targets: (format, file or stdout).
-fn outputs(common: &Common) -> miette::Result<Vec<(Format, Option<PathBuf>)>> {
-    let mut out = Vec::new();
+fn outputs(common: &Common) -> miette::Result<Vec<Target>> {
     if let Some(dir) = &common.output_dir {
         std::fs::create_dir_all(dir).map_err(|e| {
             miette::miette!("{}: cannot create output directory: {e}", dir.display())
@@ -225,24 +304,97 @@ fn outputs(common: &Common) -> miette::Result<Vec<(Format, Option<PathBuf>)>> {
         } else {
             common.format.clone()
         };
-        for f in formats {
-            out.push((f, Some(dir.join(f.file_name()))));
-        }
+        let mut out: Vec<_> = formats
+            .into_iter()
+            .map(|f| (f, Some(dir.join(f.file_name()))))
+            .collect();
         out.push((Format::Table, None));
         return Ok(out);
     }
-    if common.output.len() > common.format.len().max(1) {
-        return Err(miette::miette!(
-            "each --output needs its own --format before it"
+    let order = if common.order.is_empty() && !common.format.is_empty() {
+        // Built without clap's indices (tests): formats alone, to stdout.
+        common
+            .format
+            .iter()
+            .map(|f| OutputArg::Format(*f))
+            .collect()
+    } else {
+        common.order.clone()
+    };
+    pair_outputs(&order).map_err(|(message, help)| miette::miette!(help = help, "{message}"))
+}
+
+/// Pairs formats with outputs by position: an `--output` binds to the
+/// `--format` immediately before it; a `--format` with no `--output` after it
+/// goes to standard output. A dangling or doubled `--output`, two reports to one
+/// file, or a whole-document format sharing standard output with another
+/// report is an error: each would write a file that looks right and is not.
+fn pair_outputs(order: &[OutputArg]) -> Result<Vec<Target>, (String, String)> {
+    let mut out: Vec<Target> = Vec::new();
+    let mut last_was_format = false;
+    for arg in order {
+        match arg {
+            OutputArg::Format(f) => {
+                out.push((*f, None));
+                last_was_format = true;
+            }
+            OutputArg::Output(p) => {
+                let shown = p.display();
+                match out.last_mut() {
+                    Some((_, slot @ None)) if last_was_format => *slot = Some(p.clone()),
+                    Some((f, Some(first))) => {
+                        return Err((
+                            format!(
+                                "`--output {shown}` follows `--format {} --output {}`: each --format takes one --output",
+                                f.name(),
+                                first.display()
+                            ),
+                            format!("write another report with its own pair: `--format F --output {shown}`"),
+                        ))
+                    }
+                    _ => {
+                        return Err((
+                            format!("`--output {shown}` has no --format before it"),
+                            format!(
+                                "put the format first: `--format {} --output {shown}`",
+                                Format::from_extension(p).unwrap_or(Format::Json).name()
+                            ),
+                        ))
+                    }
+                }
+                last_was_format = false;
+            }
+        }
+    }
+    if out.is_empty() {
+        out.push((Format::Table, None));
+    }
+    let mut files: Vec<&PathBuf> = out.iter().filter_map(|(_, p)| p.as_ref()).collect();
+    files.sort();
+    if let Some(w) = files.windows(2).find(|w| w[0] == w[1]) {
+        return Err((
+            format!("two reports would be written to `{}`", w[0].display()),
+            "give each --format its own --output file".to_string(),
         ));
     }
-    let formats = if common.format.is_empty() {
-        vec![Format::Table]
-    } else {
-        common.format.clone()
-    };
-    for (n, f) in formats.into_iter().enumerate() {
-        out.push((f, common.output.get(n).cloned()));
+    let stdout: Vec<Format> = out
+        .iter()
+        .filter(|(_, p)| p.is_none())
+        .map(|(f, _)| *f)
+        .collect();
+    if stdout.len() > 1 {
+        if let Some(doc) = stdout.iter().find(|f| f.is_document()) {
+            let names: Vec<&str> = stdout.iter().map(|f| f.name()).collect();
+            return Err((
+                format!(
+                    "{} formats would go to standard output together ({}): a {} report must be the only one there",
+                    stdout.len(),
+                    names.join(", "),
+                    doc.name()
+                ),
+                format!("send it to a file: `--format {} --output FILE`", doc.name()),
+            ));
+        }
     }
     Ok(out)
 }
@@ -284,6 +436,20 @@ fn scan_options(common: &Common, source: &SourceArgs) -> miette::Result<ScanOpti
         root: source.root.clone(),
         today: None,
         no_preflight: common.preflight == OnOff::Off,
+        repo_root: Some(scan::repo_root(source.repo_root.as_deref())?),
+        recursive: !source.no_recursive,
+    })
+}
+
+/// The table's width on standard output: the terminal's, else `COLUMNS`,
+/// else the default (a file always gets the default: its bytes do not
+/// depend on where it was written from).
+fn stdout_width() -> Option<u16> {
+    report::table::terminal_width().or_else(|| {
+        std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.trim().parse::<u16>().ok())
+            .filter(|c| *c > 0)
     })
 }
 
@@ -295,8 +461,9 @@ fn emit(
     report: &Report,
     metas: &[RuleMeta],
     targets: &[(Format, Option<PathBuf>)],
-    color: bool,
+    common: &Common,
 ) -> miette::Result<()> {
+    let color = color(common);
     for (format, path) in targets {
         let text = report::render(
             *format,
@@ -304,6 +471,10 @@ fn emit(
             metas,
             &RenderOptions {
                 color: color && path.is_none(),
+                // finish_scan printed every error as a diagnostic on stderr.
+                errors_on_stderr: path.is_none(),
+                include_passed: common.include_passed,
+                width: if path.is_none() { stdout_width() } else { None },
             },
         );
         match path {
@@ -330,18 +501,20 @@ fn finish_scan(
     loaded: scan::Loaded,
 ) -> miette::Result<(Report, u8)> {
     let (mut report, diagnostics) = scan::evaluate(rules, loaded, opts);
-    let explained: std::collections::BTreeSet<(String, String)> = diagnostics
+    // Every error once on stderr: input errors as diagnostics pointing into
+    // the input, the others (errors carried inside an input, a sweep that
+    // could not authenticate, a rule that could not be evaluated) as plain
+    // lines, so that exit 2 always says why.
+    let mut shown: std::collections::BTreeSet<(String, String)> = diagnostics
         .iter()
         .map(|d| (d.path.clone(), d.message.clone()))
         .collect();
     for d in diagnostics {
         eprintln!("{:?}", miette::Report::new(d));
     }
-    // Exit 2 always says why on stderr: errors carried inside an input (a
-    // snapshot of an incomplete sweep) and rule evaluation errors have no
-    // diagnostic of their own. Their text comes from the input: made safe.
     for e in &report.errors {
-        if !explained.contains(&(e.source.clone(), e.message.clone())) {
+        if shown.insert((e.source.clone(), e.message.clone())) {
+            // Their text comes from the input: made terminal-safe.
             let line = |s: &str| mcpguard::input::snippet::one_line(s, 400);
             eprintln!("error: {}: {}", line(&e.source), line(&e.message));
         }
@@ -382,7 +555,7 @@ fn run(cli: Cli) -> miette::Result<u8> {
             let rules = scan::load_rules(&opts)?;
             let loaded = scan::load_inputs(&paths, &opts);
             let (report, code) = finish_scan(&common, &opts, &rules, loaded)?;
-            emit(&report, &metas(&rules), &targets, color(&common))?;
+            emit(&report, &metas(&rules), &targets, &common)?;
             Ok(code)
         }
         #[cfg(feature = "azure")]
@@ -397,7 +570,7 @@ fn run(cli: Cli) -> miette::Result<u8> {
                 sweep.save_snapshot.as_deref(),
             )?;
             let (report, code) = finish_scan(&common, &opts, &rules, loaded)?;
-            emit(&report, &metas(&rules), &targets, color(&common))?;
+            emit(&report, &metas(&rules), &targets, &common)?;
             Ok(code)
         }
         Command::Rules {
@@ -439,7 +612,14 @@ fn run(cli: Cli) -> miette::Result<u8> {
                         .iter()
                         .find(|a| a.rule.meta.id.eq_ignore_ascii_case(&id))
                         .ok_or_else(|| {
-                            miette::miette!("no rule `{id}`; `mcpguard rules list` shows them")
+                            let ids: Vec<&str> = rules
+                                .active
+                                .iter()
+                                .map(|a| a.rule.meta.id.as_str())
+                                .collect();
+                            let help = mcpguard::input::did_you_mean(&id, &ids)
+                                .unwrap_or_else(|| "`mcpguard rules list` shows them".to_string());
+                            miette::miette!(help = help, "no rule `{id}`")
                         })?;
                     mcpguard::docs::rule_page(&ar.rule)
                 }
@@ -514,5 +694,74 @@ fn print_out(text: &str) -> miette::Result<()> {
             Err(miette::miette!("cannot write to standard output: {e}"))
         }
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(x: Format) -> OutputArg {
+        OutputArg::Format(x)
+    }
+    fn o(x: &str) -> OutputArg {
+        OutputArg::Output(PathBuf::from(x))
+    }
+    fn paired(order: &[OutputArg]) -> Result<Vec<(Format, Option<String>)>, String> {
+        pair_outputs(order)
+            .map(|v| {
+                v.into_iter()
+                    .map(|(f, p)| (f, p.map(|p| p.display().to_string())))
+                    .collect()
+            })
+            .map_err(|(m, _)| m)
+    }
+
+    #[test]
+    fn an_output_binds_to_the_format_just_before_it() {
+        // The misfire of issue 16: the table went into x.sarif.
+        let got = paired(&[f(Format::Table), f(Format::Sarif), o("x.sarif")]);
+        assert_eq!(
+            got,
+            Ok(vec![
+                (Format::Table, None),
+                (Format::Sarif, Some("x.sarif".into()))
+            ])
+        );
+        let got = paired(&[
+            f(Format::Sarif),
+            o("a.sarif"),
+            f(Format::Markdown),
+            o("s.md"),
+            f(Format::Github),
+        ]);
+        assert_eq!(
+            got,
+            Ok(vec![
+                (Format::Sarif, Some("a.sarif".into())),
+                (Format::Markdown, Some("s.md".into())),
+                (Format::Github, None)
+            ])
+        );
+        assert_eq!(paired(&[]), Ok(vec![(Format::Table, None)]));
+    }
+
+    #[test]
+    fn dangling_doubled_and_clashing_pairings_are_errors() {
+        let e = paired(&[o("x.json")]).unwrap_err();
+        assert!(e.contains("has no --format before it"), "{e}");
+        let e = paired(&[o("x.json"), f(Format::Json)]).unwrap_err();
+        assert!(e.contains("has no --format before it"), "{e}");
+        let e = paired(&[f(Format::Json), o("a.json"), o("b.json")]).unwrap_err();
+        assert!(e.contains("each --format takes one --output"), "{e}");
+        let e = paired(&[f(Format::Json), o("a"), f(Format::Sarif), o("a")]).unwrap_err();
+        assert!(e.contains("two reports would be written to `a`"), "{e}");
+        let e = paired(&[f(Format::Json), f(Format::Sarif)]).unwrap_err();
+        assert!(e.contains("standard output together (json, sarif)"), "{e}");
+        let e = paired(&[f(Format::Table), f(Format::Json)]).unwrap_err();
+        assert!(e.contains("a json report must be the only one"), "{e}");
+        // Line formats may share standard output.
+        assert!(paired(&[f(Format::Table), f(Format::Github)]).is_ok());
+        assert!(paired(&[f(Format::Json)]).is_ok());
     }
 }

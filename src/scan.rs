@@ -1,14 +1,16 @@
 //! One scan, end to end: rules and inputs in, a finished [`Report`] out.
 //! `main.rs` only parses arguments, calls this, renders and maps the exit code.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path as FsPath, PathBuf};
 
 use serde_json::Value;
 
 use crate::config::{Config, UnknownMode};
 use crate::engine::{self, ActiveRule};
-use crate::findings::{InputInfo, Report, ReportError, SkippedRule, Status, Warning};
+use crate::findings::{
+    Finding, InputInfo, Pass, Report, ReportError, RuleDir, RulePack, SkippedRule, Status, Warning,
+};
 use crate::input::{self, InlineIgnore, InputError, InputKind};
 use crate::inventory::facts::Detection;
 use crate::inventory::{Inventory, Resource};
@@ -38,6 +40,121 @@ pub struct ScanOptions {
     pub today: Option<time::Date>,
     /// `--preflight off`: do not evaluate the policies the input itself deploys.
     pub no_preflight: bool,
+    /// The repository root every reported path is relative to ([`repo_root`]:
+    /// `--repo-root`, else the git work tree around the current directory).
+    /// `None` leaves paths as the readers give them (library callers, tests).
+    pub repo_root: Option<PathBuf>,
+    /// Search directories for root modules (`--no-recursive` turns it off;
+    /// off by default for library callers, which name their inputs).
+    pub recursive: bool,
+}
+
+/// The repository root reports are relative to: `given` (`--repo-root DIR`),
+/// else the git work tree enclosing the current directory (a `.git` directory,
+/// or the `.git` file of a worktree or submodule), else the current directory.
+/// Code scanning, annotations and JUnit `file=` resolve paths against the
+/// checkout, so a path relative to the scanned folder would point nowhere.
+pub fn repo_root(given: Option<&FsPath>) -> Result<PathBuf, Fatal> {
+    if let Some(dir) = given {
+        let canon = std::fs::canonicalize(dir).map_err(|e| {
+            miette::miette!(
+                "{}: --repo-root: cannot read: {}",
+                dir.display(),
+                e.to_string().to_lowercase()
+            )
+        })?;
+        if !canon.is_dir() {
+            return Err(miette::miette!(
+                "{}: --repo-root needs a directory",
+                dir.display()
+            ));
+        }
+        return Ok(canon);
+    }
+    let cwd = std::env::current_dir()
+        .and_then(std::fs::canonicalize)
+        .map_err(|e| miette::miette!("cannot read the current directory: {e}"))?;
+    Ok(cwd
+        .ancestors()
+        .find(|d| d.join(".git").exists())
+        .unwrap_or(&cwd)
+        .to_path_buf())
+}
+
+/// Turns the paths readers report (relative to the current directory, or to
+/// a scanned folder) into paths relative to the repository root, so that two
+/// folders with a `main.tf` each stay distinct and every format points at a
+/// file of the checkout. A file outside the root keeps its path as given.
+pub struct Locator {
+    root: PathBuf,
+    cwd: PathBuf,
+    cache: HashMap<PathBuf, String>,
+}
+
+impl Locator {
+    pub fn new(root: &FsPath) -> Locator {
+        Locator {
+            root: root.to_path_buf(),
+            cwd: std::env::current_dir().unwrap_or_default(),
+            cache: HashMap::new(),
+        }
+    }
+
+    /// `given` (as the command line or a reader names it) relative to the root.
+    pub fn locate(&mut self, given: &FsPath) -> String {
+        if given.as_os_str() == "-" {
+            return "-".to_string();
+        }
+        if let Some(hit) = self.cache.get(given) {
+            return hit.clone();
+        }
+        // The folders are resolved (a symlinked checkout is still inside the
+        // root); the file keeps its own name, so a symlink is named as given.
+        let lex = lexical(&self.cwd.join(given));
+        let abs = match (lex.parent(), lex.file_name()) {
+            (Some(dir), Some(name)) => std::fs::canonicalize(dir)
+                .map(|d| d.join(name))
+                .unwrap_or_else(|_| lex.clone()),
+            _ => std::fs::canonicalize(&lex).unwrap_or_else(|_| lex.clone()),
+        };
+        let shown = match abs.strip_prefix(&self.root) {
+            Ok(rel) if rel.as_os_str().is_empty() => ".".to_string(),
+            Ok(rel) => slash_path(rel),
+            Err(_) => slash_path(&lexical(given)),
+        };
+        self.cache.insert(given.to_path_buf(), shown.clone());
+        shown
+    }
+}
+
+/// `a/./b/../c` → `a/c`, without touching the file system (for a path that
+/// does not exist, or a symlink that should not be followed).
+fn lexical(p: &FsPath) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// A path with `/` separators, as every report format writes it.
+fn slash_path(p: &FsPath) -> String {
+    let parts: Vec<String> = p
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().to_string())
+        .collect();
+    let joined = parts.join("/");
+    // A leading root component renders as `/`; do not double it.
+    joined.replacen("//", "/", 1)
 }
 
 /// The rules of a scan, ready to run, and what could not be used.
@@ -45,6 +162,8 @@ pub struct RuleSet {
     pub active: Vec<ActiveRule>,
     pub skipped: Vec<SkippedRule>,
     pub warnings: Vec<Warning>,
+    /// Which rules these are, for the report's record.
+    pub pack: RulePack,
 }
 
 /// A problem that stops the scan before any input is read: a bad rule file,
@@ -56,6 +175,7 @@ pub type Fatal = miette::Report;
 pub fn load_rules(opts: &ScanOptions) -> Result<RuleSet, Fatal> {
     let mut rules: Vec<Rule> = policy::builtin_rules().map_err(miette::Report::new)?;
     let mut skipped = Vec::new();
+    let mut dirs = Vec::new();
     for dir in &opts.rules_dirs {
         if !dir.is_dir() {
             return Err(miette::miette!(
@@ -67,6 +187,16 @@ pub fn load_rules(opts: &ScanOptions) -> Result<RuleSet, Fatal> {
         if let Some(e) = errors.into_iter().next() {
             return Err(miette::Report::new(e));
         }
+        let files: BTreeSet<&str> = more
+            .iter()
+            .map(|r| r.file.as_str())
+            .chain(skip.iter().map(|s| s.file.as_str()))
+            .collect();
+        dirs.push(RuleDir {
+            path: dir.display().to_string(),
+            files: files.len(),
+            sha256: digest_files(files.iter().map(FsPath::new)),
+        });
         rules.extend(more);
         skipped.extend(skip);
     }
@@ -81,24 +211,44 @@ pub fn load_rules(opts: &ScanOptions) -> Result<RuleSet, Fatal> {
         }
     }
     let cfg = &opts.config;
+    let cfg_name = cfg.path.as_deref().unwrap_or(crate::config::DEFAULT_FILE);
+    let ids: Vec<&str> = seen.iter().map(String::as_str).collect();
+    let known = |id: &str| ids.iter().any(|k| k.eq_ignore_ascii_case(id));
     for id in cfg.rules.keys() {
         if !seen.contains(id) {
-            return Err(miette::miette!(
-                "{}:{}: `rule \"{id}\"` names no known rule",
-                cfg.path.as_deref().unwrap_or(crate::config::DEFAULT_FILE),
-                cfg.rule_line(id).unwrap_or(0)
+            return Err(unknown_rule(
+                &format!(
+                    "{cfg_name}:{}: `rule \"{id}\"`",
+                    cfg.rule_line(id).unwrap_or(0)
+                ),
+                id,
+                &ids,
             ));
         }
     }
-    // A misspelt id would run nothing (or everything) and exit 0.
-    for (flag, ids) in [("--only", &opts.only), ("--skip", &opts.skip)] {
-        if let Some(id) = ids
+    // A misspelt id must not run nothing (or everything) in silence.
+    for (flag, list) in [("--only", &opts.only), ("--skip", &opts.skip)] {
+        if let Some(id) = list.iter().find(|id| !known(id)) {
+            return Err(unknown_rule(&format!("{flag} `{id}`"), id, &ids));
+        }
+    }
+    let mut warnings = Vec::new();
+    for ig in &cfg.ignores {
+        // `POLICY:…` ids come from definitions an input deploys: known only later.
+        for id in ig
+            .rules
             .iter()
-            .find(|id| !seen.iter().any(|s| s.eq_ignore_ascii_case(id)))
+            .filter(|r| *r != "*" && !r.starts_with("POLICY:"))
         {
-            return Err(miette::miette!(
-                "{flag} `{id}`: no loaded rule has this id; `mcpguard rules list` shows them"
-            ));
+            if !known(id) {
+                let hint = crate::input::did_you_mean(id, &ids)
+                    .map(|d| format!("; {d}"))
+                    .unwrap_or_default();
+                warnings.push(Warning {
+                    source: format!("{cfg_name}:{}", ig.line),
+                    message: format!("`ignore \"{id}\"` names no known rule{hint}"),
+                });
+            }
         }
     }
     let wanted = |id: &str| {
@@ -106,7 +256,7 @@ pub fn load_rules(opts: &ScanOptions) -> Result<RuleSet, Fatal> {
             && !opts.skip.iter().any(|s| s.eq_ignore_ascii_case(id))
     };
     let mut active = Vec::new();
-    let mut warnings = Vec::new();
+    let mut unset: Vec<(String, String)> = Vec::new();
     for rule in rules {
         let rc = cfg.rules.get(&rule.meta.id);
         if rc.and_then(|c| c.enabled) == Some(false) || !wanted(&rule.meta.id) {
@@ -122,27 +272,18 @@ pub fn load_rules(opts: &ScanOptions) -> Result<RuleSet, Fatal> {
                     .or_insert_with(|| Value::String(env.clone()));
             }
         }
-        let params = rule.resolve_params(&overrides).map_err(|e| {
-            miette::miette!(
-                "{}:{}: rule \"{}\": {e}",
-                cfg.path.as_deref().unwrap_or(crate::config::DEFAULT_FILE),
-                rc.map(|c| c.line).unwrap_or(0),
-                rule.meta.id
-            )
-        })?;
+        let at = format!("{cfg_name}:{}", rc.map(|c| c.line).unwrap_or(0));
+        check_parameter_names(&rule, &overrides, &at)?;
+        let params = rule
+            .resolve_params(&overrides)
+            .map_err(|e| miette::miette!("{at}: rule \"{}\": {e}", rule.meta.id))?;
         for (name, def) in &rule.parameters {
             let empty = params
                 .0
                 .get(name)
                 .is_none_or(|v| v.as_array().is_some_and(|a| a.is_empty()));
             if empty && def.kind.eq_ignore_ascii_case("array") && name.ends_with("_ids") {
-                warnings.push(Warning {
-                    source: rule.meta.id.clone(),
-                    message: format!(
-                        "parameter `{name}` is unset: {} checks only what it can without it",
-                        rule.meta.id
-                    ),
-                });
+                unset.push((rule.meta.id.clone(), name.clone()));
             }
         }
         let effect = rule
@@ -155,17 +296,155 @@ pub fn load_rules(opts: &ScanOptions) -> Result<RuleSet, Fatal> {
             scope: None,
         });
     }
+    if let Some(w) = unset_warning(&unset, cfg_name) {
+        warnings.push(w);
+    }
+    let pack = RulePack {
+        builtin: active
+            .iter()
+            .any(|a| a.rule.builtin)
+            .then(|| env!("CARGO_PKG_VERSION").to_string()),
+        rules: active.len(),
+        dirs,
+    };
     Ok(RuleSet {
         active,
         skipped,
         warnings,
+        pack,
     })
+}
+
+/// SHA-256 (hex) of bytes.
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// SHA-256 over files: each one's path (as named), a NUL, the SHA-256 of its
+/// bytes and a newline, in the order given. A file that cannot be read
+/// counts as empty: the digest still changes when it appears.
+fn digest_files<'a>(files: impl Iterator<Item = &'a FsPath>) -> String {
+    let mut text = String::new();
+    for f in files {
+        let bytes = std::fs::read(f).unwrap_or_default();
+        text.push_str(&format!("{}\0{}\n", f.display(), sha256_hex(&bytes)));
+    }
+    sha256_hex(text.as_bytes())
+}
+
+/// The digest of what an input is: a file's bytes; for a directory, its own
+/// `.tf`, `.tf.json` and `.tfvars` files by name.
+fn input_digest(p: &FsPath) -> Option<String> {
+    if p.as_os_str() == "-" {
+        return None;
+    }
+    // Only regular files are read (a FIFO would block), within the input limit.
+    let read = |f: &FsPath| -> Option<Vec<u8>> {
+        input::regular_file(f).ok()?;
+        input::read_bounded(std::fs::File::open(f).ok()?).ok()
+    };
+    if !p.is_dir() {
+        return read(p).map(|b| sha256_hex(&b));
+    }
+    let mut names: Vec<String> = std::fs::read_dir(p)
+        .ok()?
+        .flatten()
+        .filter(|e| e.path().is_file())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| {
+            load::roots::is_config_file(n) || n.ends_with(".tfvars") || n.ends_with(".tfvars.json")
+        })
+        .collect();
+    names.sort();
+    let mut text = String::new();
+    for n in names {
+        let bytes = read(&p.join(&n)).unwrap_or_default();
+        text.push_str(&format!("{n}\0{}\n", sha256_hex(&bytes)));
+    }
+    Some(sha256_hex(text.as_bytes()))
+}
+
+/// One warning for every parameter the rules would check more with: once per
+/// run, however many rules (and roots) there are.
+fn unset_warning(unset: &[(String, String)], cfg_name: &str) -> Option<Warning> {
+    let list: Vec<String> = unset
+        .iter()
+        .map(|(rule, name)| format!("`{name}` ({rule})"))
+        .collect();
+    let message = match unset {
+        [] => return None,
+        [(rule, name)] => format!(
+            "parameter `{name}` is unset: {rule} checks only what it can without it (set it in a `rule \"{rule}\"` block)"
+        ),
+        _ => format!(
+            "parameters {} are unset: those rules check only what they can without them (set them in `rule \"ID\"` blocks)",
+            list.join(", ")
+        ),
+    };
+    Some(Warning {
+        source: cfg_name.to_string(),
+        message,
+    })
+}
+
+/// `what` names no rule: the error, with the nearest id when there is one.
+fn unknown_rule(what: &str, id: &str, ids: &[&str]) -> Fatal {
+    let help = crate::input::did_you_mean(id, ids)
+        .unwrap_or_else(|| "`mcpguard rules list` shows the rule ids".to_string());
+    miette::miette!(help = help, "{what} names no known rule")
+}
+
+/// A key of a `rule "ID"` block that is neither `enabled` nor a parameter of
+/// the rule: an error naming the nearest one (`enabeld` → `enabled`).
+fn check_parameter_names(
+    rule: &Rule,
+    overrides: &BTreeMap<String, Value>,
+    at: &str,
+) -> Result<(), Fatal> {
+    let mut valid: Vec<&str> = rule.parameters.keys().map(String::as_str).collect();
+    for k in overrides.keys() {
+        if valid.iter().any(|v| v.eq_ignore_ascii_case(k)) {
+            continue;
+        }
+        valid.push("enabled");
+        let listed = if valid.len() == 1 {
+            "it takes only `enabled`".to_string()
+        } else {
+            format!(
+                "it takes {}",
+                valid
+                    .iter()
+                    .map(|v| format!("`{v}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        let help = match crate::input::did_you_mean(k, &valid) {
+            Some(d) => format!("{d} ({listed})"),
+            None => listed,
+        };
+        return Err(miette::miette!(
+            help = help,
+            "{at}: rule \"{}\" has no setting `{k}`",
+            rule.meta.id
+        ));
+    }
+    Ok(())
 }
 
 /// What reading the inputs produced.
 #[derive(Default)]
 pub struct Loaded {
+    /// The ARM inputs, read into one estate and evaluated together (a subnet
+    /// in one snapshot, its NSG in another).
     pub inventory: Inventory,
+    /// Terraform root modules and plans, each evaluated on its own: variables,
+    /// addresses and references do not leak from one root into another.
+    pub roots: Vec<Unit>,
     pub inputs: Vec<InputInfo>,
     pub errors: Vec<InputError>,
     pub ignores: Vec<InlineIgnore>,
@@ -173,91 +452,154 @@ pub struct Loaded {
     pub carried_errors: Vec<ReportError>,
 }
 
-/// Reads every input into one inventory. An input that fails is recorded and
-/// the others are still read.
+/// Resources that are evaluated together.
+#[derive(Default)]
+pub struct Unit {
+    /// The root module's directory, relative to the repository root, for
+    /// Terraform source; `None` for a plan.
+    pub root: Option<String>,
+    pub inventory: Inventory,
+}
+
+impl Loaded {
+    /// Every inventory to evaluate: the ARM estate (when it has resources, or
+    /// when there is nothing else), then each root.
+    pub fn inventories(&self) -> impl Iterator<Item = &Inventory> {
+        let estate =
+            (!self.inventory.is_empty() || self.roots.is_empty()).then_some(&self.inventory);
+        estate
+            .into_iter()
+            .chain(self.roots.iter().map(|u| &u.inventory))
+    }
+}
+
+/// What one input, or one root module found under a directory, gave.
+struct Piece {
+    kind: InputKind,
+    /// The path as given: the directory `.tf` origins are relative to, or
+    /// the file that plan and ARM origins name.
+    path: PathBuf,
+    resources: Vec<Resource>,
+    notes: Vec<String>,
+    ignores: Vec<InlineIgnore>,
+}
+
+/// Reads every input. A directory is searched for root modules (unless
+/// `--no-recursive`), and each is read on its own. An input that fails is
+/// recorded and the others are still read.
 pub fn load_inputs(paths: &[PathBuf], opts: &ScanOptions) -> Loaded {
     let mut out = Loaded::default();
-    let mut resources: Vec<Resource> = Vec::new();
+    let mut locator = opts.repo_root.as_deref().map(Locator::new);
     for p in paths {
-        let shown = p.display().to_string();
-        if p.as_os_str() == "-" {
-            if let Some(kind) = stdin_device() {
-                out.errors.push(InputError::new(
-                    "-",
-                    format!("standard input is {kind}; pipe a plan or snapshot into it"),
-                ));
+        for target in expand(p, opts, &mut out.errors) {
+            let first_error = out.errors.len();
+            let piece = read_piece(&target, opts, &mut out);
+            if let Some(loc) = locator.as_mut() {
+                for e in &mut out.errors[first_error..] {
+                    relocate_error(e, loc);
+                }
+            }
+            let Some(mut piece) = piece else {
+                continue;
+            };
+            let mut shown = piece.path.display().to_string();
+            if let Some(loc) = locator.as_mut() {
+                relocate(&mut piece, loc);
+                shown = loc.locate(&piece.path);
+            }
+            let mut info = InputInfo::new(&shown, piece.kind);
+            info.sha256 = input_digest(&piece.path);
+            out.inputs.push(info);
+            out.ignores.append(&mut piece.ignores);
+            if piece.kind == InputKind::Arm {
+                for r in piece.resources {
+                    out.inventory.push(r);
+                }
+                out.inventory.notes.extend(piece.notes);
                 continue;
             }
-            let buf = match load::read_bounded(std::io::stdin()) {
-                Ok(b) if b.len() as u64 > load::MAX_INPUT_BYTES => {
-                    out.errors.push(InputError::new(
-                        "-",
-                        format!(
-                            "standard input is over the {} MiB input limit",
-                            load::MAX_INPUT_BYTES >> 20
-                        ),
-                    ));
-                    continue;
-                }
-                Ok(b) => b,
-                Err(e) => {
-                    out.errors.push(InputError::new(
-                        "-",
-                        format!("cannot read standard input: {e}"),
-                    ));
-                    continue;
-                }
+            let mut unit = Unit {
+                root: (piece.kind == InputKind::Terraform).then_some(shown),
+                inventory: Inventory::default(),
             };
-            match load::decode("-", buf) {
-                Ok(text) => load_json_text("-", text, opts, &mut out, &mut resources),
-                Err(e) => out.errors.push(e),
+            for r in piece.resources {
+                unit.inventory.push(r);
             }
-            continue;
+            unit.inventory.notes = piece.notes;
+            out.roots.push(unit);
         }
-        // A dangling symlink or a loop "does not exist" for `exists()`; it
-        // is read below, which names it.
-        if std::fs::symlink_metadata(p).is_err() {
-            out.errors
-                .push(InputError::new(&shown, "no such file or directory"));
-            continue;
-        }
-        match load::detect(p, None) {
-            Detected::Terraform => {
-                let hcl_opts = load::hcl::HclOptions {
-                    var_files: opts.var_files.clone(),
-                    vars: opts.vars.clone(),
-                    root: opts.root.clone(),
-                };
-                let o = load::hcl::load(p, &hcl_opts);
-                out.inputs
-                    .push(InputInfo::new(&shown, InputKind::Terraform));
-                out.errors.extend(o.errors);
-                out.ignores.extend(o.ignores);
-                let mut model = o.model;
-                model.subscription_id = model.subscription_id.or(opts.subscription.clone());
-                let (rs, notes) = load::azurerm::translate(model, InputKind::Terraform);
-                resources.extend(rs);
-                out.inventory.notes.extend(notes);
-            }
-            _ => match input::read_text(p) {
-                Ok(text) => load_json_text(&shown, text, opts, &mut out, &mut resources),
-                Err(e) => out.errors.push(e),
-            },
-        }
-    }
-    for r in resources {
-        out.inventory.push(r);
     }
     compute_facts(&mut out.inventory, &opts.config.detect);
+    for u in &mut out.roots {
+        compute_facts(&mut u.inventory, &opts.config.detect);
+    }
     out
 }
 
-/// Every fact of a loaded inventory: the inventory's own, then the governance
-/// facts MCP013 reads, which preflight owns (it reads policy definitions and
-/// assignments as ARM will) and hands to the inventory.
-pub fn compute_facts(inv: &mut Inventory, detect: &Detection) {
-    inv.compute_facts(detect);
-    preflight::governance_facts(inv);
+/// The inputs a path stands for: a directory's root modules when scanning
+/// recursively (the directory itself when it is one), else the path.
+fn expand(p: &FsPath, opts: &ScanOptions, errors: &mut Vec<InputError>) -> Vec<PathBuf> {
+    if !opts.recursive || !p.is_dir() {
+        return vec![p.to_path_buf()];
+    }
+    let roots = load::roots::find(p);
+    if roots.is_empty() {
+        // Scanning nothing must not look like a clean scan.
+        errors.push(
+            InputError::new(
+                p.display().to_string(),
+                "no .tf or .tf.json files in this directory or below",
+            )
+            .with_help("scan a directory of Terraform source, a plan (`terraform show -json`) or an ARM snapshot"),
+        );
+    }
+    roots
+}
+
+/// Rewrites a piece's paths relative to the repository root: `.tf` readers
+/// report files relative to the scanned folder, the plan and ARM readers the
+/// path as given.
+fn relocate(piece: &mut Piece, loc: &mut Locator) {
+    let terraform = piece.kind == InputKind::Terraform;
+    let base = if piece.path.is_dir() {
+        piece.path.clone()
+    } else {
+        piece
+            .path
+            .parent()
+            .map(FsPath::to_path_buf)
+            .unwrap_or_default()
+    };
+    let mut at = |f: &str| {
+        if terraform {
+            loc.locate(&base.join(f))
+        } else {
+            loc.locate(FsPath::new(f))
+        }
+    };
+    for r in &mut piece.resources {
+        if let Some(f) = &r.origin.file {
+            r.origin.file = Some(at(f));
+        }
+    }
+    for ig in &mut piece.ignores {
+        ig.file = at(&ig.file);
+    }
+}
+
+/// An error's file as every report names it: a module two roots call is one
+/// file (`m/main.tf`), not `a/../m/main.tf` and `b/../m/main.tf`.
+fn relocate_error(e: &mut InputError, loc: &mut Locator) {
+    let path = loc.locate(FsPath::new(&e.path));
+    if path == e.path {
+        return;
+    }
+    if let Some(src) = &mut e.src {
+        if src.name() == e.path {
+            src.rename(&path);
+        }
+    }
+    e.path = path;
 }
 
 /// Standard input that is a device (`< /dev/zero`, a terminal) would never
@@ -279,36 +621,203 @@ fn stdin_device() -> Option<&'static str> {
 /// Reads one JSON input. It takes the text so that a plan's text (the
 /// largest thing a scan holds) is freed as soon as it is parsed, before the
 /// translation builds the documents.
-fn load_json_text(
-    shown: &str,
-    text: String,
-    opts: &ScanOptions,
-    out: &mut Loaded,
-    resources: &mut Vec<Resource>,
-) {
-    match load::detect(FsPath::new(shown), Some(&text)) {
-        Detected::Plan => match load::plan::load(shown, &text) {
+/// Reads one input (a path, or `-` for standard input).
+fn read_piece(p: &FsPath, opts: &ScanOptions, out: &mut Loaded) -> Option<Piece> {
+    let shown = p.display().to_string();
+    if p.as_os_str() == "-" {
+        if let Some(kind) = stdin_device() {
+            out.errors.push(InputError::new(
+                "-",
+                format!("standard input is {kind}; pipe a plan or snapshot into it"),
+            ));
+            return None;
+        }
+        let buf = match load::read_bounded(std::io::stdin()) {
+            Ok(b) if b.len() as u64 > load::MAX_INPUT_BYTES => {
+                out.errors.push(InputError::new(
+                    "-",
+                    format!(
+                        "standard input is over the {} MiB input limit",
+                        load::MAX_INPUT_BYTES >> 20
+                    ),
+                ));
+                return None;
+            }
+            Ok(b) => b,
+            Err(e) => {
+                out.errors.push(InputError::new(
+                    "-",
+                    format!("cannot read standard input: {e}"),
+                ));
+                return None;
+            }
+        };
+        if is_binary_plan(&buf) {
+            out.errors.push(binary_plan_error("-"));
+            return None;
+        }
+        return match input::decode("-", buf) {
+            Ok(text) => read_json_text(p, text, opts, out),
+            Err(e) => {
+                out.errors.push(e);
+                None
+            }
+        };
+    }
+    // A dangling symlink or a loop "does not exist" for `exists()`; it is
+    // read below, which names it.
+    if std::fs::symlink_metadata(p).is_err() {
+        out.errors
+            .push(InputError::new(&shown, "no such file or directory"));
+        return None;
+    }
+    match load::detect(p, None) {
+        Detected::Terraform => {
+            let hcl_opts = load::hcl::HclOptions {
+                var_files: opts.var_files.clone(),
+                vars: opts.vars.clone(),
+                root: opts.root.clone(),
+            };
+            let o = load::hcl::load(p, &hcl_opts);
+            out.errors.extend(o.errors);
+            let mut model = o.model;
+            model.subscription_id = model.subscription_id.or(opts.subscription.clone());
+            let (resources, notes) = load::azurerm::translate(model, InputKind::Terraform);
+            Some(Piece {
+                kind: InputKind::Terraform,
+                path: p.to_path_buf(),
+                resources,
+                notes,
+                ignores: o.ignores,
+            })
+        }
+        _ => match input::read_text(p) {
+            Ok(text) => read_json_text(p, text, opts, out),
+            Err(e) => {
+                // Only a regular file is opened: a FIFO would block the open.
+                let head = input::regular_file(p).ok().and_then(|_| {
+                    let f = std::fs::File::open(p).ok()?;
+                    let mut b = Vec::new();
+                    std::io::Read::read_to_end(&mut std::io::Read::take(f, 4), &mut b).ok()?;
+                    Some(b)
+                });
+                if head.is_some_and(|b| is_binary_plan(&b)) {
+                    out.errors.push(binary_plan_error(&shown));
+                } else {
+                    out.errors.push(e);
+                }
+                None
+            }
+        },
+    }
+}
+
+/// `terraform plan -out FILE` writes a zip archive; mcpguard reads what
+/// `terraform show -json FILE` makes of it.
+fn is_binary_plan(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"PK\x03\x04")
+}
+
+fn binary_plan_error(shown: &str) -> InputError {
+    InputError::new(
+        shown,
+        "this is a binary Terraform plan (`terraform plan -out`), not its JSON",
+    )
+    .with_help(if shown == "-" {
+        "pipe its JSON instead: `terraform show -json tfplan | mcpguard scan -`".to_string()
+    } else {
+        format!("run `terraform show -json {shown} > plan.json` and scan plan.json")
+    })
+}
+
+/// Whether `text` is what `terraform show` or `terraform plan` print for
+/// people (without `-json`): the plan's own headline sentences, colour codes
+/// removed.
+fn is_human_plan(text: &str) -> bool {
+    let head = text.trim_start();
+    if head.starts_with('{') || head.starts_with('[') {
+        return false;
+    }
+    let mut plain = String::with_capacity(text.len().min(1 << 16));
+    let mut chars = text.chars().take(1 << 16);
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            // CSI sequence: ESC [ … final byte in @..~
+            for d in chars.by_ref() {
+                if ('@'..='~').contains(&d) && d != '[' {
+                    break;
+                }
+            }
+        } else {
+            plain.push(c);
+        }
+    }
+    [
+        "Terraform used the selected providers to generate the following execution",
+        "Terraform will perform the following actions",
+        "No changes. Your infrastructure matches the configuration",
+        "Terraform has compared your real infrastructure against your configuration",
+    ]
+    .iter()
+    .any(|m| plain.contains(m))
+        || (plain.contains("Plan: ") && plain.contains(" to add, "))
+}
+
+/// Every fact of a loaded inventory: the inventory's own, then the governance
+/// facts MCP013 reads, which preflight owns (it reads policy definitions and
+/// assignments as ARM will) and hands to the inventory.
+pub fn compute_facts(inv: &mut Inventory, detect: &Detection) {
+    inv.compute_facts(detect);
+    preflight::governance_facts(inv);
+}
+
+/// Reads one JSON input. It takes the text so that a plan's text (the
+/// largest thing a scan holds) is freed as soon as it is parsed, before the
+/// translation builds the documents.
+fn read_json_text(p: &FsPath, text: String, opts: &ScanOptions, out: &mut Loaded) -> Option<Piece> {
+    let shown = p.display().to_string();
+    if is_human_plan(&text) {
+        out.errors.push(
+            InputError::new(
+                &shown,
+                "this is a plan as `terraform show` prints it for people, not its JSON",
+            )
+            .with_help("add -json: `terraform show -json plan.out > plan.json`"),
+        );
+        return None;
+    }
+    let piece = |kind, resources, notes| Piece {
+        kind,
+        path: p.to_path_buf(),
+        resources,
+        notes,
+        ignores: Vec::new(),
+    };
+    match load::detect(p, Some(&text)) {
+        Detected::Plan => match load::plan::load(&shown, &text) {
             Ok(mut model) => {
                 drop(text);
                 model.subscription_id = model.subscription_id.or(opts.subscription.clone());
-                out.inputs.push(InputInfo::new(shown, InputKind::Plan));
                 let (rs, notes) = load::azurerm::translate(model, InputKind::Plan);
-                resources.extend(rs);
-                out.inventory.notes.extend(notes);
+                Some(piece(InputKind::Plan, rs, notes))
             }
-            Err(e) => out.errors.push(e),
+            Err(e) => {
+                out.errors.push(e);
+                None
+            }
         },
-        _ => match load::arm::load(shown, &text) {
+        _ => match load::arm::load(&shown, &text) {
             Ok(o) => {
-                out.inputs.push(InputInfo::new(shown, InputKind::Arm));
-                resources.extend(o.resources);
                 out.errors.extend(o.errors);
-                out.inventory.notes.extend(o.notes);
                 if let Some(meta) = o.snapshot {
                     out.carried_errors.extend(meta.errors);
                 }
+                Some(piece(InputKind::Arm, o.resources, o.notes))
             }
-            Err(e) => out.errors.push(e),
+            Err(e) => {
+                out.errors.push(e);
+                None
+            }
         },
     }
 }
@@ -332,49 +841,128 @@ fn resolve_addresses(params: &mut BTreeMap<String, Value>, inv: &Inventory) {
     }
 }
 
-/// Evaluates the rules on a loaded inventory and builds the report.
-pub fn evaluate(rules: &RuleSet, loaded: Loaded, opts: &ScanOptions) -> (Report, Vec<InputError>) {
+/// What evaluating one unit produced.
+struct UnitOutput {
+    findings: Vec<Finding>,
+    passes: Vec<Pass>,
+    errors: Vec<ReportError>,
+    warnings: Vec<Warning>,
+    /// Ids of the rules that ran (the pack, plus the unit's preflight rules).
+    rules: BTreeSet<String>,
+}
+
+/// Evaluates the rules on one inventory, with the policies it deploys.
+fn evaluate_unit(
+    rules: &RuleSet,
+    inv: &Inventory,
+    root: Option<&str>,
+    opts: &ScanOptions,
+) -> UnitOutput {
     let mut active = rules.active.clone();
-    let mut warnings = rules.warnings.clone();
+    let mut warnings = Vec::new();
     if !opts.no_preflight {
         // Policies the input deploys, evaluated as ARM would at apply time.
-        let (more, w) = preflight::preflight_rules(&loaded.inventory);
+        let (more, w) = preflight::preflight_rules(inv);
         active.extend(more);
         warnings.extend(w);
     }
     for ar in &mut active {
-        resolve_addresses(&mut ar.params.0, &loaded.inventory);
+        resolve_addresses(&mut ar.params.0, inv);
     }
-    for (resource, message) in crate::inventory::gateway::errors(&loaded.inventory) {
+    for (resource, message) in crate::inventory::gateway::errors(inv) {
         warnings.push(Warning {
             source: resource,
             message,
         });
     }
-    let out = engine::run(&loaded.inventory, &active);
+    let mut out = engine::run(inv, &active);
+    for f in &mut out.findings {
+        f.root = root.map(str::to_string);
+    }
+    UnitOutput {
+        findings: out.findings,
+        passes: out.passes,
+        errors: out.errors,
+        warnings,
+        rules: active.iter().map(|a| a.id().to_string()).collect(),
+    }
+}
+
+/// Evaluates the rules on every loaded unit and builds the report.
+pub fn evaluate(rules: &RuleSet, loaded: Loaded, opts: &ScanOptions) -> (Report, Vec<InputError>) {
     let mut report = Report::new();
+    let mut warnings = rules.warnings.clone();
+    let mut rule_ids = BTreeSet::new();
+    let estate = (!loaded.inventory.is_empty() || loaded.roots.is_empty())
+        .then_some((None, &loaded.inventory));
+    let units = estate.into_iter().chain(
+        loaded
+            .roots
+            .iter()
+            .map(|u| (u.root.as_deref(), &u.inventory)),
+    );
+    for (root, inv) in units {
+        let out = evaluate_unit(rules, inv, root, opts);
+        report.summary.resources += inv.len();
+        report.findings.extend(out.findings);
+        report.passes.extend(out.passes);
+        report.errors.extend(out.errors);
+        for w in out.warnings {
+            if !warnings.contains(&w) {
+                warnings.push(w);
+            }
+        }
+        rule_ids.extend(out.rules);
+        for n in &inv.notes {
+            if !report.notes.contains(n) {
+                report.notes.push(n.clone());
+            }
+        }
+    }
+    for inv in loaded.inventories() {
+        for r in inv.resources() {
+            *report
+                .resource_types
+                .entry(r.arm_type().to_string())
+                .or_default() += 1;
+        }
+    }
     report.inputs = loaded.inputs;
-    report.summary.resources = loaded.inventory.len();
-    report.summary.rules = active.len();
-    report.findings = out.findings;
-    report.passes = out.passes;
-    report.errors = out.errors;
+    report.summary.rules = rule_ids.len().max(rules.active.len());
+    report.passed = rule_ids.iter().map(|id| (id.clone(), 0)).collect();
+    let mut pack = rules.pack.clone();
+    pack.rules = report.summary.rules;
+    report.rule_pack = Some(pack);
+    // A module two roots call reports its syntax error twice: once is enough.
+    let mut seen = BTreeSet::new();
+    let errors: Vec<InputError> = loaded
+        .errors
+        .into_iter()
+        .filter(|e| {
+            seen.insert((
+                e.path.clone(),
+                e.message.clone(),
+                e.span.map(|s| s.offset()),
+            ))
+        })
+        .collect();
     report.errors.extend(loaded.carried_errors);
+    report.errors.extend(errors.iter().map(|e| ReportError {
+        source: e.path.clone(),
+        message: e.message.clone(),
+    }));
+    let mut seen = BTreeSet::new();
     report
         .errors
-        .extend(loaded.errors.iter().map(|e| ReportError {
-            source: e.path.clone(),
-            message: e.message.clone(),
-        }));
+        .retain(|e| seen.insert((e.source.clone(), e.message.clone())));
     report.warnings = warnings;
-    report.notes = loaded.inventory.notes.clone();
     report.rules_skipped = rules.skipped.clone();
     let today = opts
         .today
         .unwrap_or_else(|| time::OffsetDateTime::now_utc().date());
     suppress::apply(&mut report, &loaded.ignores, &opts.config, today);
     report.finish();
-    (report, loaded.errors)
+    (report, errors)
 }
 
 /// Exit code: 2 when an input, rule or config could not be used; 1 when a
@@ -394,5 +982,56 @@ pub fn exit_code(report: &Report, fail_on: crate::findings::Severity, unknown: U
         1
     } else {
         0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plans_not_written_as_json_are_recognised() {
+        let human = "\nTerraform used the selected providers to generate the following execution\nplan. Resource actions are indicated with the following symbols:\n  + create\n";
+        assert!(is_human_plan(human));
+        let coloured = "\x1b[0m\x1b[1mTerraform will perform the following actions:\x1b[0m\n";
+        assert!(is_human_plan(coloured));
+        assert!(is_human_plan(
+            "\x1b[1mPlan:\x1b[0m 3 to add, 0 to change, 0 to destroy.\n"
+        ));
+        assert!(!is_human_plan("{\"format_version\": \"1.2\"}"));
+        assert!(!is_human_plan("hello"));
+        assert!(is_binary_plan(b"PK\x03\x04rest"));
+        assert!(!is_binary_plan(b"{}"));
+    }
+
+    #[test]
+    fn lexical_paths() {
+        assert_eq!(lexical(FsPath::new("a/./b/../c")), PathBuf::from("a/c"));
+        assert_eq!(lexical(FsPath::new("../x/./y")), PathBuf::from("../x/y"));
+        assert_eq!(slash_path(FsPath::new("/tmp/a/b")), "/tmp/a/b");
+        assert_eq!(slash_path(FsPath::new("a/b")), "a/b");
+    }
+
+    #[test]
+    fn locator_makes_paths_relative_to_the_root() {
+        let root = std::env::temp_dir().join(format!("mcpguard-locator-{}", std::process::id()));
+        std::fs::create_dir_all(root.join("infra/modules")).unwrap();
+        std::fs::write(root.join("infra/main.tf"), "").unwrap();
+        let root = std::fs::canonicalize(&root).unwrap();
+        let mut loc = Locator::new(&root);
+        assert_eq!(loc.locate(&root.join("infra/main.tf")), "infra/main.tf");
+        // A module beside the scanned folder: `..` is resolved.
+        assert_eq!(
+            loc.locate(&root.join("infra/modules/../main.tf")),
+            "infra/main.tf"
+        );
+        assert_eq!(loc.locate(&root), ".");
+        assert_eq!(loc.locate(FsPath::new("-")), "-");
+        // Outside the root: as given.
+        assert_eq!(
+            loc.locate(FsPath::new("/elsewhere/./x.tf")),
+            "/elsewhere/x.tf"
+        );
+        let _ = std::fs::remove_dir_all(&root);
     }
 }

@@ -542,3 +542,35 @@ fn help_texts() {
     let scan = text(&mcpguard(&["scan", "--help"])).0;
     insta::assert_snapshot!("scan_help", scan);
 }
+
+/// The table is as wide as `COLUMNS` says when standard output is not a
+/// terminal, and 100 columns without it (issue 16, item 6).
+#[test]
+fn table_width_follows_columns() {
+    let widest = |columns: Option<&str>| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_mcpguard"));
+        c.args([
+            "scan",
+            &format!("{BEFORE}/plan.json"),
+            "--config",
+            &format!("{BEFORE}/.mcpguard.hcl"),
+        ])
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .env_remove("COLUMNS");
+        if let Some(n) = columns {
+            c.env("COLUMNS", n);
+        }
+        let o = c.output().unwrap();
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .filter(|l| l.starts_with('│'))
+            .map(|l| l.chars().count())
+            .max()
+            .unwrap_or(0)
+    };
+    assert_eq!(widest(None), 100);
+    assert_eq!(widest(Some("80")), 80);
+    assert_eq!(widest(Some("200")), 200);
+    assert_eq!(widest(Some("garbage")), 100);
+}

@@ -23,14 +23,18 @@ fn fixture(file: &str) -> PathBuf {
 fn preflight(file: &str) -> BTreeSet<(String, String, Status)> {
     let loaded = scan::load_inputs(&[fixture(file)], &ScanOptions::default());
     assert!(loaded.errors.is_empty(), "{file}: {:?}", loaded.errors);
-    let (rules, warnings) = preflight::preflight_rules(&loaded.inventory);
+    let inv = loaded
+        .inventories()
+        .next()
+        .expect("one input, one inventory");
+    let (rules, warnings) = preflight::preflight_rules(inv);
     assert!(warnings.is_empty(), "{file}: {warnings:?}");
     let ids: BTreeSet<&str> = rules.iter().map(|r| r.id()).collect();
     assert_eq!(ids, BTreeSet::from([IDENTITY, SUBNET]), "{file}");
     for r in &rules {
         assert_eq!(r.rule.meta.severity, Severity::High, "deny is high");
     }
-    let out = engine::run(&loaded.inventory, &rules);
+    let out = engine::run(inv, &rules);
     out.findings
         .iter()
         .map(|f| {

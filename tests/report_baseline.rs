@@ -77,7 +77,7 @@ fn a_resource_that_is_gone_makes_its_entry_stale() {
 #[test]
 fn a_report_given_as_baseline_is_a_diagnostic_with_the_file_name() {
     use miette::{GraphicalReportHandler, GraphicalTheme};
-    let json = mcpguard::report::json::render(&sample_report());
+    let json = mcpguard::report::json::render(&sample_report(), false);
     let err = baseline::parse("out/report.json", &json).expect_err("not a baseline");
     let mut shown = String::new();
     GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor())

@@ -227,3 +227,53 @@ fn a_screenshot_is_written() {
         let _ = std::fs::copy(&png, Path::new(&dir).join("report.png"));
     }
 }
+
+/// `#print` (and printing, which runs the same code on `beforeprint`) opens
+/// every section and shows every row, whatever the filter.
+#[test]
+fn the_print_view_expands_every_section() {
+    if !chromium_present() {
+        return;
+    }
+    let scratch = Scratch::new("print");
+    let url = write_report(&scratch, &sample_report());
+    let dom = chromium(&scratch, &["--dump-dom"], &url);
+    let details = dom.matches("<details").count();
+    assert!(details >= 5, "{details} sections");
+    assert_eq!(dom.matches("<details open").count(), 0, "closed on screen");
+    let dom = chromium(
+        &scratch,
+        &["--dump-dom"],
+        &format!("{url}#filter=MCP004&print"),
+    );
+    assert_eq!(
+        dom.matches("<details").count(),
+        dom.matches(" open=\"\"").count(),
+        "every section open"
+    );
+    assert!(
+        rows(&dom).iter().all(|(_, hidden)| !hidden),
+        "every row shown"
+    );
+    assert!(dom.contains("class=\"print-view\""), "the print layout");
+    // The coverage numbers on the page are the JSON report's.
+    let json: serde_json::Value = serde_json::from_str(&render(
+        Format::Json,
+        &sample_report(),
+        &sample_rules(),
+        &RenderOptions::default(),
+    ))
+    .expect("json");
+    let passed_on_page: u64 = dom
+        .match_indices("data-passed=\"")
+        .map(|(i, m)| {
+            let rest = &dom[i + m.len()..];
+            rest[..rest.find('"').unwrap()].parse::<u64>().unwrap()
+        })
+        .sum();
+    assert_eq!(passed_on_page, json["summary"]["passed"].as_u64().unwrap());
+    assert_eq!(
+        text_of(&dom, "count-passed"),
+        json["summary"]["passed"].to_string()
+    );
+}

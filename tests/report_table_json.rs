@@ -13,15 +13,31 @@ fn pinned() -> Report {
     r
 }
 
+/// The table at 80 columns (the location under the resource, addresses and
+/// paths wrapped at `.`, `[` and `/`) and at 200 (a column each, no wrap).
 #[test]
-fn table_snapshot() {
-    let out = render(
-        Format::Table,
-        &pinned(),
-        &sample_rules(),
-        &RenderOptions { color: false },
-    );
-    insta::assert_snapshot!("table_sample", out);
+fn table_snapshots_at_80_and_200_columns() {
+    for width in [80u16, 200] {
+        let out = render(
+            Format::Table,
+            &pinned(),
+            &sample_rules(),
+            &RenderOptions {
+                width: Some(width),
+                ..RenderOptions::default()
+            },
+        );
+        let rows = out
+            .lines()
+            .filter(|l| l.starts_with(['│', '┌', '╞', '├', '└']));
+        for line in rows {
+            assert!(
+                line.chars().count() <= usize::from(width),
+                "{width}: {line}"
+            );
+        }
+        insta::assert_snapshot!(format!("table_sample_{width}"), out);
+    }
 }
 
 #[test]

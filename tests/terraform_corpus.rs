@@ -72,7 +72,9 @@ struct Scan {
 
 fn scan(dir: &Path) -> Scan {
     let out = Command::new(env!("CARGO_BIN_EXE_mcpguard"))
-        .args(["scan", ".", "--format", "json"])
+        // Each directory as the root module it is (`scan .` would search
+        // below it for roots: tests/cli_recursive.rs).
+        .args(["scan", ".", "--no-recursive", "--format", "json"])
         .current_dir(dir)
         .env_remove("TF_DATA_DIR")
         .output()

@@ -407,6 +407,30 @@ pub fn decode(shown: &str, bytes: Vec<u8>) -> Result<String, InputError> {
     }
 }
 
+/// The candidate nearest to a misspelt `word`, for a "did you mean" help:
+/// case-insensitive edit distance, at most a third of the word's length (at
+/// least one edit), so an unrelated word suggests nothing.
+pub fn nearest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let w = word.to_ascii_lowercase();
+    let limit = (w.chars().count() / 3).max(1);
+    candidates
+        .iter()
+        .map(|c| (edit_distance(&w, &c.to_ascii_lowercase()), *c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// `did you mean `x`?` for [`nearest`], else `None`.
+pub fn did_you_mean(word: &str, candidates: &[&str]) -> Option<String> {
+    nearest(word, candidates).map(|c| format!("did you mean `{c}`?"))
+}
+
+/// Levenshtein distance, with a transposition counted as one edit.
+fn edit_distance(a: &str, b: &str) -> usize {
+    strsim::damerau_levenshtein(a, b)
+}
+
 /// An inline `# mcpguard:ignore MCP002,MCP004 reason="…" expires=2027-01-31`
 /// comment, as the HCL reader found it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -470,6 +494,19 @@ mod tests {
         assert_eq!(
             InputError::new("p", hcl).message,
             "undefined function `current` in expression `***`"
+        );
+    }
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(nearest("enabeld", &["enabled", "reason"]), Some("enabled"));
+        assert_eq!(nearest("failon", &["fail_on", "unknown"]), Some("fail_on"));
+        assert_eq!(nearest("MCP0004", &["MCP004", "MCP014"]), Some("MCP004"));
+        assert_eq!(nearest("mcp04", &["MCP004", "MCP014"]), Some("MCP004"));
+        assert_eq!(nearest("colour", &["fail_on", "unknown"]), None);
+        assert_eq!(
+            did_you_mean("reasn", &["resource", "reason", "expires"]).as_deref(),
+            Some("did you mean `reason`?")
         );
     }
 

@@ -138,6 +138,16 @@ impl Excerpt {
         &self.text
     }
 
+    /// The file name the excerpt is shown under.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Shows the excerpt under another name (the input's path relative to the repository).
+    pub fn rename(&mut self, name: &str) {
+        self.name = name.to_string();
+    }
+
     /// The 1-based line and column of the error in the whole input.
     pub fn location(&self) -> (usize, usize) {
         (self.line + 1, self.column + 1)

@@ -9,6 +9,7 @@ pub mod azure;
 pub mod azurerm;
 pub mod hcl;
 pub mod plan;
+pub mod roots;
 pub mod snapshot;
 pub mod terraform;
 

@@ -2,13 +2,20 @@
 //! inline and a Content-Security-Policy forbids every network fetch, so the
 //! file opens the same offline, from an artifact store or an e-mail.
 //!
-//! Sections: scan metadata (tool, version, time, inputs); summary counts
-//! (`#count-resources`, `#count-rules`, `#count-fail`, `#count-unknown`,
-//! `#count-suppressed`); an SVG chart of findings by rule and status and by
+//! Sections: the coverage matrix first (`#coverage-matrix`: a row per
+//! resource type, a column per rule, each cell counting the (rule, resource)
+//! pairs that passed, failed, were unknown or suppressed, and the resources
+//! the rule does not apply to), so a clean run still shows what was checked;
+//! summary counts (`#count-resources`, `#count-rules`, `#count-passed`,
+//! `#count-fail`, `#count-unknown`, `#count-suppressed`); the scan record
+//! (tool, rule pack, time, every input with its SHA-256); an SVG chart of findings by rule and status and by
 //! severity; the findings table, filterable by text, rule, severity and
 //! status (state kept in the URL fragment, e.g. `#filter=MCP004` or
 //! `#rule=MCP004&status=fail`, so a filtered view can be linked); evidence per
 //! resource; remediation per rule; errors, warnings and notes.
+//!
+//! Printing expands every section and shows every row (`beforeprint`, and
+//! print CSS); `#print` opens the same view on screen.
 //!
 //! Every piece of finding text is escaped; the script reads only `data-`
 //! attributes, never report text, so a message cannot inject markup or code.
@@ -62,36 +69,72 @@ details { margin: 6px 0; } summary { cursor: pointer; }
 .remediation { white-space: pre-wrap; }
 ul.plain { margin: 0; padding-left: 18px; }
 a { color: #0b5cad; }
+.card.passed .n { color: #2e7d32; }
+#coverage-matrix th.rule { text-align: center; white-space: nowrap; }
+#coverage-matrix td.cell { text-align: center; white-space: nowrap; font-size: 12px; }
+#coverage-matrix td.type { overflow-wrap: anywhere; min-width: 14em; }
+.scroll { overflow-x: auto; }
+.c { display: inline-block; min-width: 1.6em; padding: 0 4px; margin: 1px; border-radius: 8px; color: #fff; }
+.c-passed { background: #2e7d32; } .c-failed { background: var(--fail); } .c-unknown { background: var(--unknown); color: #222; }
+.c-suppressed { background: var(--suppressed); } .c-na { background: none; color: var(--muted); }
+.kv th { width: 12em; text-transform: none; letter-spacing: 0; font-size: 13px; }
+body.print-view .filters, body.print-view #shown { display: none; }
+@media print {
+  body { background: #fff; font-size: 11px; }
+  header { background: #fff; color: #000; border-bottom: 2px solid #000; }
+  header .meta { color: #000; }
+  main { max-width: none; padding: 0; }
+  section { border: 0; padding: 0; break-inside: avoid-page; }
+  .filters, #shown { display: none; }
+  tr.finding[hidden] { display: table-row; }
+  details > summary { list-style: none; font-weight: 600; }
+  details::details-content { content-visibility: visible; display: block; }
+  a { color: #000; text-decoration: none; }
+}
 "#;
 
 /// Applies the filter from the controls, mirrors it into the URL fragment,
 /// and reads it back on load and on `hashchange`.
 const SCRIPT: &str = r#"
 (function () {
+  // The print view: every section expanded and every row shown, whether
+  // printed (beforeprint) or opened as `#print` to read or save whole.
+  var printing = false;
+  function expand(on) {
+    printing = on;
+    document.body.classList.toggle('print-view', on);
+    Array.prototype.forEach.call(document.querySelectorAll('details'), function (d) {
+      if (on) { d.setAttribute('data-was-open', d.open ? '1' : ''); d.open = true; }
+      else if (d.hasAttribute('data-was-open')) { d.open = d.getAttribute('data-was-open') === '1'; d.removeAttribute('data-was-open'); }
+    });
+    if (apply) { apply(); }
+  }
+  window.addEventListener('beforeprint', function () { expand(true); });
+  window.addEventListener('afterprint', function () { if (!/(^|[#&])print($|&)/.test(location.hash)) { expand(false); } });
   var q = document.getElementById('filter'), r = document.getElementById('f-rule'),
       sv = document.getElementById('f-severity'), st = document.getElementById('f-status');
-  if (!q) { return; }
   var rows = Array.prototype.slice.call(document.querySelectorAll('tr.finding'));
-  function apply() {
+  var apply = q ? function () {
     var text = q.value.trim().toLowerCase(), n = 0;
     rows.forEach(function (row) {
-      var ok = (!text || row.getAttribute('data-text').indexOf(text) >= 0) &&
+      var ok = printing || ((!text || row.getAttribute('data-text').indexOf(text) >= 0) &&
                (!r.value || row.getAttribute('data-rule') === r.value) &&
                (!sv.value || row.getAttribute('data-severity') === sv.value) &&
-               (!st.value || row.getAttribute('data-status') === st.value);
+               (!st.value || row.getAttribute('data-status') === st.value));
       row.hidden = !ok;
       if (ok) { n++; }
     });
     document.getElementById('shown-count').textContent = String(n);
-  }
+  } : null;
   function fromHash() {
-    var p = {};
+    var p = {}, flags = {};
     location.hash.replace(/^#/, '').split('&').forEach(function (kv) {
       var i = kv.indexOf('=');
       if (i > 0) { p[kv.slice(0, i)] = decodeURIComponent(kv.slice(i + 1).replace(/\+/g, ' ')); }
+      else if (kv) { flags[kv] = true; }
     });
-    q.value = p.filter || ''; r.value = p.rule || ''; sv.value = p.severity || ''; st.value = p.status || '';
-    apply();
+    if (q) { q.value = p.filter || ''; r.value = p.rule || ''; sv.value = p.severity || ''; st.value = p.status || ''; }
+    if (!!flags.print !== printing) { expand(!!flags.print); } else if (apply) { apply(); }
   }
   function toHash() {
     var parts = [];
@@ -101,7 +144,7 @@ const SCRIPT: &str = r#"
     history.replaceState(null, '', parts.length ? '#' + parts.join('&') : location.pathname);
     apply();
   }
-  [q, r, sv, st].forEach(function (el) { el.addEventListener('input', toHash); el.addEventListener('change', toHash); });
+  if (q) { [q, r, sv, st].forEach(function (el) { el.addEventListener('input', toHash); el.addEventListener('change', toHash); }); }
   window.addEventListener('hashchange', fromHash);
   fromHash();
 })();
@@ -133,11 +176,14 @@ pub fn render(report: &Report, rules: &[RuleMeta]) -> String {
         e(&report.schema)
     );
 
-    // Scan metadata and counts.
+    coverage(&mut h, report, rules);
+
+    // Counts.
     h.push_str("<section id=\"summary\"><h2>Summary</h2>\n<div class=\"cards\">\n");
     for (id, class, label, n) in [
         ("count-resources", "", "resources", s.resources),
         ("count-rules", "", "rules", s.rules),
+        ("count-passed", "passed", "passed", s.passed),
         ("count-fail", "fail", "failed", s.fail),
         ("count-unknown", "unknown", "unknown", s.unknown),
         ("count-suppressed", "suppressed", "suppressed", s.suppressed),
@@ -157,6 +203,13 @@ pub fn render(report: &Report, rules: &[RuleMeta]) -> String {
             inputs.join(", ")
         }
     );
+    if report.findings.is_empty() && report.errors.is_empty() {
+        let _ = writeln!(
+            h,
+            "<p id=\"clean\"><strong>Every rule held:</strong> {} checked, no failure and nothing unknown.</p>",
+            plural(s.passed, "rule and resource pair")
+        );
+    }
     if !report.errors.is_empty() {
         let _ = writeln!(
             h,
@@ -165,6 +218,7 @@ pub fn render(report: &Report, rules: &[RuleMeta]) -> String {
         );
     }
     h.push_str("</section>\n");
+    scan_record(&mut h, report);
 
     if !report.findings.is_empty() {
         h.push_str("<section id=\"charts\"><h2>Findings by rule and severity</h2>\n<div class=\"charts\">\n");
@@ -182,6 +236,190 @@ pub fn render(report: &Report, rules: &[RuleMeta]) -> String {
 
     let _ = write!(h, "</main>\n<script>{SCRIPT}</script>\n</body>\n</html>\n");
     h
+}
+
+/// Counts of one coverage cell: passed, failed, unknown, suppressed.
+type Cell = [usize; 4];
+
+const CELL_LABELS: [&str; 4] = ["passed", "failed", "unknown", "suppressed"];
+
+/// (ARM type, rule id) → counts, from the passes and findings.
+fn coverage_cells(report: &Report) -> BTreeMap<(&str, &str), Cell> {
+    let mut cells: BTreeMap<(&str, &str), Cell> = BTreeMap::new();
+    for p in &report.passes {
+        cells
+            .entry((p.resource.arm_type.as_str(), p.rule_id.as_str()))
+            .or_default()[0] += 1;
+    }
+    for f in &report.findings {
+        let k = match f.status {
+            Status::Fail => 1,
+            Status::Unknown => 2,
+            Status::Suppressed => 3,
+        };
+        cells
+            .entry((f.resource.arm_type.as_str(), f.rule_id.as_str()))
+            .or_default()[k] += 1;
+    }
+    cells
+}
+
+/// `Microsoft.ContainerInstance/containerGroups` → `ContainerInstance/containerGroups`.
+fn short_type(t: &str) -> &str {
+    t.strip_prefix("Microsoft.").unwrap_or(t)
+}
+
+/// The coverage matrix: a row per resource type any rule evaluated, a column
+/// per rule that ran; each cell counts passed, failed, unknown and suppressed
+/// pairs, and the resources of the type the rule did not apply to (n/a).
+fn coverage(h: &mut String, report: &Report, rules: &[RuleMeta]) {
+    let cells = coverage_cells(report);
+    let mut rule_ids: Vec<&str> = report.passed.keys().map(String::as_str).collect();
+    rule_ids.extend(report.findings.iter().map(|f| f.rule_id.as_str()));
+    rule_ids.sort_unstable();
+    rule_ids.dedup();
+    let mut types: Vec<&str> = cells.keys().map(|(t, _)| *t).collect();
+    types.dedup();
+    h.push_str("<section id=\"coverage\"><h2>Coverage: what was checked</h2>\n");
+    let s = &report.summary;
+    let _ = writeln!(
+        h,
+        "<p>{} on {}: <span class=\"c c-passed\">{}</span> passed, <span class=\"c c-failed\">{}</span> failed, \
+         <span class=\"c c-unknown\">{}</span> unknown, <span class=\"c c-suppressed\">{}</span> suppressed; \
+         a cell's <span class=\"c c-na\">n/a</span> counts the resources of that type the rule does not apply to.</p>",
+        plural(s.rules, "rule"),
+        plural(s.resources, "resource"),
+        s.passed,
+        s.fail,
+        s.unknown,
+        s.suppressed
+    );
+    if types.is_empty() {
+        h.push_str("<p>No rule applied to any resource.</p>\n</section>\n");
+        return;
+    }
+    h.push_str("<div class=\"scroll\"><table id=\"coverage-matrix\">\n<thead><tr><th>resource type</th><th>resources</th>");
+    for id in &rule_ids {
+        let title = rule_meta(rules, id).map(|m| m.title.as_str()).unwrap_or("");
+        let _ = write!(
+            h,
+            "<th class=\"rule\" title=\"{}\"><a href=\"#rule={}\">{}</a></th>",
+            a(title),
+            a(&url_component(id)),
+            e(id)
+        );
+    }
+    h.push_str("</tr></thead>\n<tbody>\n");
+    for t in &types {
+        let total = report.resource_types.get(*t).copied().unwrap_or(0);
+        let _ = write!(
+            h,
+            "<tr><td class=\"type\" title=\"{}\"><code>{}</code></td><td>{total}</td>",
+            a(t),
+            e(short_type(t))
+        );
+        for id in &rule_ids {
+            let c = cells.get(&(*t, *id)).copied().unwrap_or_default();
+            let na = total.saturating_sub(c.iter().sum());
+            let _ = write!(
+                h,
+                "<td class=\"cell\" data-type=\"{}\" data-rule=\"{}\" data-passed=\"{}\" data-failed=\"{}\" data-unknown=\"{}\" data-suppressed=\"{}\" data-na=\"{na}\">",
+                a(t),
+                a(id),
+                c[0],
+                c[1],
+                c[2],
+                c[3]
+            );
+            for (k, n) in c.iter().enumerate().filter(|(_, n)| **n > 0) {
+                let _ = write!(
+                    h,
+                    "<span class=\"c c-{0}\" title=\"{n} {0}\">{n}</span>",
+                    CELL_LABELS[k]
+                );
+            }
+            if na > 0 {
+                let _ = write!(
+                    h,
+                    "<span class=\"c c-na\" title=\"{na} not applicable\">{}</span>",
+                    if na == total {
+                        "n/a".to_string()
+                    } else {
+                        format!("{na} n/a")
+                    }
+                );
+            }
+            h.push_str("</td>");
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</tbody>\n</table></div>\n");
+    let unchecked: Vec<String> = report
+        .resource_types
+        .iter()
+        .filter(|(t, _)| !types.contains(&t.as_str()))
+        .map(|(t, n)| format!("<code>{}</code> ({n})", e(short_type(t))))
+        .collect();
+    if !unchecked.is_empty() {
+        let _ = writeln!(
+            h,
+            "<p class=\"why\" id=\"unchecked-types\">No rule applies to: {}.</p>",
+            unchecked.join(", ")
+        );
+    }
+    h.push_str("</section>\n");
+}
+
+/// What an auditor needs to reproduce the run: inputs and their digests, the
+/// tool and rule pack, the time.
+fn scan_record(h: &mut String, report: &Report) {
+    h.push_str("<section id=\"scan\"><h2>Scan record</h2>\n<table class=\"kv\">\n");
+    let _ = writeln!(
+        h,
+        "<tr><th>tool</th><td>{} {}</td></tr>",
+        e(&report.tool.name),
+        e(&report.tool.version)
+    );
+    if let Some(pack) = &report.rule_pack {
+        let builtin = match &pack.builtin {
+            Some(v) => format!("built-in rules of mcpguard {}", e(v)),
+            None => "no built-in rules".to_string(),
+        };
+        let _ = writeln!(
+            h,
+            "<tr><th>rule pack</th><td id=\"rule-pack\">{builtin}; {} evaluated</td></tr>",
+            plural(pack.rules, "rule")
+        );
+        for d in &pack.dirs {
+            let _ = writeln!(
+                h,
+                "<tr><th>rules from</th><td><code>{}</code>: {}, sha256 <code>{}</code></td></tr>",
+                e(&d.path),
+                plural(d.files, "file"),
+                e(&d.sha256)
+            );
+        }
+    }
+    let _ = writeln!(
+        h,
+        "<tr><th>generated</th><td><time>{}</time></td></tr>\n<tr><th>report schema</th><td>{}</td></tr>\n</table>",
+        e(&generated_at()),
+        e(&report.schema)
+    );
+    h.push_str("<table id=\"inputs\">\n<thead><tr><th>input</th><th>kind</th><th>sha256</th></tr></thead>\n<tbody>\n");
+    for i in &report.inputs {
+        let _ = writeln!(
+            h,
+            "<tr><td><code>{}</code></td><td>{}</td><td><code>{}</code></td></tr>",
+            e(&i.path),
+            e(&i.kind),
+            i.sha256
+                .as_deref()
+                .map(e)
+                .unwrap_or_else(|| "-".to_string())
+        );
+    }
+    h.push_str("</tbody>\n</table>\n</section>\n");
 }
 
 fn e(s: &str) -> String {

@@ -30,23 +30,30 @@
 //!   "errors": [ { "source": "broken.json", "message": "plan is not valid JSON: …" } ],
 //!   "warnings": [ { "source": ".mcpguard.hcl:7", "message": "ignore has no reason" } ],
 //!   "notes": [ "MCP002: parameter approved_subnet_ids is unset" ],
-//!   "rules_skipped": [ { "rule": "deploy-diag", "file": "rules/diag.json", "reason": "effect deployIfNotExists is not evaluated" } ]
+//!   "rules_skipped": [ { "rule": "deploy-diag", "file": "rules/diag.json", "reason": "effect deployIfNotExists is not evaluated" } ],
+//!   "passed": { "MCP001": 4, "MCP004": 3 },
+//!   "resource_types": { "Microsoft.ContainerInstance/containerGroups": 4, "Microsoft.Network/networkSecurityGroups": 1 },
+//!   "rule_pack": { "builtin": "0.1.0", "rules": 15, "dirs": [] },
+//!   "passes": [ { "rule_id": "MCP001", "resource": { "address": "…", "type": "…", "arm_type": "…", "id": "…" }, "location": { "file": "infra/main.tf", "line": 40 } } ]
 //! }
 //! ```
 //!
 //! ## Top level
 //! - `schema` (string): always `"mcpguard/report/v1"` for this shape.
 //! - `tool` (object): `name` (`"mcpguard"`) and `version` (the binary's semver).
-//! - `inputs` (array): every input read, in command-line order. `path` is as
-//!   given (`-` for stdin); `kind` is `"plan"` (Terraform plan JSON),
+//! - `inputs` (array): every input read, in command-line order; a directory
+//!   scanned recursively is one entry per root module found in it. `path` is
+//!   relative to the repository root, like `location.file` (`-` for stdin);
+//!   `kind` is `"plan"` (Terraform plan JSON),
 //!   `"terraform"` (`.tf` source) or `"arm"` (ARM snapshot or live sweep).
 //! - `summary` (object, all non-negative integers): `resources` scanned,
 //!   enabled `rules` evaluated, and the number of findings per status:
 //!   `fail`, `unknown`, `suppressed`. The three counts always equal the counts
-//!   in `findings`.
+//!   in `findings`. `passed` counts the passing (rule, resource) pairs.
 //! - `findings` (array): sorted by (`rule_id`, `resource.address`,
 //!   `fingerprint`), so the same scan gives byte-identical output. Passing
-//!   (rule, resource) pairs are not listed.
+//!   (rule, resource) pairs are counted in `passed`, and listed in `passes`
+//!   with `--include-passed`.
 //! - `errors` (array of `{source, message}`): an input, rule or config that
 //!   could not be used. Any error means exit code 2, and the findings may be
 //!   incomplete. `source` names the file, resource or subscription.
@@ -58,6 +65,24 @@
 //! - `rules_skipped` (array of `{rule, file, reason}`): rule files that loaded
 //!   but cannot be evaluated by mcpguard (for example an Azure built-in with
 //!   effect `deployIfNotExists`). Missing means `[]`.
+//! - `passed` (object, rule id → integer): for every rule that ran, how many
+//!   (rule, resource) pairs it evaluated and found compliant; `0` for a rule
+//!   that passed nothing. `summary.passed` is their sum. With
+//!   `resource_types` and the findings, what each rule checked is complete:
+//!   the rest of the resources it was not applicable to. Missing means `{}`.
+//! - `resource_types` (object, ARM type → integer): resources scanned per
+//!   ARM type; the values add up to `summary.resources`. Missing means `{}`.
+//! - `rule_pack` (object): `builtin` (the mcpguard version whose built-in
+//!   rules ran, or `null`), `rules` (rules evaluated, as `summary.rules`) and
+//!   `dirs` (each `--rules DIR` as `{path, files, sha256}`, the digest over
+//!   its rule files). Absent in old reports.
+//! - `passes` (array, only with `--include-passed`): every passing (rule,
+//!   resource) pair as `{rule_id, resource, location}`, sorted by rule id and
+//!   address, with `resource` and `location` as in a finding.
+//! - `inputs[].sha256` (string, when the input was read from disk): SHA-256
+//!   of the file; for a Terraform root module, over the names and SHA-256s
+//!   of its own `.tf`, `.tf.json` and `.tfvars` files (`name NUL hash LF`,
+//!   in name order).
 //!
 //! ## A finding
 //! - `rule_id` (string): `MCP004`, or a custom rule's id.
@@ -76,9 +101,13 @@
 //!   known yet (`/subscriptions/{unknown}/resourceGroups/rg/…` when no
 //!   subscription is given), and it is `""` when nothing of it is known (a
 //!   name computed at apply); `address` still names the resource.
-//! - `location` (object or `null`): `file` (relative to the scanned root, or
-//!   as given) and `line` (1-based integer, or `null` when only the file is
-//!   known). `null` when no source position is known (live sweeps).
+//! - `location` (object or `null`): `file` and `line` (1-based integer, or
+//!   `null` when only the file is known). `file` is relative to the
+//!   repository root (`--repo-root`, else the git work tree around the
+//!   current directory, else the current directory), with `/` separators:
+//!   `infra/main.tf`, never relative to the scanned folder. A file outside
+//!   the root keeps its path as given. `null` when no source position is
+//!   known (live sweeps).
 //! - `evidence` (array of `{path, value}`): the ARM paths and values that
 //!   decided the verdict. `value` is any JSON value; a sensitive value is the
 //!   string `"<redacted>"`, never the secret.
@@ -88,14 +117,35 @@
 //!   written, `main.tf:11`, or `null`).
 //! - `fingerprint` (string): stable across runs and line moves (rule, address
 //!   and the deciding paths); baselines and SARIF `partialFingerprints` use it.
+//! - `root` (string, present only for Terraform source): the root module the
+//!   finding was evaluated in, its directory relative to the repository root
+//!   (`envs/prod`). A directory scan finds every root module below it, and
+//!   evaluates each on its own, so two roots may report the same `address`;
+//!   `root` tells them apart.
 
 use crate::findings::Report;
 
-/// The report as pretty-printed JSON with a final newline.
-pub fn render(report: &Report) -> String {
+/// The report as pretty-printed JSON with a final newline; with
+/// `include_passed`, the passing (rule, resource) pairs as `passes`.
+pub fn render(report: &Report, include_passed: bool) -> String {
+    /// The report, then `passes`, keys in the contract's order.
+    #[derive(serde::Serialize)]
+    struct WithPasses<'a> {
+        #[serde(flatten)]
+        report: &'a Report,
+        passes: &'a [crate::findings::Pass],
+    }
+    let text = if include_passed {
+        serde_json::to_string_pretty(&WithPasses {
+            report,
+            passes: &report.passes,
+        })
+    } else {
+        serde_json::to_string_pretty(report)
+    };
     // Serialising plain structs of strings, numbers and `serde_json::Value`s
     // cannot fail; fall back to an explicit error object rather than panic.
-    let mut out = serde_json::to_string_pretty(report).unwrap_or_else(|e| {
+    let mut out = text.unwrap_or_else(|e| {
         serde_json::json!({"schema": report.schema, "errors": [{"source": "report", "message": e.to_string()}]})
             .to_string()
     });
@@ -132,6 +182,8 @@ mod tests {
             }],
             suppression,
             fingerprint: "fp1".into(),
+            root: None,
+            plan: None,
         }
     }
 
@@ -159,7 +211,7 @@ mod tests {
             None,
         ));
         r.finish();
-        let text = render(&r);
+        let text = render(&r, false);
         assert!(text.ends_with("}\n"));
         let v: Value = serde_json::from_str(&text).expect("valid JSON");
         let keys: Vec<&str> = v
@@ -181,12 +233,12 @@ mod tests {
         }
         assert!(
             !keys.contains(&"passes"),
-            "passes are not part of the JSON report"
+            "passes are listed only with --include-passed"
         );
         assert_eq!(v["schema"], "mcpguard/report/v1");
         assert_eq!(
             v["summary"],
-            json!({"resources": 2, "rules": 1, "fail": 1, "unknown": 0, "suppressed": 1})
+            json!({"resources": 2, "rules": 1, "fail": 1, "unknown": 0, "suppressed": 1, "passed": 0})
         );
         let f0 = &v["findings"][0];
         assert_eq!(f0["status"], "fail");

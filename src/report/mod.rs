@@ -35,6 +35,44 @@ pub enum Format {
 }
 
 impl Format {
+    /// The name `--format` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Json => "json",
+            Format::Sarif => "sarif",
+            Format::Junit => "junit",
+            Format::Github => "github",
+            Format::Markdown => "markdown",
+            Format::Html => "html",
+        }
+    }
+
+    /// Whether a report of this format is one whole document (JSON, SARIF,
+    /// XML, HTML) that breaks when anything else is written beside it; the
+    /// table, annotations and Markdown are lines a reader can tell apart.
+    pub fn is_document(self) -> bool {
+        matches!(
+            self,
+            Format::Json | Format::Sarif | Format::Junit | Format::Html
+        )
+    }
+
+    /// The format a file name suggests (`x.sarif` → sarif), for help texts.
+    pub fn from_extension(path: &std::path::Path) -> Option<Format> {
+        let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
+        let ext = name.rsplit('.').next()?;
+        match ext {
+            "json" => Some(Format::Json),
+            "sarif" => Some(Format::Sarif),
+            "xml" => Some(Format::Junit),
+            "md" => Some(Format::Markdown),
+            "html" | "htm" => Some(Format::Html),
+            "txt" => Some(Format::Table),
+            _ => None,
+        }
+    }
+
     /// The file name a report of this format gets under `--output-dir`.
     pub fn file_name(self) -> &'static str {
         match self {
@@ -83,6 +121,13 @@ pub fn preflight_output(path: &std::path::Path) -> Result<(), crate::input::Inpu
 pub struct RenderOptions {
     /// ANSI colour (the caller decides: a terminal and no `NO_COLOR`).
     pub color: bool,
+    /// The errors were already shown, as diagnostics on standard error: the
+    /// human table then counts them instead of printing each a second time.
+    pub errors_on_stderr: bool,
+    /// `--include-passed`: the JSON report lists every passing pair.
+    pub include_passed: bool,
+    /// Columns the table may use (`None`: [`table::DEFAULT_WIDTH`]).
+    pub width: Option<u16>,
 }
 
 /// Renders `report` in `format`. `rules` is the metadata of the rules that were
@@ -90,7 +135,7 @@ pub struct RenderOptions {
 pub fn render(format: Format, report: &Report, rules: &[RuleMeta], opts: &RenderOptions) -> String {
     match format {
         Format::Table => table::render(report, opts),
-        Format::Json => json::render(report),
+        Format::Json => json::render(report, opts.include_passed),
         Format::Sarif => sarif::render(report, rules),
         Format::Junit => junit::render(report, rules),
         Format::Github => github::render(report),
@@ -307,6 +352,19 @@ mod tests {
             names,
             ["table", "json", "sarif", "junit", "github", "markdown", "html"]
         );
+        for f in Format::value_variants() {
+            assert_eq!(
+                f.to_possible_value()
+                    .map(|v| v.get_name().to_string())
+                    .as_deref(),
+                Some(f.name())
+            );
+        }
+        assert_eq!(
+            Format::from_extension(std::path::Path::new("out/x.SARIF")),
+            Some(Format::Sarif)
+        );
+        assert_eq!(Format::from_extension(std::path::Path::new("x")), None);
     }
 
     #[test]

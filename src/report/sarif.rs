@@ -7,12 +7,16 @@
 //! - `level` from severity: critical/high → `error`, medium → `warning`,
 //!   low/info → `note`; an `unknown` finding is `kind: "review"`, level
 //!   `none` (SARIF allows a level other than `none` only for `kind: "fail"`);
-//! - `locations`: a physical location (relative `artifactLocation.uri` under
-//!   `%SRCROOT%`, `region.startLine` where known) when the finding has a file
+//! - `locations`: a physical location (`artifactLocation.uri` relative to the
+//!   repository root, with `uriBaseId` `%SRCROOT%`; a file outside the root is
+//!   a `file://` URI only when it was given as an absolute path;
+//!   `region.startLine` where known) when the finding has a file
 //!   (an ARM finding: the snapshot, when exactly one was scanned), always with
 //!   a logical location naming the Terraform address or ARM id;
 //! - `partialFingerprints["mcpguard/v1"]` is the finding's fingerprint, which
-//!   ignores line numbers, so alerts are tracked rather than duplicated;
+//!   ignores line numbers, so alerts are tracked rather than duplicated, and
+//!   `partialFingerprints["mcpguard/root/v1"]` its Terraform root module, so the
+//!   same address in two roots is two alerts;
 //! - a suppressed finding carries `suppressions` (`inSource` for an inline
 //!   ignore, `external` for config and baseline) with its justification.
 //!
@@ -29,6 +33,9 @@ pub const SARIF_SCHEMA_URI: &str =
 /// The key of the fingerprint in `partialFingerprints`; bump the suffix if the
 /// fingerprint's recipe ever changes.
 pub const FINGERPRINT_KEY: &str = "mcpguard/v1";
+
+/// The key of the finding's Terraform root module in `partialFingerprints`.
+pub const ROOT_FINGERPRINT_KEY: &str = "mcpguard/root/v1";
 
 pub fn render(report: &Report, rules: &[RuleMeta]) -> String {
     let mut text = serde_json::to_string_pretty(&document(report, rules)).unwrap_or_default();
@@ -195,10 +202,13 @@ fn result(f: &Finding, rule_index: Option<usize>, fallback: Option<&str>) -> Val
     r.insert("message".into(), json!({"text": text}));
     r.insert("locations".into(), json!([location(f, fallback)]));
     if !f.fingerprint.is_empty() {
-        r.insert(
-            "partialFingerprints".into(),
-            json!({FINGERPRINT_KEY: f.fingerprint}),
-        );
+        let mut fp = Map::new();
+        fp.insert(FINGERPRINT_KEY.into(), json!(f.fingerprint));
+        // The same address in two root modules is two alerts.
+        if let Some(root) = &f.root {
+            fp.insert(ROOT_FINGERPRINT_KEY.into(), json!(root));
+        }
+        r.insert("partialFingerprints".into(), Value::Object(fp));
     }
     if let Some(s) = &f.suppression {
         let kind = if s.kind == "inline" {
@@ -228,18 +238,19 @@ fn result(f: &Finding, rule_index: Option<usize>, fallback: Option<&str>) -> Val
         .iter()
         .map(|e| json!({"path": e.path, "value": value_text(&e.value)}))
         .collect();
-    r.insert(
-        "properties".into(),
-        json!({
-            "status": status_str(f.status),
-            "severity": f.severity.as_str(),
-            "resourceAddress": f.resource.address,
-            "resourceType": f.resource.tf_type,
-            "armType": f.resource.arm_type,
-            "armId": f.resource.id,
-            "evidence": evidence,
-        }),
-    );
+    let mut props = json!({
+        "status": status_str(f.status),
+        "severity": f.severity.as_str(),
+        "resourceAddress": f.resource.address,
+        "resourceType": f.resource.tf_type,
+        "armType": f.resource.arm_type,
+        "armId": f.resource.id,
+        "evidence": evidence,
+    });
+    if let Some(root) = &f.root {
+        props["root"] = json!(root);
+    }
+    r.insert("properties".into(), props);
     Value::Object(r)
 }
 

@@ -4,8 +4,8 @@
 #![allow(dead_code)] // each test binary uses a different part
 
 use mcpguard::findings::{
-    Evidence, Finding, InputInfo, Location, Pass, Report, ResourceRef, Severity, SkippedRule,
-    Status, Suppression, Warning,
+    Evidence, Finding, InputInfo, Location, Pass, Report, ResourceRef, RuleDir, RulePack, Severity,
+    SkippedRule, Status, Suppression, Warning,
 };
 use mcpguard::inventory::InputKind;
 use mcpguard::policy::RuleMeta;
@@ -50,6 +50,8 @@ fn finding(rule: &str, sev: Severity, status: Status, resource: ResourceRef, msg
         location: None,
         evidence: vec![],
         suppression: None,
+        root: None,
+        plan: None,
     }
 }
 
@@ -166,6 +168,35 @@ pub fn sample_report() -> Report {
             location: None,
         },
     ];
+    // The 14 resources by type; every rule that ran, so one that passed
+    // nothing still counts 0.
+    r.resource_types = [
+        ("Microsoft.ContainerInstance/containerGroups", 4),
+        ("Microsoft.ManagedIdentity/userAssignedIdentities", 3),
+        (
+            "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials",
+            1,
+        ),
+        ("Microsoft.Authorization/roleAssignments", 1),
+        ("Microsoft.Network/networkSecurityGroups", 2),
+        ("Microsoft.Network/virtualNetworks", 1),
+        ("Microsoft.Network/virtualNetworks/subnets", 2),
+    ]
+    .into_iter()
+    .map(|(t, n)| (t.to_string(), n))
+    .collect();
+    r.passed = sample_rules().iter().map(|m| (m.id.clone(), 0)).collect();
+    r.rule_pack = Some(RulePack {
+        builtin: Some("0.1.0".into()),
+        rules: sample_rules().len(),
+        dirs: vec![RuleDir {
+            path: "policies/custom".into(),
+            files: 2,
+            sha256: "3c8f0a6b1e0d4a5f9e2b7c1d8a6f4e3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f".into(),
+        }],
+    });
+    r.inputs[0].sha256 =
+        Some("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".into());
     r.finish();
     r.warnings.push(Warning {
         source: ".mcpguard.hcl:9".into(),

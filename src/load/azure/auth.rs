@@ -130,7 +130,8 @@ pub fn credentials(kind: AuthKind) -> Result<Sources, String> {
         AuthKind::ManagedIdentity => vec![("managed identity", managed()?)],
         AuthKind::AzureCli => vec![(
             "Azure CLI",
-            AzureCliCredential::new(None).map_err(|e| format!("Azure CLI: {e}"))?,
+            AzureCliCredential::new(None)
+                .map_err(|e| format!("Azure CLI: {e}{}", login_hint("Azure CLI")))?,
         )],
         AuthKind::Env => {
             if env("AZURE_CLIENT_SECRET").is_some() {
@@ -215,7 +216,11 @@ impl Tokens {
                     *state = (Some(i), Some(t));
                     return Ok(header);
                 }
-                Err(e) => failures.push(format!("{name}: {}", first_line(&e.to_string()))),
+                Err(e) => failures.push(format!(
+                    "{name}: {}{}",
+                    first_line(&e.to_string()),
+                    login_hint(name)
+                )),
             }
         }
         if failures.is_empty() {
@@ -233,6 +238,16 @@ impl Tokens {
             }
             _ => text,
         }
+    }
+}
+
+/// What to run when a developer-tool credential fails: the command, not
+/// just the failure.
+fn login_hint(source: &str) -> &'static str {
+    match source {
+        "Azure CLI" => " (run `az login`, then `az account set --subscription ID`)",
+        "Azure CLI / azd" => " (run `az login`, or `azd auth login`)",
+        _ => "",
     }
 }
 
@@ -304,7 +319,10 @@ mod tests {
         assert_eq!(rt.block_on(tokens.bearer()).unwrap(), "Bearer t");
         let none = Tokens::new(vec![("Azure CLI", failing)], "s".into());
         let e = rt.block_on(none.bearer()).unwrap_err();
-        assert_eq!(e, "Azure CLI: Please run 'az login'");
+        assert_eq!(
+            e,
+            "Azure CLI: Please run 'az login' (run `az login`, then `az account set --subscription ID`)"
+        );
         assert_eq!(
             rt.block_on(Tokens::new(vec![], "s".into()).bearer())
                 .unwrap_err(),

@@ -1,0 +1,232 @@
+//! Root modules under a directory, as `tflint --recursive` finds them: every
+//! directory with `.tf` / `.tf.json` files that no other directory found
+//! calls as a local module (`source = "./…"` or `"../…"`). `.terraform/` (the
+//! module cache) and hidden directories are not entered, and symlinked
+//! directories are not followed, so a link cannot make the walk loop.
+//!
+//! Only `module` blocks' `source` strings are read here, with a plain parse;
+//! the source reader (`load::hcl`) reads each root in full and reports any
+//! syntax error then.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+/// The root modules under `dir` (itself included), sorted, each as `dir`
+/// joined with its relative path, so shown paths keep the form they were given.
+pub fn find(dir: &Path) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = Vec::new();
+    walk(dir, &mut found);
+    found.sort();
+    if found.len() < 2 {
+        return found; // one directory is its own root: nothing to parse
+    }
+    let mut called: BTreeSet<PathBuf> = BTreeSet::new();
+    for d in &found {
+        for source in local_sources(d).into_iter().chain(installed_modules(d)) {
+            if let Ok(c) = std::fs::canonicalize(d.join(&source)) {
+                called.insert(c);
+            }
+        }
+    }
+    found
+        .into_iter()
+        .filter(|d| {
+            std::fs::canonicalize(d)
+                .map(|c| !called.contains(&c))
+                .unwrap_or(true)
+        })
+        .collect()
+}
+
+/// Whether `name` is a Terraform configuration file.
+pub fn is_config_file(name: &str) -> bool {
+    name.ends_with(".tf") || name.ends_with(".tf.json")
+}
+
+fn walk(dir: &Path, found: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut has_config = false;
+    let mut subdirs = Vec::new();
+    for e in rd.flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        let Ok(kind) = e.file_type() else { continue };
+        if kind.is_dir() {
+            if !name.starts_with('.') {
+                subdirs.push(e.path());
+            }
+        } else if is_config_file(&name) && (kind.is_file() || e.path().is_file()) {
+            has_config = true;
+        }
+    }
+    if has_config {
+        found.push(dir.to_path_buf());
+    }
+    subdirs.sort();
+    for s in subdirs {
+        walk(&s, found);
+    }
+}
+
+/// The local module sources (`./x`, `../x`) that `dir`'s files call.
+fn local_sources(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    let mut files: Vec<PathBuf> = rd
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.is_file()
+                && p.file_name()
+                    .is_some_and(|n| is_config_file(&n.to_string_lossy()))
+        })
+        .collect();
+    files.sort();
+    for f in files {
+        let Ok(text) = crate::input::read_text(&f) else {
+            continue;
+        };
+        // Most files call no module; only those are parsed twice.
+        if !text.contains("module") {
+            continue;
+        }
+        let name = f.to_string_lossy();
+        let sources = if name.ends_with(".json") {
+            json_sources(&text)
+        } else {
+            hcl_sources(&text)
+        };
+        out.extend(sources.into_iter().filter(|s| is_local(s)));
+    }
+    out
+}
+
+/// The directories `terraform init` installed registry and git modules into,
+/// from `<TF_DATA_DIR or .terraform>/modules/modules.json` (relative to the
+/// root): they are called modules even when `TF_DATA_DIR` is not hidden.
+fn installed_modules(dir: &Path) -> Vec<String> {
+    let data =
+        std::env::var_os("TF_DATA_DIR").map_or_else(|| dir.join(".terraform"), |d| dir.join(d));
+    let Ok(text) = crate::input::read_text(&data.join("modules").join("modules.json")) else {
+        return Vec::new();
+    };
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else {
+        return Vec::new();
+    };
+    v["Modules"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|m| m["Key"].as_str().is_some_and(|k| !k.is_empty()))
+        .filter_map(|m| m["Dir"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// Terraform's rule: a local path starts with `./` or `../`.
+fn is_local(source: &str) -> bool {
+    source.starts_with("./")
+        || source.starts_with("../")
+        || source.starts_with(".\\")
+        || source.starts_with("..\\")
+}
+
+fn hcl_sources(text: &str) -> Vec<String> {
+    let Ok(body) = hcl::parse(text) else {
+        return Vec::new();
+    };
+    body.blocks()
+        .filter(|b| b.identifier() == "module")
+        .filter_map(|b| {
+            b.body()
+                .attributes()
+                .find(|a| a.key() == "source")
+                .and_then(|a| match a.expr() {
+                    hcl::Expression::String(s) => Some(s.clone()),
+                    _ => None,
+                })
+        })
+        .collect()
+}
+
+/// `{"module": {"name": {"source": "./x"}}}`, where Terraform's JSON syntax
+/// also allows an array of such objects at either level.
+fn json_sources(text: &str) -> Vec<String> {
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(text) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let objects = |v: &serde_json::Value| -> Vec<serde_json::Value> {
+        match v {
+            serde_json::Value::Array(a) => a.clone(),
+            other => vec![other.clone()],
+        }
+    };
+    for modules in objects(&v["module"]) {
+        let Some(calls) = modules.as_object() else {
+            continue;
+        };
+        for call in calls.values() {
+            for c in objects(call) {
+                if let Some(s) = c.get("source").and_then(|s| s.as_str()) {
+                    out.push(s.to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_module_sources() {
+        assert_eq!(
+            hcl_sources(
+                "module \"a\" {\n  source = \"./a\"\n}\nmodule \"r\" {\n  source = \"Azure/x/azurerm\"\n}\nresource \"x\" \"y\" {}\n"
+            ),
+            vec!["./a", "Azure/x/azurerm"]
+        );
+        assert_eq!(
+            json_sources(r#"{"module": {"a": {"source": "../m"}, "b": [{"source": "./b"}]}}"#),
+            vec!["../m", "./b"]
+        );
+        assert!(hcl_sources("module \"a\" {").is_empty());
+        assert!(is_local("../x") && is_local("./x") && !is_local("git::x"));
+    }
+
+    #[test]
+    fn roots_are_directories_no_other_one_calls() {
+        let d = std::env::temp_dir().join(format!("mcpguard-roots-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        for (file, text) in [
+            (
+                "infra/main.tf",
+                "module \"net\" {\n  source = \"../modules/net\"\n}\n",
+            ),
+            ("modules/net/main.tf", "resource \"x\" \"y\" {}\n"),
+            (
+                "envs/prod/main.tf.json",
+                r#"{"module": {"n": {"source": "../../modules/net"}}}"#,
+            ),
+            ("lone/main.tf", ""),
+            ("infra/.terraform/modules/net/main.tf", ""),
+            (".hidden/main.tf", ""),
+            ("docs/readme.md", ""),
+        ] {
+            let p = d.join(file);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        let roots: Vec<String> = find(&d)
+            .iter()
+            .map(|p| p.strip_prefix(&d).unwrap().display().to_string())
+            .collect();
+        assert_eq!(roots, ["envs/prod", "infra", "lone"]);
+        let _ = std::fs::remove_dir_all(&d);
+    }
+}
