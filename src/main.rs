@@ -196,6 +196,14 @@ struct SourceArgs {
     /// hidden directories are skipped).
     #[arg(long)]
     no_recursive: bool,
+    /// Where a plan's Terraform source is, so plan findings point at the .tf file and line
+    /// of their resource (the plan's path stays in the report). Default: the repository
+    /// root, for a plan inside one.
+    #[arg(long = "source", value_name = "DIR", conflicts_with = "no_source")]
+    source: Option<PathBuf>,
+    /// Point plan findings at the plan, not at its Terraform source.
+    #[arg(long)]
+    no_source: bool,
 }
 
 #[cfg(feature = "azure")]
@@ -412,6 +420,13 @@ fn scan_options(common: &Common, source: &SourceArgs) -> miette::Result<ScanOpti
     if let Some(a) = &common.aliases {
         mcpguard::policy::load_alias_file(a).map_err(miette::Report::new)?;
     }
+    let repo_root = scan::repo_root(source.repo_root.as_deref())?;
+    if let Some(dir) = source.source.as_deref().filter(|d| !d.is_dir()) {
+        return Err(miette::miette!(
+            "{}: --source needs the directory of the plan's Terraform source",
+            dir.display()
+        ));
+    }
     let mut vars = Vec::new();
     for v in &source.vars {
         let (k, val) = v
@@ -430,8 +445,19 @@ fn scan_options(common: &Common, source: &SourceArgs) -> miette::Result<ScanOpti
         root: source.root.clone(),
         today: None,
         no_preflight: common.preflight == OnOff::Off,
-        repo_root: Some(scan::repo_root(source.repo_root.as_deref())?),
         recursive: !source.no_recursive,
+        source: if source.no_source {
+            None
+        } else {
+            // The repository's source, when there is a repository: a work
+            // tree found, or named with --repo-root.
+            source.source.clone().or_else(|| {
+                (source.repo_root.is_some() || repo_root.join(".git").exists())
+                    .then(|| repo_root.clone())
+            })
+        },
+        source_given: source.source.is_some(),
+        repo_root: Some(repo_root),
     })
 }
 
