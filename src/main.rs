@@ -57,6 +57,17 @@ enum Command {
         #[arg(long, value_name = "FILE", global = true)]
         config: Option<PathBuf>,
     },
+    /// Scan what a commit changes (the pre-commit hook): each changed .tf file with the root
+    /// modules that use it, each changed .tfvars with the root module that takes it.
+    #[command(name = "pre-commit")]
+    PreCommit {
+        /// The changed files (pre-commit passes them after the hook's `args`).
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        common: Common,
+        #[command(flatten)]
+        source: SourceArgs,
+    },
     /// Record today's failures so that only new ones fail the build.
     Baseline {
         #[command(subcommand)]
@@ -70,7 +81,7 @@ impl Command {
     /// The output and scan flags, for the commands that have them.
     fn common_mut(&mut self) -> Option<&mut Common> {
         match self {
-            Command::Scan { common, .. } => Some(common),
+            Command::Scan { common, .. } | Command::PreCommit { common, .. } => Some(common),
             #[cfg(feature = "azure")]
             Command::Sweep { common, .. } => Some(common),
             Command::Baseline {
@@ -458,6 +469,7 @@ fn scan_options(common: &Common, source: &SourceArgs) -> miette::Result<ScanOpti
         },
         source_given: source.source.is_some(),
         repo_root: Some(repo_root),
+        root_var_files: Default::default(),
     })
 }
 
@@ -571,6 +583,33 @@ fn run(cli: Cli) -> miette::Result<u8> {
             let opts = scan_options(&common, &source)?;
             let rules = scan::load_rules(&opts)?;
             let loaded = scan::load_inputs(&paths, &opts);
+            let (report, code) = finish_scan(&common, &opts, &rules, loaded)?;
+            emit(&report, &metas(&rules), &targets, &common)?;
+            Ok(code)
+        }
+        Command::PreCommit {
+            files,
+            common,
+            source,
+        } => {
+            let targets = outputs(&common)?;
+            check_writable(&targets)?;
+            let mut opts = scan_options(&common, &source)?;
+            let search = opts.repo_root.clone().unwrap_or_else(|| PathBuf::from("."));
+            let changed = scan::changed_inputs(&files, &search);
+            if changed.inputs.is_empty() {
+                for w in &changed.warnings {
+                    eprintln!("warning: {}: {}", w.source, w.message);
+                }
+                eprintln!("mcpguard: no Terraform root module among the changed files");
+                return Ok(0);
+            }
+            // The inputs are root modules already: scan each as it is.
+            opts.recursive = false;
+            opts.root_var_files = changed.var_files;
+            let rules = scan::load_rules(&opts)?;
+            let mut loaded = scan::load_inputs(&changed.inputs, &opts);
+            loaded.warnings.extend(changed.warnings);
             let (report, code) = finish_scan(&common, &opts, &rules, loaded)?;
             emit(&report, &metas(&rules), &targets, &common)?;
             Ok(code)

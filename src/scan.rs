@@ -54,6 +54,118 @@ pub struct ScanOptions {
     pub source: Option<PathBuf>,
     /// `--source` was given: its directory is searched whatever the plan's.
     pub source_given: bool,
+    /// More `.tfvars` for one input (a root module, as given): what the
+    /// pre-commit hook found uses a changed variables file.
+    pub root_var_files: BTreeMap<PathBuf, Vec<PathBuf>>,
+}
+
+/// What a commit's changed files stand for (the pre-commit hook).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Changed {
+    /// The root modules to scan, and other inputs as given.
+    pub inputs: Vec<PathBuf>,
+    /// A changed `.tfvars` that a root module takes with `-var-file`: that root → the files.
+    pub var_files: BTreeMap<PathBuf, Vec<PathBuf>>,
+    /// Changed files no root module was found for.
+    pub warnings: Vec<Warning>,
+}
+
+/// The root modules a commit's changed files belong to, found under `search`
+/// (the repository): a changed `.tf` file is scanned with every root module
+/// that uses its directory (itself, or through module calls), so its
+/// references and variables resolve as they do in use; a directory no root
+/// uses is scanned as its own root. A changed `terraform.tfvars` or
+/// `*.auto.tfvars` goes with its directory's root; any other `.tfvars` with
+/// the root modules that declare every variable it sets, passed to them (and
+/// only them) as `--var-file`. Other files are inputs as given.
+pub fn changed_inputs(files: &[PathBuf], search: &FsPath) -> Changed {
+    let roots = load::roots::find(search);
+    let uses: Vec<(PathBuf, BTreeSet<PathBuf>)> = roots
+        .iter()
+        .map(|r| (r.clone(), load::roots::used_by(r)))
+        .collect();
+    let users = |dir: &FsPath| -> Vec<PathBuf> {
+        let Ok(c) = std::fs::canonicalize(if dir.as_os_str().is_empty() {
+            FsPath::new(".")
+        } else {
+            dir
+        }) else {
+            return Vec::new();
+        };
+        uses.iter()
+            .filter(|(_, used)| used.contains(&c))
+            .map(|(r, _)| r.clone())
+            .collect()
+    };
+    let mut out = Changed::default();
+    let add = |out: &mut Changed, p: PathBuf| {
+        if !out.inputs.contains(&p) {
+            out.inputs.push(p);
+        }
+    };
+    for f in files {
+        let name = f
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let dir = f.parent().map(FsPath::to_path_buf).unwrap_or_default();
+        let dir_shown = if dir.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            dir.clone()
+        };
+        if load::roots::is_config_file(&name) {
+            let found = users(&dir);
+            if found.is_empty() {
+                add(&mut out, dir_shown);
+            }
+            for r in found {
+                add(&mut out, r);
+            }
+        } else if name.ends_with(".tfvars") || name.ends_with(".tfvars.json") {
+            let auto = name == "terraform.tfvars"
+                || name == "terraform.tfvars.json"
+                || name.ends_with(".auto.tfvars")
+                || name.ends_with(".auto.tfvars.json");
+            if auto && has_tf(&dir) {
+                add(&mut out, dir_shown);
+                continue;
+            }
+            let keys = load::roots::tfvars_keys(f).unwrap_or_default();
+            let takers: Vec<&PathBuf> = roots
+                .iter()
+                .filter(|r| !keys.is_empty() && keys.is_subset(&load::roots::variables(r)))
+                .collect();
+            if takers.is_empty() {
+                out.warnings.push(Warning {
+                    source: f.display().to_string(),
+                    message: "no root module declares every variable this file sets; not scanned (pass it with --var-file)".to_string(),
+                });
+            }
+            for r in takers {
+                add(&mut out, r.clone());
+                let list = out.var_files.entry(r.clone()).or_default();
+                if !list.contains(f) {
+                    list.push(f.clone());
+                }
+            }
+        } else {
+            add(&mut out, f.clone());
+        }
+    }
+    out
+}
+
+fn has_tf(dir: &FsPath) -> bool {
+    let dir = if dir.as_os_str().is_empty() {
+        FsPath::new(".")
+    } else {
+        dir
+    };
+    std::fs::read_dir(dir).is_ok_and(|rd| {
+        rd.flatten()
+            .any(|e| load::roots::is_config_file(&e.file_name().to_string_lossy()))
+    })
 }
 
 /// The repository root reports are relative to: `given` (`--repo-root DIR`),
@@ -751,8 +863,12 @@ fn read_piece(p: &FsPath, opts: &ScanOptions, out: &mut Loaded) -> Option<Piece>
     }
     match load::detect(p, None) {
         Detected::Terraform => {
+            let mut var_files = opts.var_files.clone();
+            if let Some(more) = opts.root_var_files.get(p) {
+                var_files.extend(more.iter().cloned());
+            }
             let hcl_opts = load::hcl::HclOptions {
-                var_files: opts.var_files.clone(),
+                var_files,
                 vars: opts.vars.clone(),
                 root: opts.root.clone(),
             };
