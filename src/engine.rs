@@ -65,9 +65,11 @@ pub fn resource_ref(r: &Resource) -> ResourceRef {
 /// Where a finding points: the input file, and the line of the deciding
 /// attribute (or of the resource block) where the input has lines.
 pub fn location(r: &Resource, path: Option<&str>) -> Option<Location> {
+    let line = r.line_for(path);
     r.origin.file.as_ref().map(|f| Location {
         file: f.clone(),
-        line: r.line_for(path),
+        line,
+        block: r.origin.line.filter(|b| Some(*b) != line),
     })
 }
 

@@ -104,7 +104,13 @@ pub struct ResourceRef {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Location {
     pub file: String,
+    /// The line of the attribute that decided the finding, else of the
+    /// resource's block.
     pub line: Option<u32>,
+    /// The first line of the resource's block, when `line` is an attribute
+    /// inside it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block: Option<u32>,
 }
 
 /// One value that decided a verdict. Sensitive values are replaced by

@@ -57,6 +57,17 @@ enum Command {
         #[arg(long, value_name = "FILE", global = true)]
         config: Option<PathBuf>,
     },
+    /// Scan what a commit changes (the pre-commit hook): each changed .tf file with the root
+    /// modules that use it, each changed .tfvars with the root module that takes it.
+    #[command(name = "pre-commit")]
+    PreCommit {
+        /// The changed files (pre-commit passes them after the hook's `args`).
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        common: Common,
+        #[command(flatten)]
+        source: SourceArgs,
+    },
     /// Record today's failures so that only new ones fail the build.
     Baseline {
         #[command(subcommand)]
@@ -70,7 +81,7 @@ impl Command {
     /// The output and scan flags, for the commands that have them.
     fn common_mut(&mut self) -> Option<&mut Common> {
         match self {
-            Command::Scan { common, .. } => Some(common),
+            Command::Scan { common, .. } | Command::PreCommit { common, .. } => Some(common),
             #[cfg(feature = "azure")]
             Command::Sweep { common, .. } => Some(common),
             Command::Baseline {
@@ -196,6 +207,14 @@ struct SourceArgs {
     /// hidden directories are skipped).
     #[arg(long)]
     no_recursive: bool,
+    /// Where a plan's Terraform source is, so plan findings point at the .tf file and line
+    /// of their resource (the plan's path stays in the report). Default: the repository
+    /// root, for a plan inside one.
+    #[arg(long = "source", value_name = "DIR", conflicts_with = "no_source")]
+    source: Option<PathBuf>,
+    /// Point plan findings at the plan, not at its Terraform source.
+    #[arg(long)]
+    no_source: bool,
 }
 
 #[cfg(feature = "azure")]
@@ -417,6 +436,13 @@ fn scan_options(common: &Common, source: &SourceArgs) -> miette::Result<ScanOpti
     for f in source.var_files.iter().chain(&common.baseline) {
         mcpguard::load::regular_file(f).map_err(miette::Report::new)?;
     }
+    let repo_root = scan::repo_root(source.repo_root.as_deref())?;
+    if let Some(dir) = source.source.as_deref().filter(|d| !d.is_dir()) {
+        return Err(miette::miette!(
+            "{}: --source needs the directory of the plan's Terraform source",
+            dir.display()
+        ));
+    }
     let mut vars = Vec::new();
     for (n, v) in source.vars.iter().enumerate() {
         // The value may be a secret: never echoed.
@@ -436,8 +462,20 @@ fn scan_options(common: &Common, source: &SourceArgs) -> miette::Result<ScanOpti
         root: source.root.clone(),
         today: None,
         no_preflight: common.preflight == OnOff::Off,
-        repo_root: Some(scan::repo_root(source.repo_root.as_deref())?),
         recursive: !source.no_recursive,
+        source: if source.no_source {
+            None
+        } else {
+            // The repository's source, when there is a repository: a work
+            // tree found, or named with --repo-root.
+            source.source.clone().or_else(|| {
+                (source.repo_root.is_some() || repo_root.join(".git").exists())
+                    .then(|| repo_root.clone())
+            })
+        },
+        source_given: source.source.is_some(),
+        repo_root: Some(repo_root),
+        root_var_files: Default::default(),
     })
 }
 
@@ -554,6 +592,33 @@ fn run(cli: Cli) -> miette::Result<u8> {
             let opts = scan_options(&common, &source)?;
             let rules = scan::load_rules(&opts)?;
             let loaded = scan::load_inputs(&paths, &opts);
+            let (report, code) = finish_scan(&common, &opts, &rules, loaded)?;
+            emit(&report, &metas(&rules), &targets, &common)?;
+            Ok(code)
+        }
+        Command::PreCommit {
+            files,
+            common,
+            source,
+        } => {
+            let targets = outputs(&common)?;
+            check_writable(&targets)?;
+            let mut opts = scan_options(&common, &source)?;
+            let search = opts.repo_root.clone().unwrap_or_else(|| PathBuf::from("."));
+            let changed = scan::changed_inputs(&files, &search);
+            if changed.inputs.is_empty() {
+                for w in &changed.warnings {
+                    eprintln!("warning: {}: {}", w.source, w.message);
+                }
+                eprintln!("mcpguard: no Terraform root module among the changed files");
+                return Ok(0);
+            }
+            // The inputs are root modules already: scan each as it is.
+            opts.recursive = false;
+            opts.root_var_files = changed.var_files;
+            let rules = scan::load_rules(&opts)?;
+            let mut loaded = scan::load_inputs(&changed.inputs, &opts);
+            loaded.warnings.extend(changed.warnings);
             let (report, code) = finish_scan(&common, &opts, &rules, loaded)?;
             emit(&report, &metas(&rules), &targets, &common)?;
             Ok(code)

@@ -9,7 +9,8 @@ use serde_json::Value;
 use crate::config::{Config, UnknownMode};
 use crate::engine::{self, ActiveRule};
 use crate::findings::{
-    Finding, InputInfo, Pass, Report, ReportError, RuleDir, RulePack, SkippedRule, Status, Warning,
+    Finding, InputInfo, Location, Pass, Report, ReportError, RuleDir, RulePack, SkippedRule,
+    Status, Warning,
 };
 use crate::input::{self, InlineIgnore, InputError, InputKind};
 use crate::inventory::facts::Detection;
@@ -47,6 +48,124 @@ pub struct ScanOptions {
     /// Search directories for root modules (`--no-recursive` turns it off;
     /// off by default for library callers, which name their inputs).
     pub recursive: bool,
+    /// Where a plan's Terraform source is looked for, so plan findings point
+    /// at `.tf` lines: `--source DIR`, or the repository root for a plan
+    /// inside it. `None`: plan findings point at the plan.
+    pub source: Option<PathBuf>,
+    /// `--source` was given: its directory is searched whatever the plan's.
+    pub source_given: bool,
+    /// More `.tfvars` for one input (a root module, as given): what the
+    /// pre-commit hook found uses a changed variables file.
+    pub root_var_files: BTreeMap<PathBuf, Vec<PathBuf>>,
+}
+
+/// What a commit's changed files stand for (the pre-commit hook).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Changed {
+    /// The root modules to scan, and other inputs as given.
+    pub inputs: Vec<PathBuf>,
+    /// A changed `.tfvars` that a root module takes with `-var-file`: that root → the files.
+    pub var_files: BTreeMap<PathBuf, Vec<PathBuf>>,
+    /// Changed files no root module was found for.
+    pub warnings: Vec<Warning>,
+}
+
+/// The root modules a commit's changed files belong to, found under `search`
+/// (the repository): a changed `.tf` file is scanned with every root module
+/// that uses its directory (itself, or through module calls), so its
+/// references and variables resolve as they do in use; a directory no root
+/// uses is scanned as its own root. A changed `terraform.tfvars` or
+/// `*.auto.tfvars` goes with its directory's root; any other `.tfvars` with
+/// the root modules that declare every variable it sets, passed to them (and
+/// only them) as `--var-file`. Other files are inputs as given.
+pub fn changed_inputs(files: &[PathBuf], search: &FsPath) -> Changed {
+    let roots = load::roots::find(search);
+    let uses: Vec<(PathBuf, BTreeSet<PathBuf>)> = roots
+        .iter()
+        .map(|r| (r.clone(), load::roots::used_by(r)))
+        .collect();
+    let users = |dir: &FsPath| -> Vec<PathBuf> {
+        let Ok(c) = std::fs::canonicalize(if dir.as_os_str().is_empty() {
+            FsPath::new(".")
+        } else {
+            dir
+        }) else {
+            return Vec::new();
+        };
+        uses.iter()
+            .filter(|(_, used)| used.contains(&c))
+            .map(|(r, _)| r.clone())
+            .collect()
+    };
+    let mut out = Changed::default();
+    let add = |out: &mut Changed, p: PathBuf| {
+        if !out.inputs.contains(&p) {
+            out.inputs.push(p);
+        }
+    };
+    for f in files {
+        let name = f
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let dir = f.parent().map(FsPath::to_path_buf).unwrap_or_default();
+        let dir_shown = if dir.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            dir.clone()
+        };
+        if load::roots::is_config_file(&name) {
+            let found = users(&dir);
+            if found.is_empty() {
+                add(&mut out, dir_shown);
+            }
+            for r in found {
+                add(&mut out, r);
+            }
+        } else if name.ends_with(".tfvars") || name.ends_with(".tfvars.json") {
+            let auto = name == "terraform.tfvars"
+                || name == "terraform.tfvars.json"
+                || name.ends_with(".auto.tfvars")
+                || name.ends_with(".auto.tfvars.json");
+            if auto && has_tf(&dir) {
+                add(&mut out, dir_shown);
+                continue;
+            }
+            let keys = load::roots::tfvars_keys(f).unwrap_or_default();
+            let takers: Vec<&PathBuf> = roots
+                .iter()
+                .filter(|r| !keys.is_empty() && keys.is_subset(&load::roots::variables(r)))
+                .collect();
+            if takers.is_empty() {
+                out.warnings.push(Warning {
+                    source: f.display().to_string(),
+                    message: "no root module declares every variable this file sets; not scanned (pass it with --var-file)".to_string(),
+                });
+            }
+            for r in takers {
+                add(&mut out, r.clone());
+                let list = out.var_files.entry(r.clone()).or_default();
+                if !list.contains(f) {
+                    list.push(f.clone());
+                }
+            }
+        } else {
+            add(&mut out, f.clone());
+        }
+    }
+    out
+}
+
+fn has_tf(dir: &FsPath) -> bool {
+    let dir = if dir.as_os_str().is_empty() {
+        FsPath::new(".")
+    } else {
+        dir
+    };
+    std::fs::read_dir(dir).is_ok_and(|rd| {
+        rd.flatten()
+            .any(|e| load::roots::is_config_file(&e.file_name().to_string_lossy()))
+    })
 }
 
 /// The repository root reports are relative to: `given` (`--repo-root DIR`),
@@ -450,15 +569,19 @@ pub struct Loaded {
     pub ignores: Vec<InlineIgnore>,
     /// Errors carried inside inputs (a snapshot of an incomplete sweep).
     pub carried_errors: Vec<ReportError>,
+    /// What reading went without (a plan's source that did not all parse).
+    pub warnings: Vec<Warning>,
 }
 
 /// Resources that are evaluated together.
 #[derive(Default)]
 pub struct Unit {
     /// The root module's directory, relative to the repository root, for
-    /// Terraform source; `None` for a plan.
+    /// Terraform source and for a plan mapped to its source; else `None`.
     pub root: Option<String>,
     pub inventory: Inventory,
+    /// For a plan mapped to its source: address → where the plan holds it.
+    pub plan_locations: BTreeMap<String, Location>,
 }
 
 impl Loaded {
@@ -482,6 +605,11 @@ struct Piece {
     resources: Vec<Resource>,
     notes: Vec<String>,
     ignores: Vec<InlineIgnore>,
+    /// A plan mapped to its source: the root module it came from (as given).
+    source_root: Option<PathBuf>,
+    /// Address → where the plan holds the resource, for resources whose
+    /// origin now names the `.tf` source.
+    plan_locations: BTreeMap<String, Location>,
 }
 
 /// Reads every input. A directory is searched for root modules (unless
@@ -518,9 +646,22 @@ pub fn load_inputs(paths: &[PathBuf], opts: &ScanOptions) -> Loaded {
                 out.inventory.notes.extend(piece.notes);
                 continue;
             }
+            let root = match &piece.source_root {
+                Some(r) => Some(r.display().to_string()),
+                // One file scanned alone: its directory is the root module.
+                None if piece.kind == InputKind::Terraform && piece.path.is_file() => {
+                    let dir = piece.path.parent().unwrap_or(FsPath::new(""));
+                    Some(match locator.as_mut() {
+                        Some(loc) => loc.locate(dir),
+                        None => dir.display().to_string(),
+                    })
+                }
+                None => (piece.kind == InputKind::Terraform).then_some(shown),
+            };
             let mut unit = Unit {
-                root: (piece.kind == InputKind::Terraform).then_some(shown),
+                root,
                 inventory: Inventory::default(),
+                plan_locations: std::mem::take(&mut piece.plan_locations),
             };
             for r in piece.resources {
                 unit.inventory.push(r);
@@ -529,6 +670,15 @@ pub fn load_inputs(paths: &[PathBuf], opts: &ScanOptions) -> Loaded {
             out.roots.push(unit);
         }
     }
+    // A plan's source and the source itself, scanned together, bring the
+    // same comments twice: one is enough.
+    let mut ignores: Vec<InlineIgnore> = Vec::new();
+    for ig in std::mem::take(&mut out.ignores) {
+        if !ignores.contains(&ig) {
+            ignores.push(ig);
+        }
+    }
+    out.ignores = ignores;
     compute_facts(&mut out.inventory, &opts.config.detect);
     for u in &mut out.roots {
         compute_facts(&mut u.inventory, &opts.config.detect);
@@ -585,6 +735,98 @@ fn relocate(piece: &mut Piece, loc: &mut Locator) {
     for ig in &mut piece.ignores {
         ig.file = at(&ig.file);
     }
+    for l in piece.plan_locations.values_mut() {
+        l.file = loc.locate(FsPath::new(&l.file));
+    }
+    if let Some(root) = &piece.source_root {
+        piece.source_root = Some(PathBuf::from(loc.locate(root)));
+    }
+}
+
+/// Points a plan's resources at the `.tf` source they were planned from
+/// (`--source`, or the repository root for a plan inside it): each resource
+/// found there takes the source's file, block line and attribute lines, and
+/// the plan location is kept for the finding's `plan`. The source's inline
+/// ignores then apply to the plan's findings too. Whatever the source reader
+/// cannot read is a warning: those findings keep their plan location.
+fn map_to_source(piece: &mut Piece, opts: &ScanOptions, out: &mut Loaded) {
+    let Some(search) = opts.source.as_deref() else {
+        return;
+    };
+    let canon = |p: &FsPath| {
+        let p = if p.as_os_str().is_empty() {
+            FsPath::new(".")
+        } else {
+            p
+        };
+        std::fs::canonicalize(p).ok()
+    };
+    let plan_dir = (piece.path.as_os_str() != "-").then(|| {
+        piece
+            .path
+            .parent()
+            .map(FsPath::to_path_buf)
+            .unwrap_or_default()
+    });
+    let inside = match (plan_dir.as_deref().and_then(canon), canon(search)) {
+        (Some(d), Some(s)) => d.starts_with(s),
+        _ => false,
+    };
+    if !inside && !opts.source_given {
+        return; // a plan from elsewhere: no source is implied
+    }
+    let addresses: Vec<&str> = piece.resources.iter().map(|r| r.address.as_str()).collect();
+    let hcl_opts = load::hcl::HclOptions {
+        var_files: opts.var_files.clone(),
+        vars: opts.vars.clone(),
+        root: opts.root.clone(),
+    };
+    let near = plan_dir.as_deref().filter(|_| inside);
+    let Some(map) = load::source_map::for_plan(&addresses, near, search, &hcl_opts) else {
+        if opts.source_given {
+            out.warnings.push(Warning {
+                source: piece.path.display().to_string(),
+                message: format!(
+                    "no root module under --source `{}` holds this plan's resources; its findings point at the plan",
+                    search.display()
+                ),
+            });
+        }
+        return;
+    };
+    let shown = piece.path.display().to_string();
+    for r in &mut piece.resources {
+        let Some(o) = map.origin(&r.address) else {
+            continue;
+        };
+        let Some(file) = &o.file else { continue };
+        piece.plan_locations.insert(
+            r.address.clone(),
+            Location {
+                file: shown.clone(),
+                line: r.origin.line,
+                block: None,
+            },
+        );
+        r.origin.file = Some(map.root.join(file).display().to_string());
+        r.origin.line = o.line;
+        r.origin.attribute_lines = o.attribute_lines.clone();
+    }
+    for e in map.errors {
+        out.warnings.push(Warning {
+            source: e.path.clone(),
+            message: format!("{}; the plan's findings there point at the plan", e.message),
+        });
+    }
+    piece.ignores = map
+        .ignores
+        .into_iter()
+        .map(|mut ig| {
+            ig.file = map.root.join(&ig.file).display().to_string();
+            ig
+        })
+        .collect();
+    piece.source_root = Some(map.root);
 }
 
 /// An error's file as every report names it: a module two roots call is one
@@ -673,8 +915,12 @@ fn read_piece(p: &FsPath, opts: &ScanOptions, out: &mut Loaded) -> Option<Piece>
     }
     match load::detect(p, None) {
         Detected::Terraform => {
+            let mut var_files = opts.var_files.clone();
+            if let Some(more) = opts.root_var_files.get(p) {
+                var_files.extend(more.iter().cloned());
+            }
             let hcl_opts = load::hcl::HclOptions {
-                var_files: opts.var_files.clone(),
+                var_files,
                 vars: opts.vars.clone(),
                 root: opts.root.clone(),
             };
@@ -689,6 +935,8 @@ fn read_piece(p: &FsPath, opts: &ScanOptions, out: &mut Loaded) -> Option<Piece>
                 resources,
                 notes,
                 ignores: o.ignores,
+                source_root: None,
+                plan_locations: BTreeMap::new(),
             })
         }
         _ => match input::read_text(p) {
@@ -792,6 +1040,8 @@ fn read_json_text(p: &FsPath, text: String, opts: &ScanOptions, out: &mut Loaded
         resources,
         notes,
         ignores: Vec::new(),
+        source_root: None,
+        plan_locations: BTreeMap::new(),
     };
     match load::detect(p, Some(&text)) {
         Detected::Plan => match load::plan::load(&shown, &text) {
@@ -799,7 +1049,9 @@ fn read_json_text(p: &FsPath, text: String, opts: &ScanOptions, out: &mut Loaded
                 drop(text);
                 model.subscription_id = model.subscription_id.or(opts.subscription.clone());
                 let (rs, notes) = load::azurerm::translate(model, InputKind::Plan);
-                Some(piece(InputKind::Plan, rs, notes))
+                let mut piece = piece(InputKind::Plan, rs, notes);
+                map_to_source(&mut piece, opts, out);
+                Some(piece)
             }
             Err(e) => {
                 out.errors.push(e);
@@ -856,6 +1108,7 @@ fn evaluate_unit(
     rules: &RuleSet,
     inv: &Inventory,
     root: Option<&str>,
+    plan_locations: &BTreeMap<String, Location>,
     opts: &ScanOptions,
 ) -> UnitOutput {
     let mut active = rules.active.clone();
@@ -878,6 +1131,7 @@ fn evaluate_unit(
     let mut out = engine::run(inv, &active);
     for f in &mut out.findings {
         f.root = root.map(str::to_string);
+        f.plan = plan_locations.get(&f.resource.address).cloned();
     }
     UnitOutput {
         findings: out.findings,
@@ -892,17 +1146,22 @@ fn evaluate_unit(
 pub fn evaluate(rules: &RuleSet, loaded: Loaded, opts: &ScanOptions) -> (Report, Vec<InputError>) {
     let mut report = Report::new();
     let mut warnings = rules.warnings.clone();
+    warnings.extend(loaded.warnings.iter().cloned());
     let mut rule_ids = BTreeSet::new();
-    let estate = (!loaded.inventory.is_empty() || loaded.roots.is_empty())
-        .then_some((None, &loaded.inventory));
+    let none = BTreeMap::new();
+    let estate = (!loaded.inventory.is_empty() || loaded.roots.is_empty()).then_some((
+        None,
+        &loaded.inventory,
+        &none,
+    ));
     let units = estate.into_iter().chain(
         loaded
             .roots
             .iter()
-            .map(|u| (u.root.as_deref(), &u.inventory)),
+            .map(|u| (u.root.as_deref(), &u.inventory, &u.plan_locations)),
     );
-    for (root, inv) in units {
-        let out = evaluate_unit(rules, inv, root, opts);
+    for (root, inv, plan_locations) in units {
+        let out = evaluate_unit(rules, inv, root, plan_locations, opts);
         report.summary.resources += inv.len();
         report.findings.extend(out.findings);
         report.passes.extend(out.passes);

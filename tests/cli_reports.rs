@@ -89,11 +89,9 @@ fn json_counts_passes_per_rule_and_lists_them_on_request() {
         let id = p["rule_id"].as_str().unwrap();
         assert!(v["passed"][id].as_u64().unwrap() > 0, "{p}");
         assert!(p["resource"]["address"].is_string(), "{p}");
+        // The plan's source is beside it: passes point at the .tf lines too.
         assert!(
-            p["location"]["file"]
-                .as_str()
-                .unwrap()
-                .ends_with("plan.json"),
+            p["location"]["file"].as_str().unwrap().ends_with(".tf"),
             "{p}"
         );
     }

@@ -151,6 +151,7 @@ fn properties_with_colons_and_commas_are_escaped() {
     report.findings[0].location = Some(mcpguard::findings::Location {
         file: "C:\\a,b\\main.tf".into(),
         line: Some(3),
+        block: None,
     });
     report.findings[0].rule_id = "x:y,z".into();
     let (cmds, _) = commands(&report);

@@ -297,3 +297,37 @@ fn a_finding_of_an_undescribed_rule_still_gets_a_descriptor() {
         .expect("rules");
     assert!(rules.iter().any(|d| d["id"] == "ext-rule"));
 }
+
+/// A plan finding located in its source names the block and the plan as
+/// related locations; the result's own location is the attribute's line.
+#[test]
+fn a_plan_finding_in_its_source_relates_the_block_and_the_plan() {
+    let doc: Value = serde_json::from_str(&render(
+        Format::Sarif,
+        &sample_report(),
+        &sample_rules(),
+        &RenderOptions::default(),
+    ))
+    .unwrap();
+    validate(&doc);
+    let res = doc["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ruleId"] == "MCP004")
+        .unwrap();
+    let phys = &res["locations"][0]["physicalLocation"];
+    assert_eq!(phys["artifactLocation"]["uri"], "modules/mcp/main.tf");
+    assert_eq!(phys["region"]["startLine"], 12);
+    let rel = res["relatedLocations"].as_array().unwrap();
+    assert_eq!(rel[0]["physicalLocation"]["region"]["startLine"], 8);
+    assert_eq!(
+        rel[1]["physicalLocation"]["artifactLocation"]["uri"],
+        "plans/prod.json"
+    );
+    assert_eq!(rel[1]["physicalLocation"]["region"]["startLine"], 355);
+    assert_eq!(
+        res["partialFingerprints"]["mcpguard/root/v1"],
+        "envs/prod dir"
+    );
+}

@@ -11,6 +11,7 @@ pub mod hcl;
 pub mod plan;
 pub mod roots;
 pub mod snapshot;
+pub mod source_map;
 pub mod terraform;
 
 use std::path::Path as FsPath;

@@ -38,6 +38,72 @@ pub fn find(dir: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
+/// The directories `dir`'s configuration calls as modules (local sources and
+/// modules `terraform init` installed), canonical.
+pub fn calls(dir: &Path) -> Vec<PathBuf> {
+    local_sources(dir)
+        .into_iter()
+        .chain(installed_modules(dir))
+        .filter_map(|s| std::fs::canonicalize(dir.join(s)).ok())
+        .collect()
+}
+
+/// Every directory `root` uses: itself and, transitively, the modules it
+/// calls; canonical.
+pub fn used_by(root: &Path) -> BTreeSet<PathBuf> {
+    let mut seen = BTreeSet::new();
+    let mut stack: Vec<PathBuf> = std::fs::canonicalize(root).into_iter().collect();
+    while let Some(d) = stack.pop() {
+        if seen.insert(d.clone()) {
+            stack.extend(calls(&d));
+        }
+    }
+    seen
+}
+
+/// The names of the variables `dir`'s configuration declares.
+pub fn variables(dir: &Path) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in rd.flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        if !is_config_file(&name) {
+            continue;
+        }
+        let Ok(text) = crate::input::read_text(&e.path()) else {
+            continue;
+        };
+        if name.ends_with(".json") {
+            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) {
+                if let Some(vars) = v["variable"].as_object() {
+                    out.extend(vars.keys().cloned());
+                }
+            }
+        } else if let Ok(body) = hcl::parse(&text) {
+            for b in body.blocks().filter(|b| b.identifier() == "variable") {
+                if let Some(l) = b.labels().first() {
+                    out.insert(l.as_str().to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The variables a `.tfvars` (or `.tfvars.json`) file sets; `None` when it
+/// cannot be read or parsed.
+pub fn tfvars_keys(file: &Path) -> Option<BTreeSet<String>> {
+    let text = crate::input::read_text(file).ok()?;
+    if file.to_string_lossy().ends_with(".json") {
+        let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+        return Some(v.as_object()?.keys().cloned().collect());
+    }
+    let body = hcl::parse(&text).ok()?;
+    Some(body.attributes().map(|a| a.key().to_string()).collect())
+}
+
 /// Whether `name` is a Terraform configuration file.
 pub fn is_config_file(name: &str) -> bool {
     name.ends_with(".tf") || name.ends_with(".tf.json")
@@ -200,6 +266,31 @@ mod tests {
     }
 
     #[test]
+    fn variables_and_tfvars_keys() {
+        let d = std::env::temp_dir().join(format!("mcpguard-vars-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(
+            d.join("v.tf"),
+            "variable \"env\" {}\nvariable \"size\" {\n  default = 1\n}\n",
+        )
+        .unwrap();
+        std::fs::write(d.join("j.tf.json"), r#"{"variable": {"region": {}}}"#).unwrap();
+        std::fs::write(d.join("prod.tfvars"), "env = \"prod\"\nsize = 3\n").unwrap();
+        std::fs::write(d.join("x.tfvars.json"), r#"{"region": "weu"}"#).unwrap();
+        let vars: Vec<String> = variables(&d).into_iter().collect();
+        assert_eq!(vars, ["env", "region", "size"]);
+        let keys: Vec<String> = tfvars_keys(&d.join("prod.tfvars"))
+            .unwrap()
+            .into_iter()
+            .collect();
+        assert_eq!(keys, ["env", "size"]);
+        assert_eq!(tfvars_keys(&d.join("x.tfvars.json")).unwrap().len(), 1);
+        assert!(tfvars_keys(&d.join("missing.tfvars")).is_none());
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
     fn roots_are_directories_no_other_one_calls() {
         let d = std::env::temp_dir().join(format!("mcpguard-roots-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&d);
@@ -227,6 +318,9 @@ mod tests {
             .map(|p| p.strip_prefix(&d).unwrap().display().to_string())
             .collect();
         assert_eq!(roots, ["envs/prod", "infra", "lone"]);
+        let net = std::fs::canonicalize(d.join("modules/net")).unwrap();
+        assert!(used_by(&d.join("infra")).contains(&net));
+        assert!(!used_by(&d.join("lone")).contains(&net));
         let _ = std::fs::remove_dir_all(&d);
     }
 }

@@ -715,6 +715,13 @@ fn resources(h: &mut String, report: &Report) {
                 e(&f.rule_id),
                 e(&f.message)
             );
+            if let Some(plan) = location_text(f.plan.as_ref()) {
+                let _ = writeln!(
+                    h,
+                    "<p class=\"why\">in the plan: <code>{}</code></p>",
+                    e(&plan)
+                );
+            }
             if !f.evidence.is_empty() {
                 h.push_str("<table class=\"ev\">\n");
                 for ev in &f.evidence {

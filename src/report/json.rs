@@ -102,7 +102,10 @@
 //!   subscription is given), and it is `""` when nothing of it is known (a
 //!   name computed at apply); `address` still names the resource.
 //! - `location` (object or `null`): `file` and `line` (1-based integer, or
-//!   `null` when only the file is known). `file` is relative to the
+//!   `null` when only the file is known): the attribute that decided the
+//!   finding where the input has attribute lines, else the resource's block;
+//!   `block` (integer, present only when `line` is an attribute) is the
+//!   first line of the block. `file` is relative to the
 //!   repository root (`--repo-root`, else the git work tree around the
 //!   current directory, else the current directory), with `/` separators:
 //!   `infra/main.tf`, never relative to the scanned folder. A file outside
@@ -117,7 +120,12 @@
 //!   written, `main.tf:11`, or `null`).
 //! - `fingerprint` (string): stable across runs and line moves (rule, address
 //!   and the deciding paths); baselines and SARIF `partialFingerprints` use it.
-//! - `root` (string, present only for Terraform source): the root module the
+//! - `plan` (object, present only for a plan finding located in its `.tf`
+//!   source with `--source` or the repository's source): `{file, line}`,
+//!   where the plan holds the resource. `location` then names the `.tf`
+//!   file and line, as a source scan would.
+//! - `root` (string, present only for Terraform source and plans located
+//!   in their source): the root module the
 //!   finding was evaluated in, its directory relative to the repository root
 //!   (`envs/prod`). A directory scan finds every root module below it, and
 //!   evaluates each on its own, so two roots may report the same `address`;
@@ -198,6 +206,7 @@ mod tests {
             Some(Location {
                 file: "main.tf".into(),
                 line: Some(3),
+                block: None,
             }),
         ));
         r.findings.push(finding(

@@ -179,6 +179,9 @@ fn details(f: &Finding, meta: Option<&RuleMeta>, version: &str) -> String {
     if let Some(loc) = location_text(f.location.as_ref()) {
         d.push_str(&format!("location: {loc}\n"));
     }
+    if let Some(plan) = location_text(f.plan.as_ref()) {
+        d.push_str(&format!("plan: {plan}\n"));
+    }
     if !f.evidence.is_empty() {
         d.push_str("evidence:\n");
         for e in &f.evidence {

@@ -12,7 +12,11 @@
 //!   a `file://` URI only when it was given as an absolute path;
 //!   `region.startLine` where known) when the finding has a file
 //!   (an ARM finding: the snapshot, when exactly one was scanned), always with
-//!   a logical location naming the Terraform address or ARM id;
+//!   a logical location naming the Terraform address or ARM id; a plan
+//!   finding mapped to its source (`--source`) is located at the `.tf` line;
+//! - `relatedLocations`: the resource's block when the location is an
+//!   attribute inside it, and for a plan finding located in the source, the
+//!   plan file and line;
 //! - `partialFingerprints["mcpguard/v1"]` is the finding's fingerprint, which
 //!   ignores line numbers, so alerts are tracked rather than duplicated, and
 //!   `partialFingerprints["mcpguard/root/v1"]` its Terraform root module, so the
@@ -201,6 +205,10 @@ fn result(f: &Finding, rule_index: Option<usize>, fallback: Option<&str>) -> Val
     };
     r.insert("message".into(), json!({"text": text}));
     r.insert("locations".into(), json!([location(f, fallback)]));
+    let related = related_locations(f);
+    if !related.is_empty() {
+        r.insert("relatedLocations".into(), Value::Array(related));
+    }
     if !f.fingerprint.is_empty() {
         let mut fp = Map::new();
         fp.insert(FINGERPRINT_KEY.into(), json!(f.fingerprint));
@@ -299,6 +307,43 @@ fn location(f: &Finding, fallback: Option<&str>) -> Value {
         physical.insert("region".into(), json!({"startLine": line}));
     }
     json!({"physicalLocation": physical, "logicalLocations": logical})
+}
+
+/// The resource's block (when the location is an attribute inside it) and,
+/// for a plan finding located in the `.tf` source, where the plan holds it.
+fn related_locations(f: &Finding) -> Vec<Value> {
+    let mut out = Vec::new();
+    let physical = |file: &str, line: Option<u32>| {
+        let (uri, relative) = file_uri(file);
+        let mut artifact = Map::new();
+        artifact.insert("uri".into(), json!(uri));
+        if relative {
+            artifact.insert("uriBaseId".into(), json!("%SRCROOT%"));
+        }
+        let mut p = Map::new();
+        p.insert("artifactLocation".into(), Value::Object(artifact));
+        if let Some(line) = line.filter(|l| *l >= 1) {
+            p.insert("region".into(), json!({"startLine": line}));
+        }
+        Value::Object(p)
+    };
+    if let Some(loc) = &f.location {
+        if let Some(block) = loc.block {
+            out.push(json!({
+                "id": out.len() + 1,
+                "physicalLocation": physical(&loc.file, Some(block)),
+                "message": {"text": format!("the `{}` block", f.resource.address)},
+            }));
+        }
+    }
+    if let Some(plan) = &f.plan {
+        out.push(json!({
+            "id": out.len() + 1,
+            "physicalLocation": physical(&plan.file, plan.line),
+            "message": {"text": "where the plan holds the resource"},
+        }));
+    }
+    out
 }
 
 /// A file path as a URI reference: `/` separators, no `./`, percent-encoded.

@@ -381,6 +381,7 @@ mod tests {
             location: Some(Location {
                 file: "main.tf".into(),
                 line: Some(12),
+                block: None,
             }),
             evidence: vec![],
             suppression: None,

@@ -36,6 +36,7 @@ fn at(file: &str, line: Option<u32>) -> Option<Location> {
     Some(Location {
         file: file.into(),
         line,
+        block: None,
     })
 }
 
@@ -67,7 +68,11 @@ pub fn sample_report() -> Report {
     r.summary.rules = sample_rules().len();
     r.findings = vec![
         Finding {
-            location: at("modules/mcp/main.tf", Some(12)),
+            // A plan finding located in its source: the attribute's line, the
+            // block's, and where the plan holds it.
+            location: Some(Location { file: "modules/mcp/main.tf".into(), line: Some(12), block: Some(8) }),
+            plan: at("plans/prod.json", Some(355)),
+            root: Some("envs/prod dir".into()),
             evidence: vec![
                 Evidence { path: "properties.subnetIds[0].id".into(), value: json!("/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-mcp/providers/Microsoft.Network/virtualNetworks/vnet/subnets/snet-mcp") },
                 Evidence { path: "facts.nsgEgress.internet".into(), value: json!({"verdict": "allow", "rule": "allow-https,443", "priority": 100}) },
