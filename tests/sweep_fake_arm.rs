@@ -705,18 +705,18 @@ fn other_types_ask_the_provider_and_unregistered_providers_are_empty() {
         // ARM matches paths case-insensitively.
         if path
             .to_ascii_lowercase()
-            .ends_with("/providers/microsoft.web")
+            .ends_with("/providers/microsoft.storage")
         {
-            return ok(json!({"namespace": "Microsoft.Web", "resourceTypes": [
-                {"resourceType": "serverFarms", "apiVersions": ["2024-04-01"]},
-                {"resourceType": "sites", "apiVersions": ["2025-01-01-preview", "2024-11-01", "2023-01-01"]}]}));
+            return ok(json!({"namespace": "Microsoft.Storage", "resourceTypes": [
+                {"resourceType": "storageTasks", "apiVersions": ["2024-04-01"]},
+                {"resourceType": "storageAccounts", "apiVersions": ["2025-01-01-preview", "2024-11-01", "2023-01-01"]}]}));
         }
-        if path.ends_with("/providers/Microsoft.Web/sites")
+        if path.ends_with("/providers/Microsoft.Storage/storageAccounts")
             && req.target.contains("api-version=2024-11-01")
         {
             return ok(
-                json!({"value": [{"id": format!("{}/Microsoft.Web/sites/app-mcp", rg(SUB_A)),
-                "name": "app-mcp", "type": "Microsoft.Web/sites", "properties": {}}]}),
+                json!({"value": [{"id": format!("{}/Microsoft.Storage/storageAccounts/stmcp", rg(SUB_A)),
+                "name": "stmcp", "type": "Microsoft.Storage/storageAccounts", "properties": {}}]}),
             );
         }
         if path.ends_with("/containerGroups") {
@@ -727,15 +727,18 @@ fn other_types_ask_the_provider_and_unregistered_providers_are_empty() {
     }));
     let mut opts = options(&server.base, &[SUB_A]);
     opts.types = vec![
-        "microsoft.web/SITES".to_string(),
+        "microsoft.storage/STORAGEACCOUNTS".to_string(),
         types::CONTAINER_GROUP.to_string(),
     ];
     let result = sweep_with(&opts, StaticTokenCredential::new(TOKEN));
     assert!(result.errors.is_empty(), "{:?}", result.errors);
     assert_eq!(result.resources.len(), 1);
-    assert_eq!(result.resources[0].arm_type(), "Microsoft.Web/sites");
     assert_eq!(
-        result.snapshot["api_versions"]["Microsoft.Web/sites"],
+        result.resources[0].arm_type(),
+        "Microsoft.Storage/storageAccounts"
+    );
+    assert_eq!(
+        result.snapshot["api_versions"]["Microsoft.Storage/storageAccounts"],
         "2024-11-01"
     );
 }
@@ -765,4 +768,52 @@ fn missing_credentials_are_one_clear_error() {
     );
     assert!(r.resources.is_empty());
     assert_eq!(r.snapshot["errors"].as_array().map(Vec::len), Some(1));
+}
+
+/// A site's config is listed (`web`), and its Easy Auth, which the list
+/// leaves out, is read with a GET of its own, both with the site's api-version.
+#[test]
+fn sites_are_read_with_their_config_and_easy_auth() {
+    let site_id = format!("{}/Microsoft.Web/sites/func-mcp", rg(SUB_A));
+    let id = site_id.clone();
+    let server = FakeArm::start(Arc::new(move |req: &Req, _nth, _base: &str| {
+        let path = path_of(&req.target);
+        if path.matches('/').count() == 2 {
+            return ok(json!({"subscriptionId": SUB_A}));
+        }
+        if !req.target.contains("api-version=2024-04-01") {
+            return status(400, "BadApiVersion", "unexpected api-version");
+        }
+        if path.ends_with("/providers/Microsoft.Web/sites") {
+            return ok(
+                json!({"value": [{"id": id, "name": "func-mcp", "type": "Microsoft.Web/sites",
+                "kind": "functionapp,linux", "properties": {"publicNetworkAccess": "Disabled"}}]}),
+            );
+        }
+        if path == format!("{id}/config") {
+            return ok(
+                json!({"value": [{"id": format!("{id}/config/web"), "name": "web",
+                "type": "Microsoft.Web/sites/config", "properties": {"vnetRouteAllEnabled": true}}]}),
+            );
+        }
+        if path == format!("{id}/config/authsettingsV2") {
+            return ok(
+                json!({"id": format!("{id}/config/authsettingsV2"), "name": "authsettingsV2",
+                "type": "Microsoft.Web/sites/config",
+                "properties": {"platform": {"enabled": true},
+                               "globalValidation": {"requireAuthentication": true,
+                                                    "unauthenticatedClientAction": "Return401"}}}),
+            );
+        }
+        status(404, "NotFound", "no such route")
+    }));
+    let mut opts = options(&server.base, &[SUB_A]);
+    opts.types = vec![types::SITE_CONFIG.to_string()];
+    let result = sweep_with(&opts, StaticTokenCredential::new(TOKEN));
+    assert!(result.errors.is_empty(), "{:?}", result.errors);
+    let names: Vec<&str> = result.resources.iter().map(|r| r.name()).collect();
+    assert_eq!(names, ["func-mcp", "authsettingsV2", "web"], "sorted by id");
+    assert!(server.requests().iter().any(|r| r
+        .target
+        .starts_with(&format!("{site_id}/config/authsettingsV2?"))));
 }

@@ -296,4 +296,21 @@ pub mod types {
     pub const API_MANAGEMENT: &str = "Microsoft.ApiManagement/service";
     pub const APIM_POLICY: &str = "Microsoft.ApiManagement/service/policies";
     pub const APIM_API_POLICY: &str = "Microsoft.ApiManagement/service/apis/policies";
+    /// An API of an API Management service; `properties.type` `mcp` is an MCP API.
+    pub const APIM_API: &str = "Microsoft.ApiManagement/service/apis";
+    pub const APIM_BACKEND: &str = "Microsoft.ApiManagement/service/backends";
+    pub const CONTAINER_APP: &str = "Microsoft.App/containerApps";
+    pub const MANAGED_ENVIRONMENT: &str = "Microsoft.App/managedEnvironments";
+    /// Easy Auth of a container app (`authConfigs/current`).
+    pub const CONTAINER_APP_AUTH: &str = "Microsoft.App/containerApps/authConfigs";
+    /// Function apps and web apps, Linux and Windows (`kind` tells them apart).
+    pub const SITE: &str = "Microsoft.Web/sites";
+    /// A site's configuration: `web` (the site config), `authsettingsV2` (Easy
+    /// Auth), `appsettings` (a map of app settings).
+    pub const SITE_CONFIG: &str = "Microsoft.Web/sites/config";
+    pub const PRIVATE_ENDPOINT: &str = "Microsoft.Network/privateEndpoints";
+    pub const DIAGNOSTIC_SETTING: &str = "Microsoft.Insights/diagnosticSettings";
+
+    /// The types that run an MCP server.
+    pub const HOSTS: &[&str] = &[CONTAINER_GROUP, CONTAINER_APP, SITE];
 }

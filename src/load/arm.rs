@@ -357,7 +357,7 @@ fn normalise(doc: Value, detail: &str) -> Result<Value, DocError> {
     }
     let ty = canonical_type(&ty).map(str::to_string).unwrap_or(ty);
     obj.insert("type".to_string(), Value::String(ty.clone()));
-    if canonical_type(&ty).is_some() {
+    if canonical_type(&ty).is_some() && !opaque_properties(&obj, &ty) {
         if let Some(props) = obj.get_mut("properties") {
             canonicalise_keys(props);
         }
@@ -428,6 +428,17 @@ const KNOWN_TYPES: &[&str] = &[
     types::API_MANAGEMENT,
     types::APIM_POLICY,
     types::APIM_API_POLICY,
+    types::APIM_API,
+    types::APIM_BACKEND,
+    "Microsoft.ApiManagement/service/diagnostics",
+    "Microsoft.ApiManagement/service/apis/diagnostics",
+    types::CONTAINER_APP,
+    types::CONTAINER_APP_AUTH,
+    types::MANAGED_ENVIRONMENT,
+    types::SITE,
+    types::SITE_CONFIG,
+    types::PRIVATE_ENDPOINT,
+    types::DIAGNOSTIC_SETTING,
     "Microsoft.ContainerService/managedClusters",
 ];
 
@@ -601,6 +612,111 @@ const PROPERTY_NAMES: &[&str] = &[
     "gatewayUrl",
     "hostnameConfigurations",
     "format",
+    // API Management APIs and backends (`type: "mcp"`, `mcpProperties`)
+    "path",
+    "protocols",
+    "serviceUrl",
+    "subscriptionRequired",
+    "apiRevision",
+    "isCurrent",
+    "backendId",
+    "mcpProperties",
+    "mcpTools",
+    "transportType",
+    "operationId",
+    "url",
+    "resourceId",
+    "loggerId",
+    // Container Apps and their environments
+    "managedEnvironmentId",
+    "environmentId",
+    "workloadProfileName",
+    "configuration",
+    "activeRevisionsMode",
+    "ingress",
+    "external",
+    "targetPort",
+    "exposedPort",
+    "transport",
+    "allowInsecure",
+    "ipSecurityRestrictions",
+    "ipAddressRange",
+    "action",
+    "registries",
+    "passwordSecretRef",
+    "secrets",
+    "keyVaultUrl",
+    "template",
+    "env",
+    "secretRef",
+    "args",
+    "memory",
+    "scale",
+    "minReplicas",
+    "maxReplicas",
+    "latestRevisionFqdn",
+    "vnetConfiguration",
+    "infrastructureSubnetId",
+    "internal",
+    "appLogsConfiguration",
+    "destination",
+    "logAnalyticsConfiguration",
+    "customerId",
+    "workloadProfiles",
+    "zoneRedundant",
+    "staticIp",
+    "defaultDomain",
+    // sites and their config
+    "serverFarmId",
+    "httpsOnly",
+    "virtualNetworkSubnetId",
+    "vnetRouteAllEnabled",
+    "vnetImagePullEnabled",
+    "outboundVnetRouting",
+    "allTraffic",
+    "applicationTraffic",
+    "clientCertEnabled",
+    "keyVaultReferenceIdentity",
+    "defaultHostName",
+    "hostNames",
+    "siteConfig",
+    "appSettings",
+    "connectionStrings",
+    "connectionString",
+    "linuxFxVersion",
+    "windowsFxVersion",
+    "minTlsVersion",
+    "ftpsState",
+    "http20Enabled",
+    "functionAppConfig",
+    "platform",
+    "globalValidation",
+    "requireAuthentication",
+    "unauthenticatedClientAction",
+    "redirectToProvider",
+    "identityProviders",
+    "azureActiveDirectory",
+    "registration",
+    "openIdIssuer",
+    "validation",
+    "allowedAudiences",
+    "defaultAuthorizationPolicy",
+    "allowedApplications",
+    "httpSettings",
+    "requireHttps",
+    // private endpoints
+    "privateLinkServiceConnections",
+    "manualPrivateLinkServiceConnections",
+    "privateLinkServiceId",
+    "groupIds",
+    "subnet",
+    // diagnostic settings
+    "logs",
+    "metrics",
+    "category",
+    "categoryGroup",
+    "storageAccountId",
+    "eventHubAuthorizationRuleId",
     // policy
     "policyType",
     "mode",
@@ -634,6 +750,19 @@ const OPAQUE_KEYS: &[&str] = &[
     "metadata",
     "customProperties",
 ];
+
+/// Site configs whose properties are a map of names the user chose (app
+/// settings, connection strings): never renamed.
+const OPAQUE_CONFIGS: &[&str] = &["appsettings", "connectionstrings", "metadata"];
+
+fn opaque_properties(obj: &Map<String, Value>, ty: &str) -> bool {
+    ty.eq_ignore_ascii_case(types::SITE_CONFIG)
+        && obj
+            .get("name")
+            .and_then(Value::as_str)
+            .map(|n| n.rsplit('/').next().unwrap_or(n))
+            .is_some_and(|n| OPAQUE_CONFIGS.iter().any(|c| c.eq_ignore_ascii_case(n)))
+}
 
 fn property_names() -> &'static HashMap<String, &'static str> {
     static NAMES: OnceLock<HashMap<String, &'static str>> = OnceLock::new();
@@ -890,6 +1019,56 @@ const SHAPES: &[(Option<&str>, &str, Kind)] = &[
         Some(types::API_MANAGEMENT),
         "properties.virtualNetworkType",
         Kind::Str,
+    ),
+    (
+        Some(types::CONTAINER_APP),
+        "properties.template.containers",
+        Kind::Array,
+    ),
+    (
+        Some(types::CONTAINER_APP),
+        "properties.template.containers.*.env",
+        Kind::Array,
+    ),
+    (
+        Some(types::CONTAINER_APP),
+        "properties.configuration.registries",
+        Kind::Array,
+    ),
+    (
+        Some(types::CONTAINER_APP),
+        "properties.managedEnvironmentId",
+        Kind::Str,
+    ),
+    (
+        Some(types::MANAGED_ENVIRONMENT),
+        "properties.vnetConfiguration",
+        Kind::Object,
+    ),
+    (
+        Some(types::MANAGED_ENVIRONMENT),
+        "properties.vnetConfiguration.infrastructureSubnetId",
+        Kind::Str,
+    ),
+    (
+        Some(types::SITE),
+        "properties.siteConfig.appSettings",
+        Kind::Array,
+    ),
+    (
+        Some(types::SITE),
+        "properties.virtualNetworkSubnetId",
+        Kind::Str,
+    ),
+    (
+        Some(types::PRIVATE_ENDPOINT),
+        "properties.subnet",
+        Kind::Object,
+    ),
+    (
+        Some(types::PRIVATE_ENDPOINT),
+        "properties.privateLinkServiceConnections",
+        Kind::Array,
     ),
 ];
 

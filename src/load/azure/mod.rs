@@ -143,8 +143,20 @@ pub const API_VERSIONS: &[(&str, &str)] = &[
     (types::POLICY_ASSIGNMENT, "2023-04-01"),
     (types::API_MANAGEMENT, "2024-05-01"),
     (types::APIM_POLICY, "2024-05-01"),
-    ("Microsoft.ApiManagement/service/apis", "2024-05-01"),
-    (types::APIM_API_POLICY, "2024-05-01"),
+    // `type: "mcp"` APIs and their `mcpTools` / `mcpProperties` are in the
+    // preview versions only (as the AI Gateway labs and azapi users write them).
+    (types::APIM_API, "2024-06-01-preview"),
+    (types::APIM_API_POLICY, "2024-06-01-preview"),
+    (types::APIM_BACKEND, "2024-06-01-preview"),
+    ("Microsoft.ApiManagement/service/diagnostics", "2024-05-01"),
+    (types::CONTAINER_APP, "2025-01-01"),
+    (types::CONTAINER_APP_AUTH, "2025-01-01"),
+    (types::MANAGED_ENVIRONMENT, "2025-01-01"),
+    (types::SITE, "2024-04-01"),
+    // `GET {site}/config` lists the site config (`web`); Easy Auth is read as
+    // `config/authsettingsV2` (see `SINGLETON_CHILDREN`).
+    (types::SITE_CONFIG, "2024-04-01"),
+    (types::PRIVATE_ENDPOINT, "2024-07-01"),
     ("Microsoft.ContainerService/managedClusters", "2024-09-01"),
 ];
 const SUBSCRIPTION_API: &str = "2022-12-01";
@@ -590,9 +602,24 @@ async fn run_async(opts: &SweepOptions, sources: auth::Sources) -> SweepResult {
                 &format!("{}/{segment}", pid.trim_end_matches('/')),
                 version,
             );
-            let (http, progress) = (http.clone(), progress.clone());
+            let (h, progress) = (http.clone(), progress.clone());
             let source = format!("{pid} type {child}");
-            lists.spawn(async move { (source, list_all(&http, url, &progress).await) });
+            lists.spawn(async move { (source, list_all(&h, url, &progress).await) });
+            // Children that a list does not return, read one by one.
+            for name in SINGLETON_CHILDREN
+                .iter()
+                .filter(|(t, _)| t == child)
+                .map(|(_, n)| *n)
+            {
+                let url = join_url(
+                    &endpoint,
+                    &format!("{}/{segment}/{name}", pid.trim_end_matches('/')),
+                    version,
+                );
+                let http = http.clone();
+                let source = format!("{pid}/{segment}/{name}");
+                lists.spawn(async move { (source, get_one(&http, url).await) });
+            }
         }
         collect_lists(&mut lists, &mut docs, &mut errors).await;
     }
@@ -659,6 +686,21 @@ fn request_detail(method: &str, url: &Url) -> String {
     match url.query() {
         Some(q) => format!("{method} {}?{q}", url.path()),
         None => format!("{method} {}", url.path()),
+    }
+}
+
+/// Nested resources a list of their type leaves out: a site's Easy Auth
+/// (`GET {site}/config` lists only `web`).
+const SINGLETON_CHILDREN: &[(&str, &str)] = &[(types::SITE_CONFIG, "authsettingsV2")];
+
+/// One resource read by a GET.
+async fn get_one(http: &Http, url: Url) -> Listed {
+    match http.get(&url).await {
+        Ok(doc) => Ok(vec![RawDoc {
+            doc,
+            detail: request_detail("GET", &url),
+        }]),
+        Err(e) => Err((Vec::new(), e)),
     }
 }
 
@@ -936,8 +978,8 @@ mod tests {
                 "microsoft.network/virtualnetworks/subnets".to_string(),
                 types::FEDERATED_CREDENTIAL.to_string(),
                 types::APIM_API_POLICY.to_string(),
-                "Microsoft.Web/sites".to_string(),
-                "Microsoft.Web/sites/slots".to_string(),
+                "Microsoft.Storage/storageAccounts".to_string(),
+                "Microsoft.Storage/storageAccounts/blobServices".to_string(),
             ],
             &mut errors,
         );
@@ -959,9 +1001,15 @@ mod tests {
                 ),
             ]
         );
-        assert_eq!(p.unknown, vec!["Microsoft.Web/sites".to_string()]);
+        assert_eq!(
+            p.unknown,
+            vec!["Microsoft.Storage/storageAccounts".to_string()]
+        );
         assert_eq!(errors.len(), 1);
-        assert_eq!(errors[0].source, "type Microsoft.Web/sites/slots");
+        assert_eq!(
+            errors[0].source,
+            "type Microsoft.Storage/storageAccounts/blobServices"
+        );
     }
 
     #[test]

@@ -19,10 +19,25 @@ use crate::inventory::{Unknown, Value};
 use crate::load::terraform::Mode;
 
 /// Provider-computed attributes (besides `id`) of the managed types rules look at.
-const COMPUTED: &[(&str, &[&str])] = &[(
-    "azurerm_user_assigned_identity",
-    &["client_id", "principal_id", "tenant_id"],
-)];
+const COMPUTED: &[(&str, &[&str])] = &[
+    (
+        "azurerm_user_assigned_identity",
+        &["client_id", "principal_id", "tenant_id"],
+    ),
+    ("azurerm_container_app", &["latest_revision_fqdn"]),
+    (
+        "azurerm_container_app_environment",
+        &["default_domain", "static_ip_address"],
+    ),
+    ("azurerm_linux_web_app", &["default_hostname"]),
+    ("azurerm_windows_web_app", &["default_hostname"]),
+    ("azurerm_linux_function_app", &["default_hostname"]),
+    ("azurerm_windows_function_app", &["default_hostname"]),
+    (
+        "azurerm_function_app_flex_consumption",
+        &["default_hostname"],
+    ),
+];
 
 /// Optional+Computed attributes (`*` an element of a block list) whose value
 /// is empty when the configuration does not set them.

@@ -113,6 +113,10 @@ pub(crate) fn fold(
     let vnets = by_group_name(&built, virtual_network::SPEC.tf_type);
     let mut by_id: HashMap<String, usize> = HashMap::new();
     for (n, id) in cx.ids.iter().enumerate() {
+        // An update names the resource it updates, which is the one found by id.
+        if built[n].tf_type == super::azapi::UPDATE.tf_type {
+            continue;
+        }
         if let Some(k) = id.as_ref().and_then(Value::as_key) {
             by_id.entry(k.to_ascii_lowercase()).or_insert(n);
         }
@@ -196,11 +200,39 @@ pub(crate) fn fold(
         }
     }
 
+    // azapi updates → the resource they update, when it is in the input.
+    for n in 0..built.len() {
+        if built[n].tf_type != super::azapi::UPDATE.tf_type {
+            continue;
+        }
+        let Some(t) = cx.ids[n]
+            .as_ref()
+            .and_then(Value::as_key)
+            .and_then(|k| by_id.get(&k.to_ascii_lowercase()))
+            .copied()
+            .filter(|&t| t != n)
+        else {
+            continue;
+        };
+        dropped[n] = true;
+        let update = std::mem::take(&mut built[n].b.doc);
+        let target = &mut built[t].b;
+        if let Value::Object(m) = update {
+            for (k, v) in m {
+                if !matches!(k.as_str(), "id" | "name" | "type") {
+                    super::azapi::merge(&mut target.doc[k.as_str()], v);
+                }
+            }
+        }
+        let marks = std::mem::take(&mut built[n].b.sensitive);
+        built[t].b.sensitive.extend(marks);
+    }
+
     built
         .into_iter()
         .zip(res)
         .zip(dropped)
         .filter(|(_, d)| !d)
-        .map(|((b, r), _)| finish_resource(&r.address, r, b.b, kind))
+        .flat_map(|((b, r), _)| finish_resource(&r.address, r, b.b, kind))
         .collect()
 }

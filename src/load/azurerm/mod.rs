@@ -10,17 +10,23 @@
 
 pub mod address;
 mod api_management;
+mod api_management_api;
+pub mod azapi;
 pub mod computed;
+mod container_app;
 mod container_group;
+mod diagnostic_setting;
 mod federated_identity_credential;
 mod fold;
 mod network_security_group;
 mod policy;
+mod private_endpoint;
 mod role_assignment;
 mod subnet;
 pub mod table;
 mod user_assigned_identity;
 mod virtual_network;
+mod web_app;
 
 use std::collections::{HashMap, HashSet};
 
@@ -48,10 +54,30 @@ const SPECS: &[&Spec] = &[
     &api_management::SERVICE,
     &api_management::API_POLICY,
     &api_management::POLICY,
+    &api_management_api::API_SPEC,
+    &api_management_api::BACKEND_SPEC,
+    &container_app::APP_SPEC,
+    &container_app::ENVIRONMENT_SPEC,
+    &web_app::LINUX_WEB,
+    &web_app::WINDOWS_WEB,
+    &web_app::LINUX_FUNCTION,
+    &web_app::WINDOWS_FUNCTION,
+    &web_app::FLEX_CONSUMPTION,
+    &private_endpoint::SPEC,
+    &diagnostic_setting::SPEC,
+    &azapi::RESOURCE,
+    &azapi::UPDATE,
 ];
 
+/// The table of a type: one hash look-up, so a new table costs nothing for
+/// resources of other types.
 fn spec(tf_type: &str) -> Option<&'static Spec> {
-    SPECS.iter().copied().find(|s| s.tf_type == tf_type)
+    static BY_TYPE: std::sync::OnceLock<HashMap<&'static str, &'static Spec>> =
+        std::sync::OnceLock::new();
+    BY_TYPE
+        .get_or_init(|| SPECS.iter().map(|s| (s.tf_type, *s)).collect())
+        .get(tf_type)
+        .copied()
 }
 
 /// Whether the translation reads this type's attributes (readers may skip
@@ -66,6 +92,12 @@ pub fn attributes_read(tf_type: &str) -> impl Iterator<Item = &'static str> {
         .into_iter()
         .flat_map(|s| s.fields.iter().copied().flatten())
         .map(|f| f.tf.split('.').next().unwrap_or(f.tf))
+        .chain(
+            spec(tf_type)
+                .filter(|s| s.tf_type.starts_with("azapi_"))
+                .into_iter()
+                .flat_map(|_| azapi::ALSO_READ.iter().copied()),
+        )
         .collect();
     names.sort_unstable();
     names.dedup();
@@ -198,6 +230,7 @@ pub(crate) struct Parts {
     pub doc: Value,
     pub sensitive: std::collections::BTreeSet<crate::inventory::Path>,
     pub lines: std::collections::BTreeMap<String, u32>,
+    pub children: Vec<table::Child>,
 }
 
 impl Builder<'_> {
@@ -206,6 +239,7 @@ impl Builder<'_> {
             doc: self.doc,
             sensitive: self.sensitive,
             lines: self.lines,
+            children: self.children,
         }
     }
 }
@@ -239,7 +273,10 @@ fn untranslated<'a>(r: &'a TfResource, cx: &'a Cx, n: usize, id: Value) -> Build
 /// resource. Each id stands for one address only.
 fn assign_ids(cx: &mut Cx, res: &[TfResource]) {
     let mut built = vec![false; res.len()];
-    for _pass in 0..2 {
+    // Ids built from other ids see them once those are built: pass until
+    // nothing changes (an azapi policy under an azapi API under a service is
+    // three deep).
+    for _pass in 0..8 {
         let found: Vec<Option<(Value, bool)>> = (0..res.len())
             .map(|n| {
                 if cx.ids[n].is_some() {
@@ -273,11 +310,16 @@ fn assign_ids(cx: &mut Cx, res: &[TfResource]) {
                 id.map(|id| (id, true))
             })
             .collect();
+        let mut changed = false;
         for (n, f) in found.into_iter().enumerate() {
             if let Some((id, b)) = f {
                 cx.ids[n] = Some(id);
                 built[n] = b;
+                changed = true;
             }
+        }
+        if !changed {
+            break;
         }
     }
     // Real ids claim their place first; a missing or clashing built one
@@ -288,6 +330,10 @@ fn assign_ids(cx: &mut Cx, res: &[TfResource]) {
         .chain((0..res.len()).filter(|&n| built[n]))
         .collect();
     for n in order {
+        // An update's id is the id of the resource it updates.
+        if res[n].tf_type == azapi::UPDATE.tf_type && cx.ids[n].is_some() {
+            continue;
+        }
         let fresh = cx.ids[n]
             .as_ref()
             .and_then(Value::as_key)
@@ -328,19 +374,37 @@ fn fill(b: &Builder<'_>, template: &str) -> Option<String> {
     Some(out)
 }
 
-/// Turns the builder's marks into the Resource's side data.
+/// Turns the builder's marks into the Resource's side data; the resource's
+/// children follow it.
 pub(crate) fn finish_resource(
     addr: &str,
     tf: &TfResource,
     parts: Parts,
     kind: InputKind,
-) -> Resource {
-    let mut r = Resource::new(addr, kind, parts.doc);
-    r.tf_type = Some(tf.tf_type.clone());
-    r.origin = tf.origin.clone();
-    r.origin.attribute_lines = parts.lines;
-    r.sensitive = parts.sensitive.into_iter().collect::<PathSet>();
-    r
+) -> Vec<Resource> {
+    let one = |addr: String, doc: Value, lines, sensitive: std::collections::BTreeSet<_>| {
+        let mut r = Resource::new(addr, kind, doc);
+        r.tf_type = Some(tf.tf_type.clone());
+        r.origin = tf.origin.clone();
+        r.origin.attribute_lines = lines;
+        r.sensitive = sensitive.into_iter().collect::<PathSet>();
+        r
+    };
+    let mut out = vec![one(
+        addr.to_string(),
+        parts.doc,
+        parts.lines,
+        parts.sensitive,
+    )];
+    for c in parts.children {
+        out.push(one(
+            format!("{addr}{}", c.address_suffix),
+            c.doc,
+            c.lines,
+            c.sensitive,
+        ));
+    }
+    out
 }
 
 #[cfg(test)]

@@ -136,6 +136,18 @@ pub struct Builder<'a> {
     pub sensitive: BTreeSet<Path>,
     pub lines: BTreeMap<String, u32>,
     pub notes: Vec<String>,
+    /// Resources ARM keeps apart that the Terraform type holds inline (a
+    /// web app's `auth_settings_v2` is the site's `config/authsettingsV2`).
+    pub children: Vec<Child>,
+}
+
+/// A resource of its own built from part of a Terraform resource.
+pub struct Child {
+    /// Appended to the parent's address (`.auth_settings_v2`).
+    pub address_suffix: &'static str,
+    pub doc: Value,
+    pub sensitive: BTreeSet<Path>,
+    pub lines: BTreeMap<String, u32>,
 }
 
 /// Looks a dotted Terraform path up (`container.0.image`). Below an unknown
@@ -287,7 +299,24 @@ impl<'a> Builder<'a> {
             sensitive: BTreeSet::new(),
             lines: BTreeMap::new(),
             notes: Vec::new(),
+            children: Vec::new(),
         }
+    }
+
+    /// Builds a child resource: `build` writes its document (fields applied
+    /// inside it land in the child, with their sensitive marks and lines).
+    pub fn child(&mut self, address_suffix: &'static str, build: impl FnOnce(&mut Self)) {
+        let doc = std::mem::replace(&mut self.doc, Value::Object(Default::default()));
+        let sensitive = std::mem::take(&mut self.sensitive);
+        let lines = std::mem::take(&mut self.lines);
+        build(self);
+        let child = Child {
+            address_suffix,
+            doc: std::mem::replace(&mut self.doc, doc),
+            sensitive: std::mem::replace(&mut self.sensitive, sensitive),
+            lines: std::mem::replace(&mut self.lines, lines),
+        };
+        self.children.push(child);
     }
 
     /// The value at a dotted Terraform path; `None` when absent or null. An
@@ -340,7 +369,7 @@ impl<'a> Builder<'a> {
     }
 
     /// The resource addresses the attribute at `tf` refers to, resolved to instances.
-    fn referenced_addresses(&self, tf: &str) -> Vec<&str> {
+    pub fn referenced_addresses(&self, tf: &str) -> Vec<&str> {
         self.tf
             .references
             .get(tf)
@@ -653,4 +682,20 @@ pub fn ensure_array(v: &mut Value) -> &mut Vec<Value> {
         Value::Array(a) => a,
         _ => unreachable!("replaced by an array above"),
     }
+}
+
+/// Strings joined, as far as they are known: a known part stays literal, an
+/// unknown one is a gap (`"DOCKER|" + unknown registry + "/mcp-github:1"`).
+/// `None` when a part is absent or not a string.
+pub fn join_strings(parts: &[&Value]) -> Option<Value> {
+    let mut out: Vec<Part> = Vec::new();
+    for p in parts {
+        match p {
+            Value::String(s) => out.push(Part::Lit(s.clone())),
+            Value::Partial(x) => out.extend(x.parts.iter().cloned()),
+            Value::Unknown(_) => out.push(Part::Gap),
+            _ => return None,
+        }
+    }
+    Some(Partial::build(out, None))
 }
