@@ -76,7 +76,7 @@ fn finish_backend(b: &mut Builder<'_>) {
             b.put(&url, Value::Unknown(u));
         }
         Some(Value::Partial(mut p)) => {
-            p.of.get_or_insert(target);
+            std::sync::Arc::make_mut(&mut p).of.get_or_insert(target);
             b.put(&url, Value::Partial(p));
         }
         Some(other) => b.put(&url, other),

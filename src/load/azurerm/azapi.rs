@@ -101,18 +101,18 @@ fn id(b: &Builder<'_>) -> Option<Value> {
     };
     let mut parts = match parent {
         Value::String(s) => vec![Part::Lit(s.trim_end_matches('/').to_string())],
-        Value::Partial(p) => p.parts,
+        Value::Partial(p) => p.parts.clone(),
         _ => vec![Part::Gap],
     };
     parts.push(Part::Lit(middle));
     match name {
         Value::String(s) => parts.push(Part::Lit(s)),
-        Value::Partial(p) => parts.extend(p.parts),
+        Value::Partial(p) => parts.extend(p.parts.iter().cloned()),
         _ => parts.push(Part::Segment),
     }
     Some(match Partial::build(parts, None) {
         Value::Partial(mut p) => {
-            p.of = Some(b.tf.address.clone());
+            std::sync::Arc::make_mut(&mut p).of = Some(b.tf.address.clone());
             Value::Partial(p)
         }
         known => known,
