@@ -351,3 +351,61 @@ fn a_sweep_reads_every_host_and_what_its_rules_follow() {
         );
     }
 }
+
+/// The case issue 12 starts from: seven MCP servers on Container Apps
+/// behind API Management, as community Terraform writes them (one module
+/// per server, `for_each` over the servers, azapi MCP APIs), which gave no
+/// finding at all. Each server is public, untagged (found by its image and
+/// by the MCP API in front of it), shares the platform's identity, and its
+/// MCP API only checks that an `Authorization` header is there.
+#[test]
+fn seven_mcp_servers_on_container_apps_are_seen() {
+    let dir = root().join("fixtures/hosts/seven-container-apps");
+    let config = Config::default();
+    let opts = ScanOptions {
+        config,
+        ..ScanOptions::default()
+    };
+    let scan = |input: &str| {
+        let rules = scan::load_rules(&opts).expect("rules");
+        let loaded = scan::load_inputs(&[dir.join(input)], &opts);
+        scan::evaluate(&rules, loaded, &opts).0
+    };
+    let plan = scan("plan.json");
+    let source = scan("main.tf");
+    assert_eq!(verdicts(&plan), verdicts(&source));
+    let servers = [
+        "github",
+        "filesystem",
+        "fetch",
+        "postgres",
+        "brave-search",
+        "slack",
+        "memory",
+    ];
+    let failing: BTreeSet<(String, String)> = plan
+        .findings
+        .iter()
+        .filter(|f| f.status == Status::Fail)
+        .map(|f| (f.rule_id.clone(), f.resource.address.clone()))
+        .collect();
+    for s in servers {
+        let app = format!("module.mcp_server[\"{s}\"].azurerm_container_app.this");
+        for rule in ["MCP002", "MCP003", "MCP007", "MCP016"] {
+            assert!(
+                failing.contains(&(rule.to_string(), app.clone())),
+                "{rule} on {app}: {failing:#?}"
+            );
+        }
+        let api = format!("module.mcp_server[\"{s}\"].azapi_resource.api");
+        assert!(
+            failing.contains(&("MCP012".to_string(), api.clone())),
+            "{api}"
+        );
+    }
+    assert!(failing.contains(&(
+        "MCP011".to_string(),
+        "azurerm_api_management.gw".to_string()
+    )));
+    assert_eq!(plan.summary.unknown, 0, "{:#?}", plan.findings);
+}

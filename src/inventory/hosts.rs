@@ -6,7 +6,7 @@
 //! | `host` | every host | `container group`, `container app`, `function app` or `web app`, for messages |
 //! | `mcpTagged` | every host | tag `MCPServer` is `true` (key and value case-insensitive) |
 //! | `imageRepositories[*]` | every host | each container image's repository name (a site's from `linuxFxVersion`) |
-//! | `mcpLooksLike` | every host | detected without the tag: an image repository or container name with a detection word, a detection environment variable or app setting (`MCP_SERVER_NAME`), the Functions MCP extension's settings, or the backend of an API Management MCP API |
+//! | `mcpLooksLike` | every host | detected without the tag: an image repository, image namespace (`mcp/filesystem`) or container name with a detection word, a detection environment variable or app setting (`MCP_SERVER_NAME`), the Functions MCP extension's settings, or the backend of an API Management MCP API |
 //! | `mcpServer` | every host | `mcpTagged` or `mcpLooksLike` |
 //! | `mcpEvidence[*]` | every host | why it counts as an MCP server, one phrase per reason (``image `mcp-github` ``) |
 //! | `userAssignedIdentityIds[*]` | every host | the keys of `identity.userAssignedIdentities` |
@@ -14,21 +14,22 @@
 //! | `plainEnvironmentVariables[*]` | every host | names set in plain text: a container's `value` (not `secureValue` / `secretRef`), a site's app setting that is not a Key Vault reference |
 //! | `registryPasswordSettings[*]` | site | the `DOCKER_REGISTRY_SERVER_PASSWORD`-style app settings that pull its image with a password |
 //! | `routeAllTraffic` | site | outbound traffic goes through its VNet integration (`vnetRouteAllEnabled`, `outboundVnetRouting.allTraffic`, on the site or its `config/web`) |
-//! | `privateEndpointSubnetIds[*]` | site | the subnets of the private endpoints that connect to it |
+//! | `privateEndpointSubnetIds[*].id` | site | the subnets of the private endpoints that connect to it |
 //! | `easyAuth` | container app, site | `{enabled, requireAuthentication, unauthenticatedAction, audiences[*], authenticated}` from its `authsettingsV2` / `authConfigs` |
 //! | `mcpApis[*]` | container app, site | the API Management APIs (by address) whose backend it is |
 //! | `gatewayTokenValidation` | container app, site | one of those APIs validates a token with an audience (`validate-jwt`, `validate-azure-ad-token`) |
 //! | `authenticated` | container app, site | `easyAuth.authenticated` or `gatewayTokenValidation` |
 //! | `logsToLogAnalytics` | container app, site | logs reach Log Analytics: the environment's `log-analytics` destination (or `azure-monitor` with a diagnostic setting to a workspace); a site's diagnostic setting to a workspace or its Application Insights connection |
 //! | `envKind` | every host | `environment variable` or `app setting`, for messages |
-//! | `egressSubnetIds[*]` | every host | the subnets its traffic leaves by: a container group's, a container app's environment's infrastructure subnet, a site's VNet-integration subnet |
+//! | `egressSubnetIds[*].id` | every host | the subnets its traffic leaves by: a container group's, a container app's environment's infrastructure subnet, a site's VNet-integration subnet |
 //! | `network` | every host | its network in a message: IP type and subnet, environment and ingress, public access and private endpoints |
 //! | `egressUnfiltered`, `publicAccess` | site | why its outbound traffic bypasses an NSG, why it accepts Internet calls (set only when they do) |
 //! | `registryServer`, `registryUsername` | site | the `DOCKER_REGISTRY_SERVER_URL` / `_USERNAME` settings, for messages |
 //! | `backendHosts[*]` | APIM API | addresses of the container apps and sites its backend or service URL reaches |
 //!
 //! A fact that depends on a value unknown before apply is unknown because of
-//! it, unless the known parts decide it.
+//! it, unless the known parts decide it. A host a Terraform input only reads
+//! (a data source) is not judged: the input does not deploy it.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -114,6 +115,8 @@ fn container_lists(
 #[derive(Default)]
 struct Seen {
     repos: Vec<String>,
+    /// Image paths by their namespace (`mcp/filesystem`: Docker's MCP catalog).
+    namespaces: Vec<(String, String)>,
     names: Vec<String>,
     /// The detection variables or settings set (`environment variable `X``).
     env_hits: Vec<String>,
@@ -164,7 +167,10 @@ fn containers(r: &Resource, det: &Detection, seen: &mut Seen) {
             }
             let image_path = join(&at, image_key);
             match r.doc.at(&image_path) {
-                Some(Value::String(img)) => seen.repos.push(image_repository(img)),
+                Some(Value::String(img)) => {
+                    seen.repos.push(image_repository(img));
+                    seen.namespaces.extend(image_namespaces(img));
+                }
                 Some(Value::Partial(p)) => match partial_image_repository(p) {
                     Some(repo) => seen.repos.push(repo),
                     None => {
@@ -203,6 +209,32 @@ fn containers(r: &Resource, det: &Detection, seen: &mut Seen) {
             }
         }
     }
+}
+
+/// The namespaces of an image path, each with the path to show:
+/// `docker.io/mcp/filesystem:latest` → `(mcp, mcp/filesystem)`. The registry
+/// host (a first segment with `.` or `:`, or `localhost`) is not a namespace.
+fn image_namespaces(image: &str) -> Vec<(String, String)> {
+    let no_digest = image.split('@').next().unwrap_or(image);
+    let mut segs: Vec<&str> = no_digest.split('/').collect();
+    if segs.len() > 1 && (segs[0].contains(['.', ':']) || segs[0].eq_ignore_ascii_case("localhost"))
+    {
+        segs.remove(0);
+    }
+    let Some((repo, namespaces)) = segs.split_last() else {
+        return Vec::new();
+    };
+    let repo = repo.split(':').next().unwrap_or(repo);
+    let shown = namespaces
+        .iter()
+        .copied()
+        .chain(std::iter::once(repo))
+        .collect::<Vec<_>>()
+        .join("/");
+    namespaces
+        .iter()
+        .map(|n| (n.to_string(), shown.clone()))
+        .collect()
 }
 
 /// `a.b` joined under a path.
@@ -293,6 +325,11 @@ fn settings(
         seen.plain_unknown.push(base.clone());
     }
     for (name, value, path) in site_settings(r, extra) {
+        if name.is_empty() {
+            seen.detect_unknown.get_or_insert(path.clone());
+            seen.plain_unknown.push(path);
+            continue;
+        }
         if det.env_vars.iter().any(|e| e.eq_ignore_ascii_case(name)) {
             seen.env_hits.push(format!("app setting `{name}`"));
         }
@@ -386,6 +423,9 @@ fn host_facts(
     for repo in seen.repos.iter().filter(|n| word(n)) {
         evidence.push(format!("image `{repo}`"));
     }
+    for (_, shown) in seen.namespaces.iter().filter(|(ns, _)| word(ns)) {
+        evidence.push(format!("image `{shown}`"));
+    }
     for name in seen.names.iter().filter(|n| word(n)) {
         evidence.push(format!("container `{name}`"));
     }
@@ -458,10 +498,36 @@ fn host_facts(
     }
 }
 
+/// A host the Terraform input only reads (`data "azapi_resource"`): the
+/// input does not deploy it, so its rules are not this input's to judge (a
+/// sweep judges it where it runs).
+fn read_only(r: &Resource) -> bool {
+    r.kind != super::InputKind::Arm
+        && (r.address.starts_with("data.") || r.address.contains(".data."))
+}
+
+fn not_judged(r: &mut Resource) {
+    if let Some(host) = host_name(r) {
+        r.set_fact("host", host);
+    }
+    for f in ["mcpTagged", "mcpLooksLike", "mcpServer"] {
+        r.set_fact(f, false);
+    }
+    for f in [
+        "mcpEvidence",
+        "plainEnvironmentVariables",
+        "userAssignedIdentityIds",
+    ] {
+        r.set_fact(f, Value::Array(Vec::new()));
+    }
+}
+
 /// The per-resource host facts (container groups and apps; a site's are
 /// completed once its config resources are joined).
 pub fn own(r: &mut Resource, det: &Detection) {
-    if is_host(r) {
+    if read_only(r) {
+        not_judged(r);
+    } else if is_host(r) {
         let read = r.kind != super::InputKind::Arm;
         host_facts(r, det, &[], read, &[]);
     }
@@ -794,6 +860,9 @@ pub fn joins(inv: &mut Inventory, det: &Detection) {
     }
     site_joins(inv, det, &sites, &fronted);
     for &n in &apps {
+        if read_only(inv.get(n)) {
+            continue;
+        }
         if let Some((mcp_apis, _)) = fronted.get(&n).filter(|(a, _)| !a.is_empty()) {
             let mcp_apis = mcp_apis.clone();
             host_facts(&mut inv.resources_mut()[n], det, &[], true, &mcp_apis);
@@ -815,6 +884,20 @@ fn shown(inv: &Inventory, v: &Value) -> String {
         Value::Bool(b) => b.to_string(),
         _ => String::new(),
     }
+}
+
+/// Ids as ARM lists them (`[{"id": …}]`), so a `count` binds each member
+/// while the id itself is not known yet.
+fn id_objects(ids: Vec<Value>) -> Value {
+    Value::Array(
+        ids.into_iter()
+            .map(|id| {
+                let mut o = Value::Object(Default::default());
+                o["id"] = id;
+                o
+            })
+            .collect(),
+    )
 }
 
 fn listed(items: &[String]) -> String {
@@ -877,6 +960,7 @@ fn network_facts(inv: &mut Inventory) {
                     .and_then(Value::as_array)
                     .into_iter()
                     .flatten()
+                    .filter_map(|s| s.get("id"))
                     .map(|s| shown(inv, s))
                     .collect();
                 let network = format!(
@@ -911,7 +995,7 @@ fn network_facts(inv: &mut Inventory) {
     }
     for (n, subnets, network, unfiltered) in out {
         let r = &mut inv.resources_mut()[n];
-        r.set_fact("egressSubnetIds", Value::Array(subnets));
+        r.set_fact("egressSubnetIds", id_objects(subnets));
         r.set_fact("network", network);
         if let Some(u) = unfiltered {
             r.set_fact("egressUnfiltered", u);
@@ -1003,6 +1087,13 @@ fn site_joins(
     }
     let configs = by_parent(inv, types::SITE_CONFIG, "/config/");
     let diags = diagnostics_to_workspace(inv);
+    // Endpoints whose connections are not known before apply (a `for_each`
+    // over unknown keys) may connect to a site of their module.
+    let undecided: Vec<String> = inv
+        .of_type(types::PRIVATE_ENDPOINT)
+        .filter(|pe| connections_unknown(pe))
+        .map(|pe| module_of(&pe.address).to_string())
+        .collect();
     let endpoints: Vec<(Value, Vec<Value>)> = inv
         .of_type(types::PRIVATE_ENDPOINT)
         .map(|pe| {
@@ -1029,18 +1120,29 @@ fn site_joins(
         .collect();
     for &n in sites {
         let site = inv.get(n);
+        if read_only(site) {
+            continue;
+        }
         let key = id_key(&site.key());
         let kids = configs.get(&key).cloned().unwrap_or_default();
         let settings_cfg = child_named(inv, &kids, site, "appsettings");
         let mut extra: Vec<(String, Value, Path)> = Vec::new();
-        if let Some(Value::Object(m)) = settings_cfg.and_then(|c| c.doc.get("properties")) {
-            for (k, v) in m {
-                extra.push((
-                    k.clone(),
-                    v.clone(),
-                    Path::root().key("properties").key(k.clone()),
-                ));
+        match settings_cfg.and_then(|c| c.doc.get("properties")) {
+            Some(Value::Object(m)) => {
+                for (k, v) in m {
+                    extra.push((
+                        k.clone(),
+                        v.clone(),
+                        Path::root().key("properties").key(k.clone()),
+                    ));
+                }
             }
+            // Settings not known before apply: any of them may be a detection
+            // variable or a plain secret.
+            Some(v) if v.is_unknown() => {
+                extra.push((String::new(), Unknown::present(), Path::parse("properties")))
+            }
+            _ => {}
         }
         let read = site.kind != super::InputKind::Arm || settings_cfg.is_some();
         let auth = easy_auth(child_named(inv, &kids, site, "authsettingsV2"));
@@ -1053,11 +1155,14 @@ fn site_joins(
                 _ => route_all(&site.doc, "properties.siteConfig"),
             },
         };
-        let pe_subnets: Vec<Value> = endpoints
+        let mut pe_subnets: Vec<Value> = endpoints
             .iter()
             .filter(|(_, targets)| targets.iter().any(|t| points_at(t, site)))
             .map(|(s, _)| s.clone())
             .collect();
+        if undecided.iter().any(|m| m == module_of(&site.address)) {
+            pe_subnets.push(Unknown::because("the private endpoints of its module"));
+        }
         let insights = site_settings(site, &extra).iter().any(|(name, _, _)| {
             name.eq_ignore_ascii_case("APPLICATIONINSIGHTS_CONNECTION_STRING")
                 || name.eq_ignore_ascii_case("APPINSIGHTS_INSTRUMENTATIONKEY")
@@ -1073,11 +1178,47 @@ fn site_joins(
             route,
             "properties.vnetRouteAllEnabled",
         );
-        r.set_fact("privateEndpointSubnetIds", Value::Array(pe_subnets));
+        r.set_fact("privateEndpointSubnetIds", id_objects(pe_subnets));
         r.set_fact("logsToLogAnalytics", logs);
         let gw = gateway_fact(r, fronted.get(&n));
         authenticated(r, gw);
     }
+}
+
+/// Whether a private endpoint's connections are not known before apply.
+fn connections_unknown(pe: &Resource) -> bool {
+    match pe.doc.get("properties") {
+        Some(p) if p.is_unknown() => true,
+        Some(p) => [
+            "privateLinkServiceConnections",
+            "manualPrivateLinkServiceConnections",
+        ]
+        .iter()
+        .any(|k| p.get(k).is_some_and(Value::is_unknown)),
+        None => false,
+    }
+}
+
+/// The module instance part of an address (`module.web` of
+/// `module.web.azapi_resource.pe["a"]`), `""` at the root.
+fn module_of(address: &str) -> &str {
+    let mut end = 0;
+    let mut rest = address;
+    let mut at = 0;
+    while let Some(i) = rest.find("module.") {
+        let start = at + i;
+        // the call name, then an optional `[key]`, then `.`
+        let after = &address[start + "module.".len()..];
+        let name_end = after.find(['.', '[']).unwrap_or(after.len());
+        let mut stop = start + "module.".len() + name_end;
+        if address[stop..].starts_with('[') {
+            stop += address[stop..].find(']').map_or(0, |j| j + 1);
+        }
+        end = stop;
+        at = stop;
+        rest = &address[stop..];
+    }
+    &address[..end]
 }
 
 /// Whether a connection's target is this resource: its id, or (not known
@@ -1106,6 +1247,9 @@ fn container_app_joins(
     let diags = diagnostics_to_workspace(inv);
     for &n in apps {
         let app = inv.get(n);
+        if read_only(app) {
+            continue;
+        }
         let auth = auths
             .get(&id_key(&app.key()))
             .and_then(|k| k.first())
@@ -1304,6 +1448,33 @@ mod tests {
             Unknown::present(),
         );
         assert!(authenticated(Some(&unknown)).is_unknown());
+    }
+
+    #[test]
+    fn image_namespaces_leave_the_registry_out() {
+        assert_eq!(
+            image_namespaces("mcp/filesystem:latest"),
+            [("mcp".to_string(), "mcp/filesystem".to_string())]
+        );
+        assert_eq!(
+            image_namespaces("docker.io/mcp/fetch@sha256:abc"),
+            [("mcp".to_string(), "mcp/fetch".to_string())]
+        );
+        assert!(image_namespaces("mcp.azurecr.io/tools:1").is_empty());
+        assert!(image_namespaces("nginx").is_empty());
+    }
+
+    #[test]
+    fn module_instances_of_addresses() {
+        assert_eq!(module_of("azapi_resource.this"), "");
+        assert_eq!(
+            module_of("module.web.azapi_resource.pe[\"a\"]"),
+            "module.web"
+        );
+        assert_eq!(
+            module_of("module.a[\"x\"].module.b.azurerm_private_endpoint.this[0]"),
+            "module.a[\"x\"].module.b"
+        );
     }
 
     #[test]

@@ -25,6 +25,7 @@ const COMPUTED: &[(&str, &[&str])] = &[
         &["client_id", "principal_id", "tenant_id"],
     ),
     ("azurerm_container_app", &["latest_revision_fqdn"]),
+    ("azurerm_log_analytics_workspace", &["workspace_id"]),
     (
         "azurerm_container_app_environment",
         &["default_domain", "static_ip_address"],
