@@ -356,11 +356,64 @@ pub fn keys_on_mcp_tag(rule: &Value) -> bool {
     }
 }
 
+/// The resource types a policy rule matches: its top-level `type` condition
+/// (`equals` or `in`, directly or in the top `allOf`); `None` when it names
+/// none, so it governs every type.
+fn governed_types(rule: &Value) -> Option<Vec<String>> {
+    let get = |v: &Value, k: &str| {
+        v.as_object()
+            .and_then(|m| m.iter().find(|(x, _)| x.eq_ignore_ascii_case(k)))
+            .map(|(_, v)| v.clone())
+    };
+    let cond = get(rule, "if")?;
+    let leaves = match get(&cond, "allOf") {
+        Some(Value::Array(a)) => a,
+        _ => vec![cond],
+    };
+    leaves.iter().find_map(|l| {
+        let field = get(l, "field")?;
+        if !field.as_str()?.eq_ignore_ascii_case("type") {
+            return None;
+        }
+        match (get(l, "equals"), get(l, "in")) {
+            (Some(Value::String(t)), _) => Some(vec![t]),
+            (_, Some(Value::Array(a))) => Some(
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect(),
+            ),
+            _ => None,
+        }
+    })
+}
+
+/// The MCP host types, among those the inventory's MCP servers run on, that
+/// no assigned MCP-tag definition governs.
+fn ungoverned_hosts(inv: &Inventory, assigned_rules: &[Value]) -> Vec<String> {
+    let governed: Vec<Option<Vec<String>>> = assigned_rules.iter().map(governed_types).collect();
+    types::HOSTS
+        .iter()
+        .filter(|t| {
+            inv.of_type(t)
+                .any(|r| r.fact("mcpServer") == Some(&inventory::Value::Bool(true)))
+        })
+        .filter(|t| {
+            !governed.iter().any(|g| match g {
+                None => true,
+                Some(ts) => ts.iter().any(|x| x.eq_ignore_ascii_case(t)),
+            })
+        })
+        .map(|t| t.to_string())
+        .collect()
+}
+
 /// MCP013's facts on policy definitions: `mcpTagPolicy` (the rule keys on the
 /// `MCPServer` tag), `policyAssignments[*] = {address, scope, level}` (the
-/// assignments in the inventory that name it) and `broadlyAssigned` (one of
-/// them is at subscription or management-group scope). Unknown scopes make
-/// `broadlyAssigned` unknown unless a known one decides it.
+/// assignments in the inventory that name it), `broadlyAssigned` (one of
+/// them is at subscription or management-group scope) and
+/// `ungovernedMcpHostTypes[*]` (the types MCP servers of the inventory run on
+/// that no assigned MCP-tag definition's `type` condition names). Unknown
+/// scopes make `broadlyAssigned` unknown unless a known one decides it.
 pub fn governance_facts(inv: &mut Inventory) {
     let defs: Vec<usize> = inv.indices_of_type(types::POLICY_DEFINITION).to_vec();
     if defs.is_empty() {
@@ -375,8 +428,17 @@ pub fn governance_facts(inv: &mut Inventory) {
             ));
         }
     }
+    let assigned_rules: Vec<Value> = defs
+        .iter()
+        .map(|&n| inv.get(n))
+        .filter(|d| by_def.contains_key(&id_key(&d.key())))
+        .filter_map(|d| json_prop(d, "policyRule").ok().flatten())
+        .filter(keys_on_mcp_tag)
+        .collect();
+    let ungoverned = ungoverned_hosts(inv, &assigned_rules);
     for n in defs {
         let r = &mut inv.resources_mut()[n];
+        r.set_fact("ungovernedMcpHostTypes", json!(ungoverned));
         let fact = |k: &str| Path::root().key("mcpguard").key(k);
         let rule_path = Path::parse("properties.policyRule");
         match json_prop(r, "policyRule") {
@@ -536,6 +598,23 @@ mod tests {
                    "properties": {"scope": scope,
                      "policyDefinitionId": format!("{SUB}/providers/Microsoft.Authorization/policyDefinitions/mcp-identity")}}),
         )
+    }
+
+    #[test]
+    fn definitions_govern_the_types_their_rule_names() {
+        let one = json!({"if": {"allOf": [
+            {"field": "type", "equals": "Microsoft.ContainerInstance/containerGroups"},
+            {"field": "tags.MCPServer", "exists": "true"}]}, "then": {"effect": "deny"}});
+        assert_eq!(
+            governed_types(&one),
+            Some(vec![
+                "Microsoft.ContainerInstance/containerGroups".to_string()
+            ])
+        );
+        let many = json!({"If": {"field": "Type", "In": ["Microsoft.App/containerApps", "Microsoft.Web/sites"]}});
+        assert_eq!(governed_types(&many).map(|t| t.len()), Some(2));
+        let any = json!({"if": {"field": "tags.MCPServer", "exists": "true"}});
+        assert_eq!(governed_types(&any), None);
     }
 
     #[test]

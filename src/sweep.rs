@@ -49,12 +49,32 @@ pub fn types_needed(rules: &RuleSet) -> Vec<String> {
             .map(str::to_string),
         );
     }
-    if set
-        .iter()
-        .any(|t| t.eq_ignore_ascii_case(types::CONTAINER_GROUP))
-    {
+    let wants = |set: &BTreeSet<String>, t: &str| set.iter().any(|x| x.eq_ignore_ascii_case(t));
+    if types::HOSTS.iter().any(|t| wants(&set, t)) {
         // Dereferenced by the network and identity rules.
         for t in [types::SUBNET, types::NSG, types::USER_IDENTITY] {
+            set.insert(t.to_string());
+        }
+    }
+    // What the host facts join: environments, Easy Auth, site config,
+    // private endpoints, and the gateway APIs in front of the servers.
+    if wants(&set, types::CONTAINER_APP) {
+        for t in [types::MANAGED_ENVIRONMENT, types::CONTAINER_APP_AUTH] {
+            set.insert(t.to_string());
+        }
+    }
+    if wants(&set, types::SITE) {
+        for t in [types::SITE_CONFIG, types::PRIVATE_ENDPOINT] {
+            set.insert(t.to_string());
+        }
+    }
+    if wants(&set, types::CONTAINER_APP) || wants(&set, types::SITE) {
+        for t in [
+            types::APIM_API,
+            types::APIM_API_POLICY,
+            types::APIM_BACKEND,
+            types::APIM_POLICY,
+        ] {
             set.insert(t.to_string());
         }
     }

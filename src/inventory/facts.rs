@@ -4,16 +4,10 @@
 //! | resource | fact | meaning |
 //! |---|---|---|
 //! | every resource | `address` | its Terraform address (the ARM id for ARM input), for messages |
-//! | container group | `mcpTagged` | tag `MCPServer` is `true` (key and value case-insensitive) |
-//! | container group | `imageRepositories[*]` | each container image's repository name: last path segment, tag and digest stripped |
-//! | container group | `mcpLooksLike` | an image repository or a container name has a detection word as a word (`mcp`, `mcp-github`, `github_mcp`), or a container sets a detection environment variable (`MCP_SERVER_NAME`) |
-//! | container group | `mcpServer` | `mcpTagged` or `mcpLooksLike`: the group is an MCP server |
-//! | container group | `userAssignedIdentityIds[*]` | the keys of `identity.userAssignedIdentities` |
-//! | container group | `identitySharedWith[*]` | addresses of the *other* MCP container groups that use one of its user-assigned identities |
-//! | container group | `plainEnvironmentVariables[*]` | names of environment variables set in plain text (`value`, not `secureValue`) |
-//! | user-assigned identity | `usedByMcpServers[*]` | addresses of the MCP container groups that use it |
+//! | container group, container app, site | `host`, `mcpTagged`, `mcpLooksLike`, `mcpServer`, `mcpEvidence[*]`, `imageRepositories[*]`, `userAssignedIdentityIds[*]`, `identitySharedWith[*]`, `plainEnvironmentVariables[*]`, … | see [`hosts`](super::hosts): the same facts on every host of an MCP server |
+//! | user-assigned identity | `usedByMcpServers[*]` | addresses of the MCP servers (any host) that use it |
 //! | NSG | `internetEgress`, `internetIngress` | `{verdict: allow\|deny, rule, priority, reason}`, see `nsg.rs` |
-//! | role assignment | `principalUsedByMcpServers[*]` | MCP container groups using the identity that holds the role |
+//! | role assignment | `principalUsedByMcpServers[*]` | MCP servers (any host) using the identity that holds the role |
 //! | role assignment | `roleName` | the built-in role name of `roleDefinitionId` (Owner, Contributor, …), else null |
 //! | federated credential | `github` | `{subject, issuer, audiences, kind: branch\|tag\|pull_request\|environment\|other, repository, branch, environment, wildcard}`, the subject parsed as GitHub Actions writes it |
 //!
@@ -22,7 +16,7 @@
 //! parts decide it: an image `"${acr.login_server}/mcp-server:${var.tag}"` has
 //! the repository `mcp-server` whatever the unknown parts turn out to be.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use serde_json::json;
 
@@ -83,142 +77,6 @@ pub fn partial_image_repository(p: &Partial) -> Option<String> {
         None if k == n - 1 => Some(after.to_string()),
         None => None,
     }
-}
-
-/// Whether `word` is one of the `-`/`_`/`.`-separated words of `name`.
-fn has_word(name: &str, word: &str) -> bool {
-    name.split(['-', '_', '.'])
-        .any(|w| w.eq_ignore_ascii_case(word))
-}
-
-/// Containers and init containers of a container group document.
-fn containers(doc: &Value) -> impl Iterator<Item = (Path, &Value)> {
-    ["containers", "initContainers"]
-        .into_iter()
-        .flat_map(move |key| {
-            doc.pointer(&format!("/properties/{key}"))
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .enumerate()
-                .map(move |(i, c)| (Path::root().key("properties").key(key).index(i), c))
-        })
-}
-
-/// Per-container-group facts that need only the group itself.
-fn container_group_facts(r: &mut Resource, det: &Detection) {
-    let tagged = r
-        .tag(MCP_TAG)
-        .and_then(Value::as_str)
-        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-    let tags_unknown = r
-        .doc
-        .get("tags")
-        .and_then(Value::first_unknown)
-        .map(|(rel, _)| join(&Path::root().key("tags"), rel));
-
-    let mut repos = Vec::new();
-    // The first container value (image, environment) unknown until apply.
-    let mut image_unknown: Option<Path> = None;
-    let mut env_hit = false;
-    let mut plain_env = BTreeSet::new();
-    // An environment not known before apply may hold more plain variables.
-    let mut env_unknown: Option<Path> = None;
-    let mut new_sensitive = Vec::new();
-    for (at, _) in containers(&r.doc) {
-        let image_path = at.key("properties").key("image");
-        let repo = match r.doc.at(&image_path) {
-            Some(Value::String(img)) => Some(image_repository(img)),
-            Some(Value::Partial(p)) => partial_image_repository(p),
-            _ => None,
-        };
-        match repo {
-            Some(repo) => repos.push(repo),
-            None if r.doc.at(&image_path).is_some_and(Value::is_unknown) => {
-                image_unknown.get_or_insert_with(|| image_path.clone());
-            }
-            None => {}
-        }
-        let env_path = at.key("properties").key("environmentVariables");
-        match r.doc.at(&env_path) {
-            Some(Value::Array(vars)) => {
-                for (j, v) in vars.iter().enumerate() {
-                    let Some(name) = v.get("name").and_then(Value::as_str) else {
-                        continue;
-                    };
-                    env_hit |= det.env_vars.iter().any(|e| e.eq_ignore_ascii_case(name));
-                    // Judged by name: a plain value, known or not, is plain text.
-                    if v.get("secureValue").is_none()
-                        && v.get("secureValueReference").is_none()
-                        && v.get("value").is_some_and(|x| !x.is_null())
-                    {
-                        plain_env.insert(name.to_string());
-                    }
-                    // No rule needs an environment variable's value, and a plain one
-                    // may still be a token (MCP008's very finding): never print it.
-                    new_sensitive.push(env_path.index(j).key("value"));
-                }
-            }
-            Some(v) if v.is_unknown() => {
-                image_unknown.get_or_insert_with(|| env_path.clone());
-                env_unknown.get_or_insert_with(|| env_path.clone());
-            }
-            _ => {}
-        }
-    }
-    // A person reads the image repository and the container's own name.
-    let names: Vec<String> = containers(&r.doc)
-        .filter_map(|(_, c)| c.get("name").and_then(Value::as_str).map(str::to_string))
-        .collect();
-    let word_hit = repos
-        .iter()
-        .chain(&names)
-        .any(|name| det.image_words.iter().any(|w| has_word(name, w)));
-    let looks = word_hit || env_hit;
-
-    r.set_fact("mcpTagged", tagged);
-    if let (Some(src), false) = (&tags_unknown, tagged) {
-        r.unknown_fact(&fact_path("mcpTagged"), src);
-    }
-    r.set_fact("imageRepositories", json!(repos));
-    r.set_fact("mcpLooksLike", looks);
-    if let (Some(src), false) = (&image_unknown, looks) {
-        r.unknown_fact(&fact_path("mcpLooksLike"), src);
-    }
-    r.set_fact("mcpServer", tagged || looks);
-    if !(tagged || looks) {
-        if let Some(src) = image_unknown.as_ref().or(tags_unknown.as_ref()) {
-            let src = src.clone();
-            r.unknown_fact(&fact_path("mcpServer"), &src);
-        }
-    }
-    let mut plain: Vec<Value> = plain_env.into_iter().map(Value::from).collect();
-    if let Some(src) = &env_unknown {
-        plain.push(super::Unknown::because(src.to_string()));
-    }
-    r.set_fact("plainEnvironmentVariables", Value::Array(plain));
-    for p in new_sensitive {
-        r.sensitive.insert(p);
-    }
-
-    let identities = Path::parse("identity.userAssignedIdentities");
-    match r.doc.at(&identities) {
-        Some(Value::Object(m)) => {
-            let ids: Vec<String> = m.keys().cloned().collect();
-            r.set_fact("userAssignedIdentityIds", json!(ids));
-        }
-        Some(v) if v.is_unknown() => {
-            r.unknown_fact(&fact_path("userAssignedIdentityIds"), &identities)
-        }
-        _ => r.set_fact("userAssignedIdentityIds", json!([])),
-    }
-}
-
-/// `base` joined with a relative path.
-fn join(base: &Path, rel: Path) -> Path {
-    let mut p = base.clone();
-    p.0.extend(rel.0);
-    p
 }
 
 /// GitHub Actions subject: `repo:OWNER/REPO:ref:refs/heads/BRANCH` and friends.
@@ -386,7 +244,7 @@ pub fn compute(inv: &mut Inventory, det: &Detection) {
             s.spawn(move || part.iter_mut().for_each(|r| own_facts(r, det)));
         }
     });
-    joins(inv);
+    joins(inv, det);
 }
 
 /// Facts that need only the resource itself.
@@ -397,8 +255,8 @@ fn own_facts(r: &mut Resource, det: &Detection) {
     r.set_fact("address", address);
     {
         let t = r.arm_type().to_string();
-        if t.eq_ignore_ascii_case(types::CONTAINER_GROUP) {
-            container_group_facts(r, det);
+        if super::hosts::is_host(r) {
+            super::hosts::own(r, det);
         } else if t.eq_ignore_ascii_case(types::NSG) {
             nsg_facts(r);
         } else if t.eq_ignore_ascii_case(types::FEDERATED_CREDENTIAL)
@@ -411,27 +269,14 @@ fn own_facts(r: &mut Resource, det: &Detection) {
     }
 }
 
-/// Facts that join resources: shared identities, role assignments' principals.
-fn joins(inv: &mut Inventory) {
-    // identity id → MCP container groups using it
-    let mut users: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut groups: Vec<(usize, Vec<String>)> = Vec::new();
-    for &n in inv.indices_of_type(types::CONTAINER_GROUP) {
-        let r = inv.get(n);
-        if r.fact("mcpServer") != Some(&Value::Bool(true)) {
-            continue;
-        }
-        let ids: Vec<String> = r
-            .fact("userAssignedIdentityIds")
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).map(id_key).collect())
-            .unwrap_or_default();
-        for id in &ids {
-            users.entry(id.clone()).or_default().push(r.address.clone());
-        }
-        groups.push((n, ids));
-    }
-    for (n, ids) in groups {
+/// Facts that join resources: the gateway's policies, the hosts' config,
+/// endpoints and gateways, shared identities, role assignments' principals.
+fn joins(inv: &mut Inventory, det: &Detection) {
+    super::gateway::compute(inv);
+    super::hosts::joins(inv, det);
+    // identity id → MCP servers (any host) using it
+    let (users, servers) = super::hosts::identity_users(inv);
+    for (n, ids) in servers {
         let me = inv.get(n).address.clone();
         let others: BTreeSet<String> = ids
             .iter()
@@ -469,8 +314,6 @@ fn joins(inv: &mut Inventory) {
             );
         }
     }
-
-    super::gateway::compute(inv);
 }
 
 #[cfg(test)]
@@ -492,10 +335,10 @@ mod tests {
     #[test]
     fn mcp_as_a_word() {
         for yes in ["mcp", "mcp-github", "github_mcp", "server-mcp", "MCP.fs"] {
-            assert!(has_word(yes, "mcp"), "{yes}");
+            assert!(super::super::hosts::has_word(yes, "mcp"), "{yes}");
         }
         for no in ["mcpx", "smcp", "nginx", "mcpserver"] {
-            assert!(!has_word(no, "mcp"), "{no}");
+            assert!(!super::super::hosts::has_word(no, "mcp"), "{no}");
         }
     }
 

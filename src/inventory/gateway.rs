@@ -6,7 +6,8 @@
 //! `properties.value` holds the policy XML (`format` `rawxml`/`xml`; the
 //! `*-link` formats carry a URL, whose content is unknown offline).
 //!
-//! Fact `mcpguard.gateway` on the service and on each policy resource:
+//! Fact `mcpguard.gateway` on the service, on each API (an MCP API's own
+//! effective policy) and on each policy resource:
 //! `{validateJwt, openidConfig, requiredClaims[*], rateLimit: {calls, renewalPeriod} | null, logging}`.
 //!
 //! Semantics, chosen to say what holds for *every* call:
@@ -33,7 +34,7 @@
 //! [`Inventory::notes`], naming the resource, line and column; [`errors`]
 //! lists them for the scan's diagnostics.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use roxmltree::{Document, Node};
 use serde_json::json;
@@ -42,7 +43,7 @@ use super::{id_key, types, Inventory, Path, Resource, Value};
 
 const FACT: &str = "gateway";
 const ERROR_FACT: &str = "gatewayError";
-const APIM_API: &str = "Microsoft.ApiManagement/service/apis";
+const APIM_API: &str = types::APIM_API;
 const APIM_DIAGNOSTIC: &str = "Microsoft.ApiManagement/service/diagnostics";
 const APIM_API_DIAGNOSTIC: &str = "Microsoft.ApiManagement/service/apis/diagnostics";
 
@@ -370,6 +371,7 @@ pub fn compute(inv: &mut Inventory) {
     if services.is_empty()
         && inv.indices_of_type(types::APIM_POLICY).is_empty()
         && inv.indices_of_type(types::APIM_API_POLICY).is_empty()
+        && inv.indices_of_type(APIM_API).is_empty()
     {
         return;
     }
@@ -396,6 +398,7 @@ pub fn compute(inv: &mut Inventory) {
     let service_policies = read(types::APIM_POLICY);
     let api_policies = read(types::APIM_API_POLICY);
     let apis: Vec<(String, String)> = inv.of_type(APIM_API).map(child).collect();
+    let api_indices: Vec<usize> = inv.indices_of_type(APIM_API).to_vec();
     // (service, API name or "" for service scope, logs?)
     let diag_logging: Vec<(String, String, bool)> = inv
         .of_type(APIM_DIAGNOSTIC)
@@ -438,6 +441,7 @@ pub fn compute(inv: &mut Inventory) {
     // API-scope policies: their own effective fact.
     let mut per_service: Vec<(String, Option<GatewayPolicy>)> = Vec::new();
     let mut apis_with_policy: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut per_api: BTreeMap<(String, String), Option<GatewayPolicy>> = BTreeMap::new();
     for (n, svc, api, x) in &api_policies {
         apis_with_policy.insert((svc.clone(), api.clone()));
         let parent = service_doc(svc);
@@ -467,6 +471,7 @@ pub fn compute(inv: &mut Inventory) {
             Some(g) => r.set_fact(FACT, g.to_json()),
             None => mark_unknown(r),
         }
+        per_api.insert((svc.clone(), api.clone()), eff.clone());
         per_service.push((svc.clone(), eff));
     }
 
@@ -481,6 +486,18 @@ pub fn compute(inv: &mut Inventory) {
         g.logging |= logged_by_diagnostic(svc, api.unwrap_or(""));
         Some(g)
     };
+    // Each API (an MCP API above all) gets its own effective policy.
+    for (n, (svc, api)) in api_indices.iter().zip(&apis) {
+        let eff = match per_api.get(&(svc.clone(), api.clone())) {
+            Some(e) => e.clone(),
+            None => service_eff(svc, Some(api)),
+        };
+        let r = &mut inv.resources_mut()[*n];
+        match eff {
+            Some(g) => r.set_fact(FACT, g.to_json()),
+            None => mark_unknown(r),
+        }
+    }
     for (n, svc, _, x) in &service_policies {
         if let Xml::Parsed(_) = x {
             if let Some(g) = service_eff(svc, None) {

@@ -11,6 +11,7 @@
 pub mod value;
 pub mod facts;
 pub mod gateway;
+pub mod hosts;
 pub mod nsg;
 pub mod path;
 

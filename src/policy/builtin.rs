@@ -20,6 +20,7 @@ pub const FILES: &[(&str, &str)] = &[
     ("MCP013.json", include_str!("../../rules/MCP013.json")),
     ("MCP014.json", include_str!("../../rules/MCP014.json")),
     ("MCP015.json", include_str!("../../rules/MCP015.json")),
+    ("MCP016.json", include_str!("../../rules/MCP016.json")),
 ];
 
 pub fn builtin_rules() -> Result<Vec<Rule>, RuleError> {

@@ -73,6 +73,12 @@ fn resource_type(b: &Builder<'_>) -> Option<String> {
     b.str("type").map(arm_type)
 }
 
+/// An update's id: the resource it updates (`resource_id`, or `parent_id`
+/// and `name`).
+pub fn update_id(b: &Builder<'_>) -> Option<Value> {
+    id(b)
+}
+
 /// The id ARM gives a resource of type `t` named `name` under `parent`.
 fn id(b: &Builder<'_>) -> Option<Value> {
     if let Some(v) = b.id_of("resource_id") {
@@ -304,12 +310,7 @@ fn body_targets(b: &Builder<'_>, attr: &str) -> Vec<(String, Value)> {
         let Some(id) = b.cx.ids[n].clone() else {
             continue;
         };
-        let shown = match &id {
-            Value::String(s) => s.clone(),
-            Value::Partial(p) => p.to_string(),
-            _ => continue,
-        };
-        let Some(ty) = arm::type_from_id(&shown) else {
+        let Some(ty) = b.cx.arm_types[n].as_deref().map(str::to_string) else {
             continue;
         };
         if !out.iter().any(|(_, v)| *v == id) {

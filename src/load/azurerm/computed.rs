@@ -25,6 +25,7 @@ const COMPUTED: &[(&str, &[&str])] = &[
         &["client_id", "principal_id", "tenant_id"],
     ),
     ("azurerm_container_app", &["latest_revision_fqdn"]),
+    ("azurerm_log_analytics_workspace", &["workspace_id"]),
     (
         "azurerm_container_app_environment",
         &["default_domain", "static_ip_address"],
@@ -40,8 +41,15 @@ const COMPUTED: &[(&str, &[&str])] = &[
 ];
 
 /// Optional+Computed attributes (`*` an element of a block list) whose value
-/// is empty when the configuration does not set them.
+/// is empty when the configuration does not set them: `{}` for maps (names
+/// ending in `variables`, and `tags`), `""` for the strings of
+/// [`EMPTY_STRINGS`], `[]` otherwise.
 const OPTIONAL_COMPUTED: &[(&str, &str)] = &[
+    // azapi reads tags back from ARM: none configured, none there.
+    ("azapi_resource", "tags"),
+    // Without it the provider sends `log-analytics` when a workspace is
+    // given and nothing otherwise; the translation decides from the workspace.
+    ("azurerm_container_app_environment", "logs_destination"),
     ("azurerm_network_security_group", "security_rule"),
     ("azurerm_virtual_network", "subnet"),
     (
@@ -63,6 +71,9 @@ const OPTIONAL_COMPUTED: &[(&str, &str)] = &[
     ),
     ("azurerm_container_group", "init_container.*.commands"),
 ];
+
+/// Optional+Computed strings, empty when unset.
+const EMPTY_STRINGS: &[&str] = &["logs_destination"];
 
 /// Marks what a source scan cannot know: a managed resource's computed
 /// attributes, and every attribute of a data source that its configuration
@@ -128,8 +139,10 @@ fn complete_at(segs: &[&str], values: &mut Value, exprs: &serde_json::Value) {
             if rest.is_empty() {
                 let unset = !e.contains_key(*attr);
                 if unset && vm.get(*attr).is_some_and(Value::is_unknown) {
-                    let empty = if attr.ends_with("variables") {
+                    let empty = if attr.ends_with("variables") || *attr == "tags" {
                         Value::Object(Default::default())
+                    } else if EMPTY_STRINGS.contains(attr) {
+                        Value::String(String::new())
                     } else {
                         Value::Array(Vec::new())
                     };

@@ -217,7 +217,6 @@ fn finish_environment(b: &mut Builder<'_>) {
     let destination = match b.get("logs_destination") {
         Some(v) if v.is_unknown() => Some(v.clone()),
         Some(Value::String(s)) if !s.is_empty() => Some(Value::String(s.clone())),
-        Some(Value::String(_)) => None,
         _ => workspace.as_ref().map(|_| Value::from("log-analytics")),
     };
     if let Some(d) = destination {

@@ -23,6 +23,7 @@ mod policy;
 mod private_endpoint;
 mod role_assignment;
 mod subnet;
+mod supporting;
 pub mod table;
 mod user_assigned_identity;
 mod virtual_network;
@@ -65,6 +66,8 @@ const SPECS: &[&Spec] = &[
     &web_app::FLEX_CONSUMPTION,
     &private_endpoint::SPEC,
     &diagnostic_setting::SPEC,
+    &supporting::SERVICE_PLAN,
+    &supporting::WORKSPACE_SPEC,
     &azapi::RESOURCE,
     &azapi::UPDATE,
 ];
@@ -118,6 +121,9 @@ pub struct Cx {
     /// The subscription, when the provider block, `ARM_SUBSCRIPTION_ID` or
     /// the command line names it.
     pub(crate) sub: Option<String>,
+    /// Each resource's ARM type, where the translation knows it (an azapi
+    /// resource's from its `type`), so a reference says what it names.
+    pub(crate) arm_types: Vec<Option<std::borrow::Cow<'static, str>>>,
 }
 
 impl Cx {
@@ -133,12 +139,24 @@ impl Cx {
                     .push(n);
             }
         }
+        let arm_types = res
+            .iter()
+            .map(|r| match spec(&r.tf_type) {
+                Some(s) if !s.arm_type.is_empty() => Some(std::borrow::Cow::Borrowed(s.arm_type)),
+                Some(_) => r
+                    .attr("type")
+                    .and_then(Value::as_str)
+                    .map(|t| std::borrow::Cow::Owned(azapi::arm_type(t))),
+                None => None,
+            })
+            .collect();
         Cx {
             addrs: res.iter().map(|r| r.address.clone()).collect(),
             by_addr,
             by_conf,
             ids: vec![None; res.len()],
             sub,
+            arm_types,
         }
     }
 
@@ -330,8 +348,8 @@ fn assign_ids(cx: &mut Cx, res: &[TfResource]) {
         .chain((0..res.len()).filter(|&n| built[n]))
         .collect();
     for n in order {
-        // An update's id is the id of the resource it updates.
-        if res[n].tf_type == azapi::UPDATE.tf_type && cx.ids[n].is_some() {
+        // An update's id is the id of the resource it updates (set below).
+        if res[n].tf_type == azapi::UPDATE.tf_type {
             continue;
         }
         let fresh = cx.ids[n]
@@ -341,6 +359,12 @@ fn assign_ids(cx: &mut Cx, res: &[TfResource]) {
         if !fresh {
             cx.ids[n] = Some(Unknown::of(&res[n].address));
         }
+    }
+    // An update names the resource it updates: its id is that resource's,
+    // as far as it is known now that every other id is settled.
+    for n in (0..res.len()).filter(|&n| res[n].tf_type == azapi::UPDATE.tf_type) {
+        let id = azapi::update_id(&Builder::new(&res[n], cx, n));
+        cx.ids[n] = Some(id.unwrap_or_else(|| Unknown::of(&res[n].address)));
     }
 }
 

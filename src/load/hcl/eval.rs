@@ -998,6 +998,14 @@ fn binary(op: BinaryOperator, l: Val, r: Val) -> Result<Val, String> {
             }
         }
         Eq | NotEq => {
+            // Against null only null-ness counts: a list, map or object is not
+            // null whatever its elements hold (Terraform decides `v != null` so).
+            let known_container = |v: &Val| matches!(v, Val::List(_) | Val::Map(_) | Val::Res(..));
+            if (matches!(l, Val::Null) && known_container(&r))
+                || (matches!(r, Val::Null) && known_container(&l))
+            {
+                return Ok(Val::Bool(matches!(op, NotEq)));
+            }
             if l.has_unknown() || r.has_unknown() {
                 return Ok(first_unknown(&l, &r));
             }
@@ -1117,6 +1125,28 @@ mod tests {
         assert!(eval_str("false || length(null) > 0").is_err());
         // An untaken branch of a known condition is not evaluated for errors.
         assert_eq!(eval_str("false ? length(null) : 1"), Ok(Val::Num(1.0)));
+    }
+
+    /// `{ for k, v in {...} : k => v if v != null }` (the azapi body idiom):
+    /// a collection is not null even when an element is unknown.
+    #[test]
+    fn a_collection_with_unknown_elements_is_not_null() {
+        let l = Val::List(vec![Val::unknown()]);
+        let m = Val::Map([("a".to_string(), Val::unknown())].into());
+        for v in [l, m] {
+            assert_eq!(
+                binary(BinaryOperator::NotEq, v.clone(), Val::Null),
+                Ok(Val::Bool(true))
+            );
+            assert_eq!(
+                binary(BinaryOperator::Eq, Val::Null, v),
+                Ok(Val::Bool(false))
+            );
+        }
+        assert_eq!(
+            binary(BinaryOperator::NotEq, Val::unknown(), Val::Null),
+            Ok(Val::unknown())
+        );
     }
 
     #[test]
