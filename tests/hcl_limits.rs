@@ -15,13 +15,15 @@ fn scratch(name: &str, text: &str) -> PathBuf {
     d
 }
 
-/// Loads within a time bound and returns the diagnostics.
+/// Loads within a time bound and returns the diagnostics. The bound guards
+/// against a hang, not a slow run: CI machines are shared and debug builds
+/// are slow, so it is generous; speed is the benchmark's job (`bench/`).
 fn run(name: &str, text: &str) -> (HclOutput, Vec<String>) {
     let d = scratch(name, text);
     let start = Instant::now();
     let o = load(&d, &HclOptions::default());
     assert!(
-        start.elapsed() < Duration::from_secs(10),
+        start.elapsed() < Duration::from_secs(60),
         "{name}: took {:?}",
         start.elapsed()
     );

@@ -283,7 +283,7 @@ fn many_errors_in_one_input_stay_linear() {
     let located = out.errors.iter().filter(|e| e.src.is_some()).count();
     assert_eq!(located, mcpguard::load::MAX_LOCATED_PER_INPUT);
     assert!(
-        start.elapsed() < std::time::Duration::from_secs(10),
+        start.elapsed() < std::time::Duration::from_secs(60),
         "{:?}",
         start.elapsed()
     );
