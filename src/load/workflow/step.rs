@@ -18,6 +18,18 @@ use serde_json::{json, Map, Value as Json};
 
 use super::yaml::Node;
 
+/// Environment variables that are identifiers or switches, never
+/// credentials: their literal text is kept (Terraform's OIDC login).
+const IDENTIFIER_ENV: &[&str] = &[
+    "ARM_USE_OIDC",
+    "ARM_CLIENT_ID",
+    "AZURE_CLIENT_ID",
+    "ARM_TENANT_ID",
+    "AZURE_TENANT_ID",
+    "ARM_SUBSCRIPTION_ID",
+    "AZURE_SUBSCRIPTION_ID",
+];
+
 /// `with` inputs of `azure/login` that are identifiers, never credentials:
 /// their literal text is kept (MCP025 matches the client id).
 const IDENTIFIER_INPUTS: &[&str] = &[
@@ -95,8 +107,11 @@ pub(super) fn build(step: &Node, outer: &[(String, String)]) -> Built {
     // The step's environment: the workflow's and job's `env`, then its own.
     let mut environment = Map::new();
     for (k, text) in outer.iter().cloned().chain(env_entries(step.get("env"))) {
-        let r = super::reference(&text);
+        let mut r = super::reference(&text);
         add_secrets(&r);
+        if IDENTIFIER_ENV.contains(&k.as_str()) {
+            r.insert("value".into(), Json::String(text.clone()));
+        }
         environment.insert(k, Json::Object(r));
         literals.push(text);
     }
