@@ -7,7 +7,7 @@
 //! | `login.clientId` | how the job names the client id: the literal, or `vars.X` / `secrets.X` |
 //! | `login.identity` | the address of the identity (or app registration) that client id belongs to |
 //! | `login.subjects[*]` | the GitHub subjects of that identity's federated credentials |
-//! | `login.admitsPullRequest` | some credential admits a `pull_request` token (its subject is `…:pull_request`, or has a `*`) |
+//! | `login.admitsPullRequest` | some credential admits a `pull_request` token (its subject is `…:pull_request`; Entra ID compares subjects exactly, so one with a `*` admits nothing) |
 //! | `login.canLogIn` | some credential matches a subject the job's token can carry (see `load::workflow::subjects`) |
 //!
 //! The identity comes from the inputs scanned with the workflows: a literal
@@ -27,6 +27,8 @@ const VARIABLES_TYPE: &str = "GitHub.Actions/variables";
 /// How a job logs in, read from its steps.
 struct Login {
     method: &'static str,
+    /// The path of the step (or environment variable) that logs in.
+    at: Option<String>,
     /// `client-id` (or `ARM_CLIENT_ID`) as written, with the path it sits at.
     client_id: Option<(Value, String)>,
 }
@@ -43,7 +45,12 @@ pub fn link(jobs: &mut Inventory, others: &[&Inventory]) {
         };
         let mut fact = fact;
         fact["method"] = Value::from(login.method);
-        jobs.resources_mut()[i].set_fact("login", fact);
+        let job = &mut jobs.resources_mut()[i];
+        // A finding on the login facts points at the step that logs in.
+        if let Some(line) = login.at.as_deref().and_then(|p| job.line_for(Some(p))) {
+            job.origin.attribute_lines.insert("mcpguard.login".into(), line);
+        }
+        job.set_fact("login", fact);
     }
 }
 
@@ -75,12 +82,17 @@ fn login_of(job: &Resource) -> Login {
                 .and_then(|w| w.get("client-id"))
                 .and_then(|c| c.get("value"))
                 .map(|v| (v.clone(), format!("properties.steps[{n}].with.client-id")));
-            return Login { method, client_id };
+            return Login {
+                method,
+                at: Some(format!("properties.steps[{n}]")),
+                client_id,
+            };
         }
         let env = |k: &str| s.get("environment").and_then(|e| e.get(k));
         if env("ARM_CLIENT_SECRET").is_some() || env("AZURE_CLIENT_SECRET").is_some() {
             return Login {
                 method: "secret",
+                at: Some(format!("properties.steps[{n}]")),
                 client_id: None,
             };
         }
@@ -96,12 +108,14 @@ fn login_of(job: &Resource) -> Login {
             });
             return Login {
                 method: "oidc",
+                at: Some(format!("properties.steps[{n}].environment.ARM_USE_OIDC")),
                 client_id,
             };
         }
     }
     Login {
         method: "none",
+        at: None,
         client_id: None,
     }
 }
@@ -183,15 +197,15 @@ fn str_of<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
     v.get(k).and_then(Value::as_str)
 }
 
-/// Whether a credential (its `mcpguard.github` fact) admits a pull-request token.
+/// Whether a credential (its `mcpguard.github` fact) admits a pull-request
+/// token. Entra ID compares a subject exactly, `*` included (wildcards are
+/// not supported), so a subject with a `*` admits no token at all: MCP006
+/// fails it, and here it matches nothing.
 fn admits_pull_request(g: &Value) -> Option<bool> {
     if g.get("wildcard").and_then(Value::as_bool) == Some(true) {
-        return Some(true);
+        return Some(false);
     }
-    match str_of(g, "kind") {
-        Some(k) => Some(k == "pull_request"),
-        None => None,
-    }
+    str_of(g, "kind").map(|k| k == "pull_request")
 }
 
 /// Whether a subject claim a job can present (`{kind, value}`) matches a
@@ -202,7 +216,7 @@ fn claim_matches(claim: &Value, g: &Value) -> Option<bool> {
         return None;
     }
     if g.get("wildcard").and_then(Value::as_bool) == Some(true) {
-        return None; // a pattern against a pattern: not decided here
+        return Some(false); // compared exactly by Entra ID: no token carries a `*`
     }
     let cred_kind = str_of(g, "kind")?;
     if cred_kind != kind {

@@ -90,7 +90,7 @@ pub fn load(shown: &str, text: &str) -> Result<Vec<Resource>, InputError> {
             .to_string(),
         triggers: on.map(|(_, n)| triggers(n)).unwrap_or_default(),
         on_line: on.map(|(l, _)| l),
-        permissions: root.get("permissions"),
+        permissions: root.entry("permissions"),
         env: root.get("env"),
     };
     let mut out = Vec::new();
@@ -111,17 +111,17 @@ struct Workflow<'a> {
     /// Event → its filter map (`branches`, `tags`, …), if any.
     triggers: Vec<(String, Option<&'a Node>)>,
     on_line: Option<u32>,
-    permissions: Option<&'a Node>,
+    permissions: Option<(u32, &'a Node)>,
     env: Option<&'a Node>,
 }
 
 impl Workflow<'_> {
     fn job(&self, id: &str, line: u32, job: &Node) -> Resource {
         let address = format!("workflows/{}/jobs/{id}", self.file);
-        let (permissions, from) = match (job.get("permissions"), self.permissions) {
-            (Some(p), _) => (permissions(p), "job"),
-            (None, Some(p)) => (permissions(p), "workflow"),
-            (None, None) => (Some(json!({})), "default"),
+        let (permissions, from, permissions_line) = match (job.entry("permissions"), self.permissions) {
+            (Some((l, p)), _) => (permissions(p), "job", Some(l)),
+            (None, Some((l, p))) => (permissions(p), "workflow", Some(l)),
+            (None, None) => (Some(json!({})), "default", None),
         };
         let environment = job.get("environment").map(environment_name);
         let subjects = subjects(&self.triggers, environment.as_ref());
@@ -148,6 +148,9 @@ impl Workflow<'_> {
             line: Some(line),
             ..Origin::default()
         };
+        if let Some(l) = permissions_line {
+            origin.attribute_lines.insert("properties.permissions".into(), l);
+        }
         if let Some(l) = self.on_line {
             origin.attribute_lines.insert("properties.triggers".into(), l);
             origin
@@ -165,6 +168,9 @@ impl Workflow<'_> {
                 let at = format!("properties.steps[{n}]");
                 if let Some(l) = built.line {
                     origin.attribute_lines.insert(at.clone(), l);
+                }
+                for (rel, l) in &built.lines {
+                    origin.attribute_lines.insert(format!("{at}.{rel}"), *l);
                 }
                 if built.mcp_unknown {
                     unknowns.push(format!("{at}.mcpGatewayCall"));

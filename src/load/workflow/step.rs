@@ -49,20 +49,23 @@ pub(super) struct Built {
     pub line: Option<u32>,
     /// Whether the step may call an MCP gateway through a URL mcpguard cannot read.
     pub mcp_unknown: bool,
+    /// Lines of `with` inputs and environment variables, by path below the step.
+    pub lines: Vec<(String, u32)>,
 }
 
-/// `env:` as (name, value text) pairs, in order.
-pub(super) fn env_entries(env: Option<&Node>) -> Vec<(String, String)> {
+/// `env:` (or `with:`) as (name, value text, line) triples, in order.
+pub(super) fn env_entries(env: Option<&Node>) -> Vec<(String, String, u32)> {
     match env {
         Some(Node::Map(m)) => m
             .iter()
-            .map(|(k, _, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
+            .map(|(k, l, v)| (k.clone(), v.as_str().unwrap_or("").to_string(), *l))
             .collect(),
         _ => Vec::new(),
     }
 }
 
-pub(super) fn build(step: &Node, outer: &[(String, String)]) -> Built {
+pub(super) fn build(step: &Node, outer: &[(String, String, u32)]) -> Built {
+    let mut lines = Vec::new();
     let line = match step {
         Node::Map(m) => m.first().map(|(_, l, _)| *l),
         _ => None,
@@ -87,7 +90,8 @@ pub(super) fn build(step: &Node, outer: &[(String, String)]) -> Built {
     };
     let mut with = Map::new();
     let mut literals: Vec<String> = Vec::new();
-    for (k, text) in env_entries(step.get("with")) {
+    for (k, text, l) in env_entries(step.get("with")) {
+        lines.push((format!("with.{k}"), l));
         let mut r = super::reference(&text);
         add_secrets(&r);
         if IDENTIFIER_INPUTS.contains(&k.as_str()) {
@@ -106,7 +110,8 @@ pub(super) fn build(step: &Node, outer: &[(String, String)]) -> Built {
     doc.insert("with".into(), Json::Object(with));
     // The step's environment: the workflow's and job's `env`, then its own.
     let mut environment = Map::new();
-    for (k, text) in outer.iter().cloned().chain(env_entries(step.get("env"))) {
+    for (k, text, l) in outer.iter().cloned().chain(env_entries(step.get("env"))) {
+        lines.push((format!("environment.{k}"), l));
         let mut r = super::reference(&text);
         add_secrets(&r);
         if IDENTIFIER_ENV.contains(&k.as_str()) {
@@ -128,6 +133,7 @@ pub(super) fn build(step: &Node, outer: &[(String, String)]) -> Built {
         doc: Json::Object(doc),
         line,
         mcp_unknown,
+        lines,
     }
 }
 
