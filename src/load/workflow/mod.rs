@@ -74,6 +74,12 @@ pub fn load(shown: &str, text: &str) -> Result<Vec<Resource>, InputError> {
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_else(|| shown.to_string());
     let Some((jobs_line, jobs)) = root.entry("jobs") else {
+        if let Some((l, _)) = root.entry("runs") {
+            return Err(bad(
+                l,
+                "this is an action (`runs:`), not a workflow: scan the workflow that uses it",
+            ));
+        }
         return Err(bad(1, "no `jobs:`"));
     };
     let Node::Map(jobs) = jobs else {
