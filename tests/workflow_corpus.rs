@@ -32,7 +32,13 @@ fn verdicts(r: &Report) -> BTreeSet<(String, String, Status)> {
     r.findings
         .iter()
         .map(|f| {
-            let job = f.resource.address.rsplit('/').next().unwrap_or("").to_string();
+            let job = f
+                .resource
+                .address
+                .rsplit('/')
+                .next()
+                .unwrap_or("")
+                .to_string();
             (f.rule_id.clone(), job, f.status)
         })
         .collect()
@@ -49,13 +55,26 @@ fn set(items: &[(&str, &str, Status)]) -> BTreeSet<(String, String, Status)> {
 fn stored_credential_workflows_fail_mcp024() {
     let Some(c) = corpus() else { return };
     for (file, job) in [
-        ("actions-workflow-samples/ARM/ResourceGroupScope-ARM-Deployment.yml", "build-and-deploy-to-dev"),
-        ("actions-workflow-samples/AppService/python-webapp-on-azure.yml", "build-and-deploy"),
-        ("actions-workflow-samples/End-to-End/Serverless-web-application/azure-infra-cicd.yml", "validate_deploy"),
+        (
+            "actions-workflow-samples/ARM/ResourceGroupScope-ARM-Deployment.yml",
+            "build-and-deploy-to-dev",
+        ),
+        (
+            "actions-workflow-samples/AppService/python-webapp-on-azure.yml",
+            "build-and-deploy",
+        ),
+        (
+            "actions-workflow-samples/End-to-End/Serverless-web-application/azure-infra-cicd.yml",
+            "validate_deploy",
+        ),
     ] {
         let r = scan(&[c.join(file)]);
         assert!(r.errors.is_empty(), "{file}: {:?}", r.errors);
-        assert_eq!(verdicts(&r), set(&[("MCP024", job, Status::Fail)]), "{file}");
+        assert_eq!(
+            verdicts(&r),
+            set(&[("MCP024", job, Status::Fail)]),
+            "{file}"
+        );
     }
     // Azure/login's integration tests: the creds job fails, the OIDC job
     // passes MCP024 and its identity (`secrets.AZURE_CLIENTID`) is not in
@@ -68,8 +87,18 @@ fn stored_credential_workflows_fail_mcp024() {
             ("MCP026", "az-login-test-oidc", Status::Unknown),
         ])
     );
-    let unknown = r.findings.iter().find(|f| f.status == Status::Unknown).unwrap();
-    assert!(unknown.message.contains("no github_actions_secret of the scanned inputs sets"), "{}", unknown.message);
+    let unknown = r
+        .findings
+        .iter()
+        .find(|f| f.status == Status::Unknown)
+        .unwrap();
+    assert!(
+        unknown
+            .message
+            .contains("no github_actions_secret of the scanned inputs sets"),
+        "{}",
+        unknown.message
+    );
 }
 
 #[test]
@@ -130,5 +159,11 @@ fn actions_and_templates_are_refused_with_a_reason() {
         "bicep-registry-modules/.github/actions/templates/avm-validateModuleDeployment/action.yml",
     )]);
     assert_eq!(r.errors.len(), 1);
-    assert!(r.errors[0].message.contains("an action (`runs:`), not a workflow"), "{:?}", r.errors);
+    assert!(
+        r.errors[0]
+            .message
+            .contains("an action (`runs:`), not a workflow"),
+        "{:?}",
+        r.errors
+    );
 }

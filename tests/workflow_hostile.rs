@@ -35,7 +35,10 @@ fn bad_yaml_is_located_and_masks_the_secret() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("not a valid workflow"), "{err}");
     assert!(err.contains("bad.yml:"), "no location: {err}");
-    assert!(!err.contains("not_a_real_secret_value"), "secret shown: {err}");
+    assert!(
+        !err.contains("not_a_real_secret_value"),
+        "secret shown: {err}"
+    );
 }
 
 #[test]
@@ -43,7 +46,9 @@ fn an_alias_bomb_stops_at_the_node_cap() {
     let mut bomb = String::from("on: push\nx0: &x0 [a, a, a, a, a, a, a, a, a, a]\n");
     for i in 1..15 {
         let p = i - 1;
-        bomb.push_str(&format!("x{i}: &x{i} [*x{p}, *x{p}, *x{p}, *x{p}, *x{p}, *x{p}, *x{p}, *x{p}, *x{p}, *x{p}]\n"));
+        bomb.push_str(&format!(
+            "x{i}: &x{i} [*x{p}, *x{p}, *x{p}, *x{p}, *x{p}, *x{p}, *x{p}, *x{p}, *x{p}, *x{p}]\n"
+        ));
     }
     bomb.push_str("jobs:\n  a:\n    steps: *x14\n");
     let p = write("bomb.yml", &bomb);
@@ -56,11 +61,19 @@ fn an_alias_bomb_stops_at_the_node_cap() {
 
 #[test]
 fn deep_nesting_stops_at_the_depth_cap() {
-    let deep: String = (0..200).map(|i| format!("{}k{i}:\n", "  ".repeat(i))).collect();
-    let p = write("deep.yml", &format!("on: push\njobs:\n{}", deep.replace("\nk", "\n  k")));
+    let deep: String = (0..200)
+        .map(|i| format!("{}k{i}:\n", "  ".repeat(i)))
+        .collect();
+    let p = write(
+        "deep.yml",
+        &format!("on: push\njobs:\n{}", deep.replace("\nk", "\n  k")),
+    );
     let (code, _, err) = mcpguard(&["scan", p.to_str().unwrap()]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("MAX_DEPTH") || err.contains("not a valid workflow"), "{err}");
+    assert!(
+        err.contains("MAX_DEPTH") || err.contains("not a valid workflow"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -73,6 +86,9 @@ fn inline_credentials_are_never_printed_in_a_report() {
         let (code, out, err) = mcpguard(&["scan", p.to_str().unwrap(), "--format", format]);
         assert_eq!(code, 1, "{format}: {err}");
         assert!(out.contains("MCP024"), "{format}: {out}");
-        assert!(!out.contains("not_a_real_secret_value") && !out.contains("not_a_real_run_secret"), "{format}: {out}");
+        assert!(
+            !out.contains("not_a_real_secret_value") && !out.contains("not_a_real_run_secret"),
+            "{format}: {out}"
+        );
     }
 }

@@ -11,7 +11,9 @@ use mcpguard::findings::{Report, Status};
 use mcpguard::scan::{self, ScanOptions};
 
 fn seed(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/seed").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/seed")
+        .join(name)
 }
 
 fn scan(dir: &std::path::Path, inputs: &[PathBuf]) -> Report {
@@ -52,7 +54,9 @@ fn hardened_pipelines_log_in_by_oidc_with_zero_failures() {
         assert_eq!(r.summary.fail, 0, "{name}: {:#?}", r.findings);
         let u: Vec<&str> = r.findings.iter().map(|f| f.rule_id.as_str()).collect();
         assert_eq!(u, ["MCP026"], "{name}: {:#?}", r.findings);
-        assert!(r.findings[0].message.contains("no identity of the scanned inputs has client id"));
+        assert!(r.findings[0]
+            .message
+            .contains("no identity of the scanned inputs has client id"));
     }
 }
 
@@ -69,8 +73,14 @@ fn the_pipeline_before_the_incident_fails_both_rules() {
     assert_eq!(
         failing,
         [
-            ("MCP024".to_string(), "workflows/deploy.yml/jobs/deploy".to_string()),
-            ("MCP025".to_string(), "workflows/deploy.yml/jobs/plan".to_string()),
+            (
+                "MCP024".to_string(),
+                "workflows/deploy.yml/jobs/deploy".to_string()
+            ),
+            (
+                "MCP025".to_string(),
+                "workflows/deploy.yml/jobs/plan".to_string()
+            ),
         ]
     );
     let json = serde_json::to_string(&r).unwrap();
@@ -81,7 +91,11 @@ fn the_pipeline_before_the_incident_fails_both_rules() {
 fn scanning_the_scenario_directory_reads_its_terraform_and_its_workflow() {
     let d = seed("hardened");
     let r = scan(&d, std::slice::from_ref(&d));
-    assert!(r.inputs.iter().any(|i| i.path.ends_with("deploy.yml")), "{:?}", r.inputs);
+    assert!(
+        r.inputs.iter().any(|i| i.path.ends_with("deploy.yml")),
+        "{:?}",
+        r.inputs
+    );
     assert!(r.inputs.iter().any(|i| i.kind == "terraform"));
     assert_eq!(r.summary.fail, 0, "{:#?}", r.findings);
 }

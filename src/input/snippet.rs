@@ -460,7 +460,11 @@ pub fn yaml_mask(text: &str, error: usize) -> Vec<Range<usize>> {
         let b = line.as_bytes();
         let mut i = 0;
         // indentation and sequence dashes
-        while i < end - start && (b[i] == b' ' || b[i] == b'\t' || (b[i] == b'-' && b.get(i + 1).is_none_or(|c| *c == b' ' || *c == b'\n'))) {
+        while i < end - start
+            && (b[i] == b' '
+                || b[i] == b'\t'
+                || (b[i] == b'-' && b.get(i + 1).is_none_or(|c| *c == b' ' || *c == b'\n')))
+        {
             i += 1;
         }
         let key_len = b[i..end - start]

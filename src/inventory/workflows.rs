@@ -48,7 +48,9 @@ pub fn link(jobs: &mut Inventory, others: &[&Inventory]) {
         let job = &mut jobs.resources_mut()[i];
         // A finding on the login facts points at the step that logs in.
         if let Some(line) = login.at.as_deref().and_then(|p| job.line_for(Some(p))) {
-            job.origin.attribute_lines.insert("mcpguard.login".into(), line);
+            job.origin
+                .attribute_lines
+                .insert("mcpguard.login".into(), line);
         }
         job.set_fact("login", fact);
     }
@@ -159,7 +161,11 @@ fn federation(job: &Resource, cid: &Value, at: &str, others: &[&Inventory]) -> V
         return fact;
     }
     let gh: Vec<&Value> = creds.iter().filter_map(|c| c.fact("github")).collect();
-    fact["subjects"] = Value::Array(gh.iter().filter_map(|g| g.get("subject").cloned()).collect());
+    fact["subjects"] = Value::Array(
+        gh.iter()
+            .filter_map(|g| g.get("subject").cloned())
+            .collect(),
+    );
     fact["admitsPullRequest"] = any3(gh.iter().map(|g| admits_pull_request(g)), at);
     let claims = job
         .doc
@@ -271,7 +277,9 @@ fn identity_for<'a>(
         return by_variable(&name, env, others);
     }
     if client_id.contains("${{") {
-        return Err(format!("`{client_id}` is an expression mcpguard does not follow"));
+        return Err(format!(
+            "`{client_id}` is an expression mcpguard does not follow"
+        ));
     }
     by_client_id(client_id, others)
         .ok_or_else(|| format!("no identity of the scanned inputs has client id `{client_id}`"))
@@ -281,8 +289,9 @@ fn identity_for<'a>(
 fn reference_name(text: &str) -> Option<String> {
     let inner = text.strip_prefix("${{")?.strip_suffix("}}")?.trim();
     let (kind, name) = inner.split_once('.')?;
-    (matches!(kind, "vars" | "secrets") && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
-        .then(|| inner.to_string())
+    (matches!(kind, "vars" | "secrets")
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+    .then(|| inner.to_string())
 }
 
 fn by_client_id<'a>(cid: &str, others: &[&'a Inventory]) -> Option<(&'a Inventory, &'a Resource)> {
@@ -290,12 +299,14 @@ fn by_client_id<'a>(cid: &str, others: &[&'a Inventory]) -> Option<(&'a Inventor
         inv.resources()
             .iter()
             .find(|r| {
-                ["/properties/clientId", "/properties/appId"].iter().any(|p| {
-                    r.doc
-                        .pointer(p)
-                        .and_then(Value::as_str)
-                        .is_some_and(|v| v.eq_ignore_ascii_case(cid))
-                })
+                ["/properties/clientId", "/properties/appId"]
+                    .iter()
+                    .any(|p| {
+                        r.doc
+                            .pointer(p)
+                            .and_then(Value::as_str)
+                            .is_some_and(|v| v.eq_ignore_ascii_case(cid))
+                    })
             })
             .map(|r| (*inv, r))
     })
@@ -316,9 +327,13 @@ fn by_variable<'a>(
     for inv in others {
         for v in inv.of_type(VARIABLES_TYPE) {
             let named = v.name().eq_ignore_ascii_case(bare);
-            let kind_ok = v.doc.pointer("/properties/kind").and_then(Value::as_str) == Some(want_kind);
+            let kind_ok =
+                v.doc.pointer("/properties/kind").and_then(Value::as_str) == Some(want_kind);
             if named && kind_ok {
-                let v_env = v.doc.pointer("/properties/environment").and_then(Value::as_str);
+                let v_env = v
+                    .doc
+                    .pointer("/properties/environment")
+                    .and_then(Value::as_str);
                 if v_env.is_some() && v_env != env {
                     continue;
                 }
@@ -329,7 +344,11 @@ fn by_variable<'a>(
     if found.iter().any(|f| f.2) {
         found.retain(|f| f.2);
     }
-    let what = if kind == "vars" { "github_actions_variable" } else { "github_actions_secret" };
+    let what = if kind == "vars" {
+        "github_actions_variable"
+    } else {
+        "github_actions_secret"
+    };
     let mut targets: Vec<(&Inventory, &Resource)> = Vec::new();
     for (inv, v, _) in &found {
         let value = v.doc.pointer("/properties/value");
@@ -356,7 +375,9 @@ fn by_variable<'a>(
     match targets.as_slice() {
         [one] => Ok(*one),
         [] => Err(format!("no {what} of the scanned inputs sets `{name}`")),
-        _ => Err(format!("several {what} set `{name}` to different identities")),
+        _ => Err(format!(
+            "several {what} set `{name}` to different identities"
+        )),
     }
 }
 
@@ -376,8 +397,14 @@ mod tests {
 
     #[test]
     fn references() {
-        assert_eq!(reference_name("${{ vars.AZURE_CLIENT_ID }}").as_deref(), Some("vars.AZURE_CLIENT_ID"));
-        assert_eq!(reference_name("${{ secrets.X }}").as_deref(), Some("secrets.X"));
+        assert_eq!(
+            reference_name("${{ vars.AZURE_CLIENT_ID }}").as_deref(),
+            Some("vars.AZURE_CLIENT_ID")
+        );
+        assert_eq!(
+            reference_name("${{ secrets.X }}").as_deref(),
+            Some("secrets.X")
+        );
         assert_eq!(reference_name("${{ inputs.x }}"), None);
         assert_eq!(reference_name("abc"), None);
     }

@@ -38,7 +38,10 @@ fn secret_finish(b: &mut Builder<'_>) {
 }
 
 fn variable_finish(b: &mut Builder<'_>) {
-    b.put(&crate::inventory::Path::parse("properties.kind"), "variable");
+    b.put(
+        &crate::inventory::Path::parse("properties.kind"),
+        "variable",
+    );
 }
 
 macro_rules! spec {
@@ -53,7 +56,12 @@ macro_rules! spec {
     };
 }
 
-spec!(VARIABLE_SPEC, "github_actions_variable", VARIABLE, variable_finish);
+spec!(
+    VARIABLE_SPEC,
+    "github_actions_variable",
+    VARIABLE,
+    variable_finish
+);
 spec!(
     ENV_VARIABLE_SPEC,
     "github_actions_environment_variable",

@@ -39,7 +39,9 @@ pub fn is_workflow_path(p: &std::path::Path) -> bool {
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("yml") || e.eq_ignore_ascii_case("yaml"));
     let parent = p.parent();
-    let in_workflows = parent.and_then(|d| d.file_name()).is_some_and(|n| n == "workflows")
+    let in_workflows = parent
+        .and_then(|d| d.file_name())
+        .is_some_and(|n| n == "workflows")
         && parent
             .and_then(std::path::Path::parent)
             .and_then(|d| d.file_name())
@@ -51,12 +53,8 @@ pub fn is_workflow_path(p: &std::path::Path) -> bool {
 /// diagnostics and origins.
 pub fn load(shown: &str, text: &str) -> Result<Vec<Resource>, InputError> {
     let root = yaml::parse(text).map_err(|e| {
-        InputError::new(shown, format!("not a valid workflow: {}", e.message)).at(
-            text,
-            e.line,
-            e.column,
-            "here",
-        )
+        InputError::new(shown, format!("not a valid workflow: {}", e.message))
+            .at(text, e.line, e.column, "here")
     })?;
     let bad = |line: u32, msg: &str| {
         InputError::new(shown, format!("not a valid workflow: {msg}")).at(
@@ -124,11 +122,12 @@ struct Workflow<'a> {
 impl Workflow<'_> {
     fn job(&self, id: &str, line: u32, job: &Node) -> Resource {
         let address = format!("workflows/{}/jobs/{id}", self.file);
-        let (permissions, from, permissions_line) = match (job.entry("permissions"), self.permissions) {
-            (Some((l, p)), _) => (permissions(p), "job", Some(l)),
-            (None, Some((l, p))) => (permissions(p), "workflow", Some(l)),
-            (None, None) => (Some(json!({})), "default", None),
-        };
+        let (permissions, from, permissions_line) =
+            match (job.entry("permissions"), self.permissions) {
+                (Some((l, p)), _) => (permissions(p), "job", Some(l)),
+                (None, Some((l, p))) => (permissions(p), "workflow", Some(l)),
+                (None, None) => (Some(json!({})), "default", None),
+            };
         let environment = job.get("environment").map(environment_name);
         let subjects = subjects(&self.triggers, environment.as_ref());
         let mut doc = json!({
@@ -155,10 +154,14 @@ impl Workflow<'_> {
             ..Origin::default()
         };
         if let Some(l) = permissions_line {
-            origin.attribute_lines.insert("properties.permissions".into(), l);
+            origin
+                .attribute_lines
+                .insert("properties.permissions".into(), l);
         }
         if let Some(l) = self.on_line {
-            origin.attribute_lines.insert("properties.triggers".into(), l);
+            origin
+                .attribute_lines
+                .insert("properties.triggers".into(), l);
             origin
                 .attribute_lines
                 .insert("properties.oidcSubjects".into(), l);
@@ -200,7 +203,10 @@ impl Workflow<'_> {
             );
         }
         for p in unknowns {
-            doc.put(&Path::parse(&p), Unknown::because(p.replace("mcpGatewayCall", "run")));
+            doc.put(
+                &Path::parse(&p),
+                Unknown::because(p.replace("mcpGatewayCall", "run")),
+            );
         }
         let mut r = Resource::new(address, InputKind::Workflow, doc);
         r.origin = origin;
@@ -284,7 +290,8 @@ fn environment_name(e: &Node) -> Option<String> {
 /// that run on the default branch (`schedule`, `release`…), or whose ref
 /// the workflow cannot tell (`workflow_call`: the caller's), are `unknown`.
 fn subjects(triggers: &[(String, Option<&Node>)], env: Option<&Option<String>>) -> Vec<Json> {
-    let claim = |t: &str, kind: &str, value: &str| json!({"trigger": t, "kind": kind, "value": value});
+    let claim =
+        |t: &str, kind: &str, value: &str| json!({"trigger": t, "kind": kind, "value": value});
     let mut out = Vec::new();
     for (t, filters) in triggers {
         match env {
@@ -295,9 +302,13 @@ fn subjects(triggers: &[(String, Option<&Node>)], env: Option<&Option<String>>) 
                 "push" => {
                     let list = |k: &str| -> Option<Vec<String>> {
                         match filters.and_then(|f| f.get(k)) {
-                            Some(Node::Seq(items)) => {
-                                Some(items.iter().filter_map(Node::as_str).map(str::to_string).collect())
-                            }
+                            Some(Node::Seq(items)) => Some(
+                                items
+                                    .iter()
+                                    .filter_map(Node::as_str)
+                                    .map(str::to_string)
+                                    .collect(),
+                            ),
                             Some(Node::Scalar(s, _)) => Some(vec![s.clone()]),
                             _ => None,
                         }
@@ -316,7 +327,10 @@ fn subjects(triggers: &[(String, Option<&Node>)], env: Option<&Option<String>>) 
                     for tg in tags.iter().flatten().filter(|x| !x.starts_with('!')) {
                         out.push(claim(t, "tag", tg));
                     }
-                    if branches.is_none() && tags.is_none() && filters.and_then(|f| f.get("tags-ignore")).is_none() {
+                    if branches.is_none()
+                        && tags.is_none()
+                        && filters.and_then(|f| f.get("tags-ignore")).is_none()
+                    {
                         out.push(claim(t, "tag", "*"));
                     }
                 }
@@ -345,7 +359,10 @@ fn names_after(text: &str, what: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut rest = text;
     while let Some(i) = rest.find(what) {
-        let before_ok = i == 0 || !rest.as_bytes()[i - 1].is_ascii_alphanumeric() && rest.as_bytes()[i - 1] != b'_' && rest.as_bytes()[i - 1] != b'.';
+        let before_ok = i == 0
+            || !rest.as_bytes()[i - 1].is_ascii_alphanumeric()
+                && rest.as_bytes()[i - 1] != b'_'
+                && rest.as_bytes()[i - 1] != b'.';
         let tail = &rest[i + what.len()..];
         rest = tail;
         if !before_ok {
@@ -376,13 +393,20 @@ mod tests {
         let r = reference("${{ secrets.AZURE_CREDENTIALS }} ${{ vars['CLIENT'] }}");
         assert_eq!(r["secrets"], json!(["AZURE_CREDENTIALS"]));
         assert_eq!(r["vars"], json!(["CLIENT"]));
-        assert_eq!(names_after("mysecrets.X github.secrets", "secrets"), Vec::<String>::new());
+        assert_eq!(
+            names_after("mysecrets.X github.secrets", "secrets"),
+            Vec::<String>::new()
+        );
     }
 
     #[test]
     fn workflow_paths() {
-        assert!(is_workflow_path(std::path::Path::new("a/.github/workflows/x.yml")));
-        assert!(is_workflow_path(std::path::Path::new(".github/workflows/x.YAML")));
+        assert!(is_workflow_path(std::path::Path::new(
+            "a/.github/workflows/x.yml"
+        )));
+        assert!(is_workflow_path(std::path::Path::new(
+            ".github/workflows/x.YAML"
+        )));
         assert!(!is_workflow_path(std::path::Path::new("a/workflows/x.yml")));
     }
 }

@@ -125,7 +125,10 @@ pub(super) fn build(step: &Node, outer: &[(String, String, u32)]) -> Built {
     let run = step.get("run").and_then(Node::as_str).unwrap_or("");
     let call = mcp_call(uses, run, &literals);
     let mcp_unknown = call == Call::Maybe;
-    doc.insert("mcpGatewayCall".into(), Json::Bool(matches!(call, Call::Yes(_))));
+    doc.insert(
+        "mcpGatewayCall".into(),
+        Json::Bool(matches!(call, Call::Yes(_))),
+    );
     if let Call::Yes(why) = call {
         doc.insert("mcpGatewayEvidence".into(), Json::String(why.to_string()));
     }
@@ -155,7 +158,10 @@ fn mcp_call(uses: &str, run: &str, literals: &[String]) -> Call {
     if !action.starts_with("docker://") && has_word(action, "mcp") {
         return Call::Yes("uses an MCP client action");
     }
-    if run.contains("@modelcontextprotocol/") || has_word(run, "mcp-remote") || run.contains("mcp-remote") {
+    if run.contains("@modelcontextprotocol/")
+        || has_word(run, "mcp-remote")
+        || run.contains("mcp-remote")
+    {
         return Call::Yes("runs an MCP client");
     }
     let urls = || {
@@ -185,7 +191,14 @@ fn mcp_call(uses: &str, run: &str, literals: &[String]) -> Call {
 /// `curl`, `wget`, `Invoke-RestMethod`, `Invoke-WebRequest` anywhere as a
 /// word; HTTPie's `http`/`https` only as the command of a line.
 fn http_client(run: &str) -> bool {
-    let words = ["curl", "wget", "invoke-restmethod", "invoke-webrequest", "irm", "iwr"];
+    let words = [
+        "curl",
+        "wget",
+        "invoke-restmethod",
+        "invoke-webrequest",
+        "irm",
+        "iwr",
+    ];
     run.split(|c: char| c.is_whitespace() || matches!(c, '|' | ';' | '&' | '(' | ')' | '`'))
         .any(|w| words.iter().any(|x| w.eq_ignore_ascii_case(x)))
         || run.lines().any(|l| {
@@ -234,19 +247,42 @@ mod tests {
     fn gateway_calls() {
         let none: &[String] = &[];
         assert_eq!(
-            mcp_call("", "curl -sf https://apim-prod.azure-api.net/github/tools", none),
+            mcp_call(
+                "",
+                "curl -sf https://apim-prod.azure-api.net/github/tools",
+                none
+            ),
             Call::Yes("calls an MCP gateway URL with an HTTP client")
         );
-        assert!(matches!(mcp_call("", "curl https://example.com/api/mcp?x=1", none), Call::Yes(_)));
-        assert_eq!(mcp_call("", "curl https://example.com/api/mcpx", none), Call::No);
-        assert_eq!(mcp_call("", "curl \"$GATEWAY/tools\"", none), Call::Maybe);
-        assert_eq!(mcp_call("", "echo https://x.azure-api.net/mcp", none), Call::No);
-        assert!(matches!(mcp_call("acme/mcp-client-action@v1", "", none), Call::Yes(_)));
-        assert_eq!(mcp_call("actions/checkout@v4", "", none), Call::No);
         assert!(matches!(
-            mcp_call("fjogeleit/http-request-action@v1", "", &["https://gw.azure-api.net/mcp".into()]),
+            mcp_call("", "curl https://example.com/api/mcp?x=1", none),
             Call::Yes(_)
         ));
-        assert!(matches!(mcp_call("", "npx -y @modelcontextprotocol/inspector --cli", none), Call::Yes(_)));
+        assert_eq!(
+            mcp_call("", "curl https://example.com/api/mcpx", none),
+            Call::No
+        );
+        assert_eq!(mcp_call("", "curl \"$GATEWAY/tools\"", none), Call::Maybe);
+        assert_eq!(
+            mcp_call("", "echo https://x.azure-api.net/mcp", none),
+            Call::No
+        );
+        assert!(matches!(
+            mcp_call("acme/mcp-client-action@v1", "", none),
+            Call::Yes(_)
+        ));
+        assert_eq!(mcp_call("actions/checkout@v4", "", none), Call::No);
+        assert!(matches!(
+            mcp_call(
+                "fjogeleit/http-request-action@v1",
+                "",
+                &["https://gw.azure-api.net/mcp".into()]
+            ),
+            Call::Yes(_)
+        ));
+        assert!(matches!(
+            mcp_call("", "npx -y @modelcontextprotocol/inspector --cli", none),
+            Call::Yes(_)
+        ));
     }
 }

@@ -245,7 +245,9 @@ mod tests {
         // saphyr-parser stops flow nesting itself; block nesting reaches our cap.
         let e = parse(&"[".repeat(10_000)).unwrap_err();
         assert!(e.message.contains("recursion limit"), "{}", e.message);
-        let block: String = (0..100).map(|i| format!("{}k{i}:\n", "  ".repeat(i))).collect();
+        let block: String = (0..100)
+            .map(|i| format!("{}k{i}:\n", "  ".repeat(i)))
+            .collect();
         let e = parse(&block).unwrap_err();
         assert!(e.message.contains("MAX_DEPTH"), "{}", e.message);
     }
