@@ -13,7 +13,7 @@ fn corpus() -> Option<PathBuf> {
     if d.is_dir() {
         Some(d)
     } else {
-        println!("skipped: {} is absent", d.display());
+        eprintln!("skipped: {} is absent", d.display());
         None
     }
 }

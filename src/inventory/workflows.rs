@@ -61,16 +61,19 @@ fn is_azure_login(uses: &str) -> bool {
     action.eq_ignore_ascii_case("azure/login")
 }
 
+/// The elements of an array of the job's document (none when absent).
+fn items<'a>(job: &'a Resource, pointer: &str) -> &'a [Value] {
+    job.doc
+        .pointer(pointer)
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+}
+
 /// The first Azure login of a job: an `azure/login` step, else Terraform's
 /// environment (`ARM_USE_OIDC` / `ARM_CLIENT_SECRET`).
 fn login_of(job: &Resource) -> Login {
-    let steps = job
-        .doc
-        .pointer("/properties/steps")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or(&[]);
-    for (n, s) in steps.iter().enumerate() {
+    for (n, s) in items(job, "/properties/steps").iter().enumerate() {
         let uses = s.get("uses").and_then(Value::as_str).unwrap_or("");
         if is_azure_login(uses) {
             let with = s.get("with");
@@ -167,14 +170,8 @@ fn federation(job: &Resource, cid: &Value, at: &str, others: &[&Inventory]) -> V
             .collect(),
     );
     fact["admitsPullRequest"] = any3(gh.iter().map(|g| admits_pull_request(g)), at);
-    let claims = job
-        .doc
-        .pointer("/properties/oidcSubjects")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or(&[]);
     fact["canLogIn"] = any3(
-        claims
+        items(job, "/properties/oidcSubjects")
             .iter()
             .flat_map(|c| gh.iter().map(move |g| claim_matches(c, g))),
         at,
