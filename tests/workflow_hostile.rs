@@ -92,3 +92,52 @@ fn inline_credentials_are_never_printed_in_a_report() {
         );
     }
 }
+
+/// `mcpguard scan .` at a repository's root reads its Terraform and its
+/// workflows together, and `scan infra` inside it finds the workflows above;
+/// findings point at the workflow's `file:line`, relative to the root.
+#[test]
+fn scan_dot_at_a_repository_root_reads_terraform_and_workflows() {
+    let repo = std::env::temp_dir().join(format!("mcpguard-wf-repo-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&repo);
+    std::fs::create_dir_all(repo.join(".git")).unwrap();
+    std::fs::create_dir_all(repo.join(".github/workflows")).unwrap();
+    std::fs::create_dir_all(repo.join("infra")).unwrap();
+    let fixture =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/workflows/MCP025/fail");
+    std::fs::copy(fixture.join("main.tf"), repo.join("infra/main.tf")).unwrap();
+    std::fs::copy(
+        fixture.join(".github/workflows/plan.yml"),
+        repo.join(".github/workflows/plan.yml"),
+    )
+    .unwrap();
+    for target in [".", "infra"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_mcpguard"))
+            .args(["scan", target, "--format", "json"])
+            .current_dir(&repo)
+            .output()
+            .unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(out.status.code(), Some(1), "{target}: {report}");
+        let kinds: Vec<&str> = report["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|i| i["kind"].as_str())
+            .collect();
+        assert!(
+            kinds.contains(&"terraform") && kinds.contains(&"workflow"),
+            "{target}: {kinds:?}"
+        );
+        let f = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["rule_id"] == "MCP025")
+            .unwrap_or_else(|| panic!("{target}: no MCP025 finding: {report}"));
+        assert_eq!(f["status"], "fail");
+        assert_eq!(f["location"]["file"], ".github/workflows/plan.yml");
+        assert_eq!(f["location"]["line"], 13);
+    }
+    let _ = std::fs::remove_dir_all(&repo);
+}
