@@ -399,6 +399,66 @@ mod tests {
         );
     }
 
+    fn claims(yaml_text: &str) -> Vec<(String, String)> {
+        let jobs = load("w.yml", yaml_text).unwrap();
+        let subjects: Json = jobs[0]
+            .doc
+            .pointer("/properties/oidcSubjects")
+            .and_then(Value::to_json)
+            .unwrap();
+        subjects
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["kind"].as_str().unwrap().to_string(),
+                    c["value"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn triggers_give_the_subjects_github_writes() {
+        let pair = |k: &str, v: &str| (k.to_string(), v.to_string());
+        assert_eq!(
+            claims("on:\n  push:\n    branches: [main, 'release/*']\n  pull_request:\njobs:\n  a: {}\n"),
+            [pair("branch", "main"), pair("branch", "release/*"), pair("pull_request", "")]
+        );
+        assert_eq!(
+            claims("on: push\njobs:\n  a: {}\n"),
+            [pair("branch", "*"), pair("tag", "*")]
+        );
+        assert_eq!(
+            claims("on: [pull_request, schedule]\njobs:\n  a:\n    environment: prod\n"),
+            [pair("environment", "prod"), pair("environment", "prod")]
+        );
+        assert_eq!(
+            claims("on:\n  push:\n    tags: ['v*']\njobs:\n  a:\n    environment:\n      name: ${{ inputs.env }}\n"),
+            [pair("unknown", "")]
+        );
+        assert_eq!(
+            claims("on: workflow_call\njobs:\n  a: {}\n"),
+            [pair("unknown", "")]
+        );
+    }
+
+    #[test]
+    fn effective_permissions() {
+        let jobs = load(
+            "w.yml",
+            "on: push\npermissions: write-all\njobs:\n  a: {}\n  b:\n    permissions:\n      contents: read\n",
+        )
+        .unwrap();
+        let a: Json = jobs[0].doc.to_json().unwrap();
+        let b: Json = jobs[1].doc.to_json().unwrap();
+        assert_eq!(a["properties"]["permissions"]["id-token"], "write");
+        assert_eq!(a["properties"]["permissionsFrom"], "workflow");
+        // A job's block replaces the workflow's: no id-token for b.
+        assert_eq!(b["properties"]["permissions"], json!({"contents": "read"}));
+    }
+
     #[test]
     fn workflow_paths() {
         assert!(is_workflow_path(std::path::Path::new(
