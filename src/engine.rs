@@ -245,6 +245,9 @@ fn evaluate_one(
                 // read, not a value known at apply: its own message says which.
                 let message = if ar.rule.meta.tags.iter().any(|t| t == "coverage") {
                     o.message.clone()
+                } else if r.kind == crate::input::InputKind::Workflow {
+                    // A workflow waits for other inputs, not for an apply.
+                    format!("cannot decide: {paths} is unknown")
                 } else {
                     format!("cannot decide before apply: {paths} is unknown")
                 };

@@ -176,7 +176,7 @@ pub struct Tool {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InputInfo {
     pub path: String,
-    /// `plan`, `terraform` or `arm`.
+    /// `plan`, `terraform`, `arm` or `workflow`.
     pub kind: String,
     /// SHA-256 (hex) of what was read: a file's bytes; for a Terraform root
     /// module, of the names and contents of its `.tf`, `.tf.json` and

@@ -618,8 +618,17 @@ struct Piece {
 pub fn load_inputs(paths: &[PathBuf], opts: &ScanOptions) -> Loaded {
     let mut out = Loaded::default();
     let mut locator = opts.repo_root.as_deref().map(Locator::new);
+    // Every workflow of the scan, evaluated together against the
+    // federated credentials of every other input (MCP025).
+    let mut workflows: Vec<Resource> = Vec::new();
+    let mut seen_workflows = BTreeSet::new();
     for p in paths {
         for target in expand(p, opts, &mut out.errors) {
+            if load::workflow::is_workflow_path(&target)
+                && !seen_workflows.insert(std::fs::canonicalize(&target).unwrap_or(target.clone()))
+            {
+                continue; // found again by a second folder of the same repository
+            }
             let first_error = out.errors.len();
             let piece = read_piece(&target, opts, &mut out);
             if let Some(loc) = locator.as_mut() {
@@ -639,6 +648,10 @@ pub fn load_inputs(paths: &[PathBuf], opts: &ScanOptions) -> Loaded {
             info.sha256 = input_digest(&piece.path);
             out.inputs.push(info);
             out.ignores.append(&mut piece.ignores);
+            if piece.kind == InputKind::Workflow {
+                workflows.extend(piece.resources);
+                continue;
+            }
             if piece.kind == InputKind::Arm {
                 for r in piece.resources {
                     out.inventory.push(r);
@@ -683,6 +696,20 @@ pub fn load_inputs(paths: &[PathBuf], opts: &ScanOptions) -> Loaded {
     for u in &mut out.roots {
         compute_facts(&mut u.inventory, &opts.config.detect);
     }
+    if !workflows.is_empty() {
+        let mut inventory = Inventory::default();
+        for r in workflows {
+            inventory.push(r);
+        }
+        compute_facts(&mut inventory, &opts.config.detect);
+        let others: Vec<&Inventory> = out.inventories().collect();
+        crate::inventory::workflows::link(&mut inventory, &others);
+        out.roots.push(Unit {
+            root: None,
+            inventory,
+            plan_locations: BTreeMap::new(),
+        });
+    }
     out
 }
 
@@ -692,8 +719,9 @@ fn expand(p: &FsPath, opts: &ScanOptions, errors: &mut Vec<InputError>) -> Vec<P
     if !opts.recursive || !p.is_dir() {
         return vec![p.to_path_buf()];
     }
-    let roots = load::roots::find(p);
-    if roots.is_empty() {
+    let mut roots = load::roots::find(p);
+    let workflows = load::roots::workflows(p);
+    if roots.is_empty() && workflows.is_empty() {
         // Scanning nothing must not look like a clean scan.
         errors.push(
             InputError::new(
@@ -703,6 +731,7 @@ fn expand(p: &FsPath, opts: &ScanOptions, errors: &mut Vec<InputError>) -> Vec<P
             .with_help("scan a directory of Terraform source, a plan (`terraform show -json`) or an ARM snapshot"),
         );
     }
+    roots.extend(workflows);
     roots
 }
 
@@ -938,6 +967,24 @@ fn read_piece(p: &FsPath, opts: &ScanOptions, out: &mut Loaded) -> Option<Piece>
                 source_root: None,
                 plan_locations: BTreeMap::new(),
             })
+        }
+        Detected::Workflow => {
+            let read = input::read_text(p).and_then(|t| load::workflow::load(&shown, &t));
+            match read {
+                Ok(resources) => Some(Piece {
+                    kind: InputKind::Workflow,
+                    path: p.to_path_buf(),
+                    resources,
+                    notes: Vec::new(),
+                    ignores: Vec::new(),
+                    source_root: None,
+                    plan_locations: BTreeMap::new(),
+                }),
+                Err(e) => {
+                    out.errors.push(e);
+                    None
+                }
+            }
         }
         _ => match input::read_text(p) {
             Ok(text) => read_json_text(p, text, opts, out),

@@ -590,3 +590,31 @@ fn fuzz_rule_loader() {
         },
     );
 }
+
+#[test]
+fn fuzz_workflow_loader() {
+    let keep = |n: &str| n.ends_with(".yml") || n.ends_with(".yaml");
+    let mut s = seeds(
+        &["fixtures/workflows", "fixtures/seed"],
+        &["workflows"],
+        &keep,
+        40,
+    );
+    // A secret written inline into a step's environment: every YAML value is masked.
+    for t in &mut s {
+        t.push_str(&format!(
+            "\n  planted:\n    steps:\n      - env:\n          TOKEN: {SECRET}1\n        run: x\n"
+        ));
+    }
+    campaign("workflow", s, &|text| {
+        let r = mcpguard::load::workflow::load(".github/workflows/w.yml", text);
+        if let Err(e) = &r {
+            check_diagnostic(e, text, Some(&format!(": {SECRET}")))?;
+        }
+        if let Ok(resources) = r {
+            evaluate(resources);
+            return Ok(true);
+        }
+        Ok(false)
+    });
+}

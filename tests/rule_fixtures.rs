@@ -68,12 +68,20 @@ fn rule_kind(id: &str) -> (Vec<&'static str>, Status) {
     (inputs, status)
 }
 
+/// The rules on Terraform and ARM input. The pipeline rules (`appliesTo:
+/// ["workflow"]`) have repository fixtures in `fixtures/workflows/` and
+/// their own test, `tests/workflow_rules.rs`.
 fn rule_ids() -> Vec<String> {
     let mut ids: Vec<String> = std::fs::read_dir(root().join("rules"))
         .unwrap()
         .filter_map(|e| {
             let p = e.ok()?.path();
             if p.extension()? != "json" {
+                return None;
+            }
+            let text = std::fs::read_to_string(&p).ok()?;
+            let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+            if v["appliesTo"] == serde_json::json!(["workflow"]) {
                 return None;
             }
             Some(p.file_stem()?.to_string_lossy().to_string())
@@ -159,6 +167,10 @@ fn before_incident_fails_every_rule_where_expected() {
         (
             "MCP006",
             "azurerm_federated_identity_credential.pipeline_any_ref",
+        ),
+        (
+            "MCP006",
+            "azurerm_federated_identity_credential.pipeline_pull_request",
         ),
         ("MCP007", "azurerm_container_group.mcp_github"),
         ("MCP007", "azurerm_container_group.mcp_secrets"),

@@ -23,6 +23,8 @@ pub enum InputKind {
     Terraform,
     /// ARM documents: a snapshot file or a live sweep.
     Arm,
+    /// GitHub Actions workflows (`.github/workflows/*.yml`).
+    Workflow,
 }
 
 impl InputKind {
@@ -31,6 +33,7 @@ impl InputKind {
             InputKind::Plan => "plan",
             InputKind::Terraform => "terraform",
             InputKind::Arm => "arm",
+            InputKind::Workflow => "workflow",
         }
     }
 }

@@ -44,13 +44,18 @@ pub enum Masking {
     Hcl,
     /// `.tfvars`: every value masked, keys shown.
     AllValues,
+    /// YAML (GitHub Actions workflows): keys shown, every value and comment
+    /// masked ([`yaml_mask`]): a workflow may hold an inline credential.
+    Yaml,
 }
 
 impl Masking {
     /// The classification a file name calls for.
     pub fn for_path(path: &str) -> Masking {
         let p = path.to_ascii_lowercase();
-        if p.ends_with(".tfvars") || p.ends_with(".tfvars.json") {
+        if p.ends_with(".yml") || p.ends_with(".yaml") {
+            Masking::Yaml
+        } else if p.ends_with(".tfvars") || p.ends_with(".tfvars.json") {
             Masking::AllValues
         } else if p.ends_with(".tf") || p.ends_with(".hcl") {
             Masking::Hcl
@@ -90,6 +95,7 @@ impl Excerpt {
         let lines = Lines::around(text, start);
         let masks = match masking {
             Masking::None => Vec::new(),
+            Masking::Yaml => yaml_mask(&text[..lines.end], end),
             m => mask_ranges(&text[..lines.end], end, m),
         };
         let err_line = &text[lines.starts[lines.err]..start];
@@ -438,6 +444,46 @@ struct Frame {
     key: Option<String>,
     /// The next token may be a key.
     key_pos: bool,
+}
+
+/// Byte ranges of YAML `text` to mask, line by line: a plain `key:` (after
+/// the indentation and any `- `) is shown, everything else that is not white
+/// space is masked: values, flow collections, block-scalar lines, comments,
+/// and every byte from `error` on (where the parser gave up). Coarser than
+/// the JSON and HCL maskers on purpose: a YAML value needs no quotes, so
+/// nothing short of a parse tells a secret from a word.
+pub fn yaml_mask(text: &str, error: usize) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for line in text.split_inclusive('\n') {
+        let end = start + line.trim_end_matches(['\n', '\r']).len();
+        let b = line.as_bytes();
+        let mut i = 0;
+        // indentation and sequence dashes
+        while i < end - start
+            && (b[i] == b' '
+                || b[i] == b'\t'
+                || (b[i] == b'-' && b.get(i + 1).is_none_or(|c| *c == b' ' || *c == b'\n')))
+        {
+            i += 1;
+        }
+        let key_len = b[i..end - start]
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b'/'))
+            .count();
+        let after = i + key_len;
+        if key_len > 0 && b.get(after) == Some(&b':') {
+            i = after + 1;
+        }
+        if start + i < end {
+            out.push(start + i..end);
+        }
+        start += line.len();
+    }
+    if error < text.len() {
+        out.push(error..text.len());
+    }
+    out
 }
 
 /// Byte ranges of `text` to mask. `error` is where the parser gave up: what

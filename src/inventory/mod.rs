@@ -14,6 +14,7 @@ pub mod gateway;
 pub mod hosts;
 pub mod nsg;
 pub mod path;
+pub mod workflows;
 
 use std::collections::{BTreeMap, HashMap};
 

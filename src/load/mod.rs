@@ -13,6 +13,7 @@ pub mod roots;
 pub mod snapshot;
 pub mod source_map;
 pub mod terraform;
+pub mod workflow;
 
 use std::path::Path as FsPath;
 
@@ -33,6 +34,8 @@ pub enum Detected {
     /// ARM documents: a GET or list response, an array, Resource Graph output,
     /// or an mcpguard snapshot.
     Arm,
+    /// A GitHub Actions workflow (`*.yml`, `*.yaml`).
+    Workflow,
 }
 
 /// Decides the reader from the path and, for JSON, the top-level keys.
@@ -46,6 +49,10 @@ pub fn detect(path: &FsPath, text: Option<&str>) -> Detected {
         .unwrap_or_default();
     if name.ends_with(".tf") || name.ends_with(".tf.json") || name.ends_with(".tfvars") {
         return Detected::Terraform;
+    }
+    let lower = name.to_ascii_lowercase();
+    if lower.ends_with(".yml") || lower.ends_with(".yaml") {
+        return Detected::Workflow;
     }
     match text {
         Some(t) if looks_like_plan(t) => Detected::Plan,

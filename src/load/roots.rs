@@ -104,6 +104,49 @@ pub fn tfvars_keys(file: &Path) -> Option<BTreeSet<String>> {
     Some(body.attributes().map(|a| a.key().to_string()).collect())
 }
 
+/// The GitHub Actions workflows that go with a scanned directory: the
+/// `.github/workflows/*.yml` / `*.yaml` files of the directory itself and of
+/// each directory above it up to the git work tree's root (a `.git` entry),
+/// so `scan .` at a repository's root and `scan ./infra` inside it both read
+/// the repository's workflows. Sorted; each joined to `dir` as given.
+pub fn workflows(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut at = dir.to_path_buf();
+    for _ in 0..64 {
+        let wf = at.join(".github").join("workflows");
+        if let Ok(rd) = std::fs::read_dir(&wf) {
+            let mut files: Vec<PathBuf> = rd
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| crate::load::workflow::is_workflow_path(p))
+                .collect();
+            files.sort();
+            out.extend(files);
+        }
+        if at.join(".git").exists() {
+            break;
+        }
+        let Ok(canon) = std::fs::canonicalize(&at) else {
+            break;
+        };
+        if canon.parent().is_none() {
+            break;
+        }
+        at = at.join("..");
+    }
+    // Outside any git work tree only the directory's own workflows count.
+    if !dir_in_git(dir) {
+        out.retain(|p| p.starts_with(dir.join(".github")));
+    }
+    out
+}
+
+fn dir_in_git(dir: &Path) -> bool {
+    std::fs::canonicalize(dir)
+        .map(|c| c.ancestors().any(|a| a.join(".git").exists()))
+        .unwrap_or(false)
+}
+
 /// Whether `name` is a Terraform configuration file.
 pub fn is_config_file(name: &str) -> bool {
     name.ends_with(".tf") || name.ends_with(".tf.json")

@@ -21,6 +21,9 @@ pub const FILES: &[(&str, &str)] = &[
     ("MCP014.json", include_str!("../../rules/MCP014.json")),
     ("MCP015.json", include_str!("../../rules/MCP015.json")),
     ("MCP016.json", include_str!("../../rules/MCP016.json")),
+    ("MCP024.json", include_str!("../../rules/MCP024.json")),
+    ("MCP025.json", include_str!("../../rules/MCP025.json")),
+    ("MCP026.json", include_str!("../../rules/MCP026.json")),
 ];
 
 pub fn builtin_rules() -> Result<Vec<Rule>, RuleError> {

@@ -452,6 +452,7 @@ pub fn load_rule_text(file: &str, text: &str, builtin: bool) -> Result<Rule, Rul
                 "plan" => InputKind::Plan,
                 "terraform" => InputKind::Terraform,
                 "arm" => InputKind::Arm,
+                "workflow" => InputKind::Workflow,
                 other => {
                     return Err(RuleError::new(
                         file,

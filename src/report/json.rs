@@ -45,7 +45,8 @@
 //!   scanned recursively is one entry per root module found in it. `path` is
 //!   relative to the repository root, like `location.file` (`-` for stdin);
 //!   `kind` is `"plan"` (Terraform plan JSON),
-//!   `"terraform"` (`.tf` source) or `"arm"` (ARM snapshot or live sweep).
+//!   `"terraform"` (`.tf` source), `"arm"` (ARM snapshot or live sweep) or
+//!   `"workflow"` (a GitHub Actions workflow, one resource per job).
 //! - `summary` (object, all non-negative integers): `resources` scanned,
 //!   enabled `rules` evaluated, and the number of findings per status:
 //!   `fail`, `unknown`, `suppressed`. The three counts always equal the counts

@@ -18,6 +18,7 @@ mod container_group;
 mod diagnostic_setting;
 mod federated_identity_credential;
 mod fold;
+pub mod github_actions;
 mod network_security_group;
 mod policy;
 mod private_endpoint;
@@ -70,6 +71,12 @@ const SPECS: &[&Spec] = &[
     &supporting::WORKSPACE_SPEC,
     &azapi::RESOURCE,
     &azapi::UPDATE,
+    &github_actions::VARIABLE_SPEC,
+    &github_actions::ENV_VARIABLE_SPEC,
+    &github_actions::ORG_VARIABLE_SPEC,
+    &github_actions::SECRET_SPEC,
+    &github_actions::ENV_SECRET_SPEC,
+    &github_actions::ORG_SECRET_SPEC,
 ];
 
 /// The table of a type: one hash look-up, so a new table costs nothing for
