@@ -14,7 +14,7 @@
 //! the message `%`, `\r` and `\n` become `%25`, `%0D` and `%0A`; in property
 //! values `:` and `,` become `%3A` and `%2C` as well.
 
-use super::{location_text, summary_line};
+use super::{location_text, summary_line, versions_line};
 use crate::findings::{Report, Severity, Status};
 
 pub fn render(report: &Report) -> String {
@@ -57,6 +57,8 @@ pub fn render(report: &Report) -> String {
         ));
     }
     out.push_str(&summary_line(report));
+    out.push('\n');
+    out.push_str(&versions_line(report));
     out.push('\n');
     // Where suppressed findings went, so a reviewer can find them in the log.
     for f in report

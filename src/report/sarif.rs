@@ -96,7 +96,7 @@ pub fn document(report: &Report, rules: &[RuleMeta]) -> Value {
                 "name": report.tool.name,
                 "version": version,
                 "semanticVersion": version,
-                "informationUri": "https://github.com/mcpguard/mcpguard",
+                "informationUri": crate::findings::HOME,
                 "rules": descriptors,
             }},
             "invocations": [{
@@ -104,6 +104,11 @@ pub fn document(report: &Report, rules: &[RuleMeta]) -> Value {
                 "toolExecutionNotifications": notifications,
             }],
             "columnKind": "unicodeCodePoints",
+            "properties": {
+                "reportSchema": report.schema,
+                "rulePack": report.rule_pack.as_ref().and_then(|p| p.builtin.as_deref()),
+                "versions": super::versions_line(report),
+            },
             "results": results,
         }],
     })
