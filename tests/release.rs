@@ -294,7 +294,10 @@ fn install_env(d: &Path, releases: &Path, version: &str) -> Vec<(&'static str, S
     vec![
         ("RUNNER_TOOL_CACHE", d.join("tools").display().to_string()),
         ("MCPGUARD_VERSION", version.to_string()),
-        ("MCPGUARD_RELEASES", format!("file://{}", releases.display())),
+        (
+            "MCPGUARD_RELEASES",
+            format!("file://{}", releases.display()),
+        ),
         ("CARGO_FLAGS", "--no-default-features".to_string()),
     ]
 }
@@ -312,7 +315,10 @@ fn the_action_installs_the_release_binary_then_scans_the_fixtures_with_it() {
     assert!(!d.join("cargo-called").exists(), "nothing was compiled");
     let installed = d.join("tools/mcpguard/bin/mcpguard");
     let v = Command::new(&installed).arg("--version").output().unwrap();
-    assert_eq!(String::from_utf8_lossy(&v.stdout).trim(), format!("mcpguard {VERSION}"));
+    assert_eq!(
+        String::from_utf8_lossy(&v.stdout).trim(),
+        format!("mcpguard {VERSION}")
+    );
 
     // The scan step runs the installed binary on this repository's fixture.
     let fixture = root().join("fixtures/rules/MCP003/fail");
@@ -323,7 +329,10 @@ fn the_action_installs_the_release_binary_then_scans_the_fixtures_with_it() {
             ("RUNNER_TOOL_CACHE", d.join("tools").display().to_string()),
             ("MCPGUARD_PATHS", fixture.display().to_string()),
             ("MCPGUARD_SARIF", "out.sarif".to_string()),
-            ("GITHUB_STEP_SUMMARY", d.join("summary.md").display().to_string()),
+            (
+                "GITHUB_STEP_SUMMARY",
+                d.join("summary.md").display().to_string(),
+            ),
         ],
     );
     assert!(o.status.success(), "{}", text(&o));
@@ -349,7 +358,10 @@ fn a_download_that_fails_its_checksum_is_refused_and_not_rebuilt() {
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("checksum mismatch"), "{}", text(&o));
     assert!(!d.join("tools/mcpguard/bin/mcpguard").exists());
-    assert!(!d.join("cargo-called").exists(), "no fallback after a mismatch");
+    assert!(
+        !d.join("cargo-called").exists(),
+        "no fallback after a mismatch"
+    );
 
     // No checksum file at all: refused too.
     std::fs::remove_file(&sum_file).unwrap();
@@ -401,7 +413,10 @@ fn the_action_reads_its_own_ref_and_repository() {
         outputs.contains("releases=https://github.com/acme/mcpguard/releases/download\n"),
         "{outputs}"
     );
-    assert!(outputs.contains("key=mcpguard-release-v1.2.3-Linux-X64\n"), "{outputs}");
+    assert!(
+        outputs.contains("key=mcpguard-release-v1.2.3-Linux-X64\n"),
+        "{outputs}"
+    );
 
     let (o, outputs) = run_step(
         "Find the mcpguard release for this action's ref",
@@ -413,7 +428,10 @@ fn the_action_reads_its_own_ref_and_repository() {
     );
     assert!(o.status.success(), "{}", text(&o));
     assert!(outputs.contains("ref=main\n"), "{outputs}");
-    assert!(outputs.contains("key=mcpguard-source-Linux-X64-"), "{outputs}");
+    assert!(
+        outputs.contains("key=mcpguard-source-Linux-X64-"),
+        "{outputs}"
+    );
 }
 
 /// The container image: built and run where a container engine answers
@@ -442,7 +460,10 @@ fn the_image_runs_as_non_root_and_scans_a_mounted_directory() {
         .output()
         .unwrap();
     let user = String::from_utf8_lossy(&user.stdout).trim().to_string();
-    assert!(!user.is_empty() && user != "0" && user != "root", "user `{user}`");
+    assert!(
+        !user.is_empty() && user != "0" && user != "root",
+        "user `{user}`"
+    );
     let fixture = root().join("fixtures/rules/MCP003/fail");
     let o = Command::new(engine)
         .args(["run", "--rm", "-v"])
