@@ -118,7 +118,14 @@ fi
 
 mkdir -p "$work/x"
 case "$archive" in
-  *.zip) (cd "$work/x" && unzip -q "../$archive") || die "cannot unpack $archive" ;;
+  *.zip)
+    # Git Bash on Windows runners may lack unzip; PowerShell is always there.
+    if command -v unzip >/dev/null 2>&1; then
+      (cd "$work/x" && unzip -q "../$archive") || die "cannot unpack $archive"
+    else
+      powershell -NoProfile -Command "Expand-Archive -LiteralPath '$work/$archive' -DestinationPath '$work/x'" \
+        || die "cannot unpack $archive"
+    fi ;;
   *) tar -xzf "$work/$archive" -C "$work/x" || die "cannot unpack $archive" ;;
 esac
 # cargo-dist puts the binary at the top or under mcpguard-TARGET/.
