@@ -8,7 +8,7 @@
 //! Failures are `error` (critical, high), `warning` (medium) or `notice`
 //! (low, info); `unknown` findings are `notice`s; suppressed findings are not
 //! annotated. Input errors and warnings are annotated too. A plain summary
-//! line ends the output.
+//! line and the versions line (report schema, rule pack) end the output.
 //!
 //! Escaping follows the runner (`toolkit/packages/core/src/command.ts`): in
 //! the message `%`, `\r` and `\n` become `%25`, `%0D` and `%0A`; in property

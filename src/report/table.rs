@@ -504,7 +504,11 @@ mod tests {
         let out = render(&r, &RenderOptions::default());
         assert_eq!(
             out,
-            "No findings.\n\n3 resources, 1 rule: 0 failed, 0 unknown, 0 suppressed\n"
+            format!(
+                "No findings.\n\n3 resources, 1 rule: 0 failed, 0 unknown, 0 suppressed\n\
+                 mcpguard {} · report mcpguard/report/v1\n",
+                env!("CARGO_PKG_VERSION")
+            )
         );
     }
 
