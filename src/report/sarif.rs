@@ -25,6 +25,9 @@
 //!   ignore, `external` for config and baseline) with its justification.
 //!
 //! Input errors and warnings become `invocations[0].toolExecutionNotifications`.
+//! The run's `properties` name the report contract (`reportSchema`), the
+//! built-in rule pack's version (`rulePack`, `null` without built-in rules)
+//! and both as one line (`versions`); `informationUri` is the project's home.
 
 use serde_json::{json, Map, Value};
 
