@@ -24,7 +24,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::findings::{Report, Status, Suppression, Warning};
+use crate::findings::{Renames, Report, Status, Suppression, Warning};
 use crate::input::InputError;
 
 pub const BASELINE_SCHEMA: &str = "mcpguard/baseline/v1";
@@ -131,6 +131,26 @@ pub fn parse(path: &str, text: &str) -> Result<Baseline, InputError> {
         .map_err(|e| InputError::json(path, text, &e, "baseline").with_help(help))?;
     baseline.path = path.to_string();
     Ok(baseline)
+}
+
+impl Baseline {
+    /// Renames entries that name a renamed rule by its former id, so they keep
+    /// matching its findings; one warning per former id says to rewrite the
+    /// baseline (`mcpguard baseline write` writes current ids).
+    pub fn rename(&mut self, renames: &Renames) -> Vec<Warning> {
+        let mut warned = BTreeSet::new();
+        let mut warnings = Vec::new();
+        for e in &mut self.entries {
+            let Some(current) = renames.current(&e.rule_id) else {
+                continue;
+            };
+            if warned.insert(e.rule_id.to_ascii_uppercase()) {
+                warnings.extend(renames.warning(&e.rule_id, &self.path));
+            }
+            e.rule_id = current.to_string();
+        }
+        warnings
+    }
 }
 
 /// Byte offset of the quoted string `"value"` in `text` (for pointing at it).

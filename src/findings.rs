@@ -286,6 +286,87 @@ pub struct Report {
 
 pub const REPORT_SCHEMA: &str = "mcpguard/report/v1";
 
+/// The project's home: Cargo.toml's `repository`, the one place the address is
+/// written. Rule-doc links, SARIF's `informationUri`, `--version --verbose`
+/// and the install script's default (checked by `tests/home.rs`) derive from it.
+pub const HOME: &str = env!("CARGO_PKG_REPOSITORY");
+
+/// The version of the built-in rule pack: the pack ships inside the binary,
+/// so it is the binary's version.
+pub const RULE_PACK_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The page documenting built-in rule `id`, as of release `version`.
+pub fn rule_doc_url(id: &str, version: &str) -> String {
+    format!("{HOME}/blob/v{version}/docs/rules/{id}.md")
+}
+
+/// `X.Y.Z` as numbers; a pre-release or build suffix (`-rc.1`, `+g1a2b`) is
+/// ignored.
+pub fn parse_version(v: &str) -> Option<(u64, u64, u64)> {
+    let core = v.split(['-', '+']).next()?;
+    let mut parts = core.split('.').map(|p| p.parse::<u64>().ok());
+    let version = (parts.next()??, parts.next()??, parts.next()??);
+    parts.next().is_none().then_some(version)
+}
+
+/// A rule's former id: after a rename the old id keeps working in baselines,
+/// inline and config ignores, `--only`/`--skip` and config rule blocks for one
+/// minor version, until `until` (the first version that no longer reads it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormerId {
+    pub id: String,
+    pub until: String,
+}
+
+/// Former rule id → current id, for every rule loaded. Lookups ignore ASCII
+/// case, as rule ids do everywhere else.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Renames(BTreeMap<String, (String, String)>);
+
+impl Renames {
+    /// From `(current id, its former ids)` pairs.
+    pub fn new<'a>(rules: impl IntoIterator<Item = (&'a str, &'a [FormerId])>) -> Renames {
+        let mut map = BTreeMap::new();
+        for (current, former) in rules {
+            for f in former {
+                map.insert(
+                    f.id.to_ascii_uppercase(),
+                    (current.to_string(), f.until.clone()),
+                );
+            }
+        }
+        Renames(map)
+    }
+
+    /// The current id of `id` when `id` is a former one.
+    pub fn current(&self, id: &str) -> Option<&str> {
+        self.0
+            .get(&id.to_ascii_uppercase())
+            .map(|(current, _)| current.as_str())
+    }
+
+    /// `id`, or the id it was renamed to.
+    pub fn resolve<'a>(&'a self, id: &'a str) -> &'a str {
+        self.current(id).unwrap_or(id)
+    }
+
+    /// The warning a use of former id `id` (written at `source`) earns.
+    pub fn warning(&self, id: &str, source: &str) -> Option<Warning> {
+        let (current, until) = self.0.get(&id.to_ascii_uppercase())?;
+        Some(Warning {
+            source: source.to_string(),
+            message: format!(
+                "rule {id} is now {current}; the old id is read until mcpguard {until}: write {current}"
+            ),
+        })
+    }
+
+    /// Every former id, in order.
+    pub fn former_ids(&self) -> impl Iterator<Item = &str> {
+        self.0.keys().map(String::as_str)
+    }
+}
+
 impl Report {
     pub fn new() -> Self {
         Report {

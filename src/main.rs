@@ -256,6 +256,17 @@ struct SweepArgs {
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    // `--version --verbose` (clap's own `--version` would exit first).
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    if is_verbose_version(&args) {
+        return match print_out(&verbose_version()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("{e:?}");
+                ExitCode::from(2)
+            }
+        };
+    }
     let matches = Cli::command().get_matches();
     let mut cli = match Cli::from_arg_matches(&matches) {
         Ok(c) => c,
@@ -271,6 +282,37 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Whether the arguments are `--version` (or `-V`) with `--verbose`, nothing else.
+fn is_verbose_version(args: &[std::ffi::OsString]) -> bool {
+    let has = |flags: &[&str]| args.iter().any(|a| flags.iter().any(|f| a == f));
+    let only_these = args
+        .iter()
+        .all(|a| ["--version", "-V", "--verbose"].iter().any(|f| a == f));
+    only_these && has(&["--version", "-V"]) && has(&["--verbose"])
+}
+
+/// What a bug report or an audit needs: version, home, the contracts, the build.
+fn verbose_version() -> String {
+    let features: Vec<&str> = [("azure", cfg!(feature = "azure"))]
+        .into_iter()
+        .filter_map(|(name, on)| on.then_some(name))
+        .collect();
+    let builtin = mcpguard::policy::builtin_rules()
+        .map(|r| r.len())
+        .unwrap_or(0);
+    format!(
+        "mcpguard {}\nhome: {}\nreport schema: {}\nrule pack: {} ({builtin} built-in rules)\nbaseline schema: {}\nfeatures: {}\nplatform: {}-{}\n",
+        env!("CARGO_PKG_VERSION"),
+        mcpguard::findings::HOME,
+        mcpguard::findings::REPORT_SCHEMA,
+        mcpguard::findings::RULE_PACK_VERSION,
+        mcpguard::baseline::BASELINE_SCHEMA,
+        if features.is_empty() { "none".to_string() } else { features.join(", ") },
+        std::env::consts::ARCH,
+        std::env::consts::OS,
+    )
 }
 
 /// `--format` and `--output` in the order they were given, read from the
@@ -559,8 +601,10 @@ fn finish_scan(
     }
     if let Some(b) = &common.baseline {
         let text = mcpguard::input::read_text(b).map_err(miette::Report::new)?;
-        let baseline = mcpguard::baseline::parse(&b.display().to_string(), &text)
+        let mut baseline = mcpguard::baseline::parse(&b.display().to_string(), &text)
             .map_err(miette::Report::new)?;
+        let renamed = baseline.rename(&rules.renames);
+        report.warnings.extend(renamed);
         mcpguard::baseline::apply(&baseline, &mut report);
         report.finish();
     }

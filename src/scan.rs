@@ -9,8 +9,8 @@ use serde_json::Value;
 use crate::config::{Config, UnknownMode};
 use crate::engine::{self, ActiveRule};
 use crate::findings::{
-    Finding, InputInfo, Location, Pass, Report, ReportError, RuleDir, RulePack, SkippedRule,
-    Status, Warning,
+    Finding, InputInfo, Location, Pass, Renames, Report, ReportError, RuleDir, RulePack,
+    SkippedRule, Status, Warning,
 };
 use crate::input::{self, InlineIgnore, InputError, InputKind};
 use crate::inventory::facts::Detection;
@@ -283,6 +283,8 @@ pub struct RuleSet {
     pub warnings: Vec<Warning>,
     /// Which rules these are, for the report's record.
     pub pack: RulePack,
+    /// Former ids of renamed rules (every rule loaded, enabled or not).
+    pub renames: Renames,
 }
 
 /// A problem that stops the scan before any input is read: a bad rule file,
@@ -329,12 +331,25 @@ pub fn load_rules(opts: &ScanOptions) -> Result<RuleSet, Fatal> {
             ));
         }
     }
+    let renames = Renames::new(
+        rules
+            .iter()
+            .map(|r| (r.meta.id.as_str(), r.former_ids.as_slice())),
+    );
+    if let Some(clash) = renames.former_ids().find(|f| known_id(&seen, f)) {
+        return Err(miette::miette!(
+            "rule id `{clash}` is both a rule and another rule's former id"
+        ));
+    }
     let cfg = &opts.config;
     let cfg_name = cfg.path.as_deref().unwrap_or(crate::config::DEFAULT_FILE);
     let ids: Vec<&str> = seen.iter().map(String::as_str).collect();
-    let known = |id: &str| ids.iter().any(|k| k.eq_ignore_ascii_case(id));
+    let mut warnings = Vec::new();
+    let known = |id: &str| known_id(&seen, renames.resolve(id));
     for id in cfg.rules.keys() {
-        if !seen.contains(id) {
+        let at = format!("{cfg_name}:{}", cfg.rule_line(id).unwrap_or(0));
+        warnings.extend(renames.warning(id, &at));
+        if !seen.contains(renames.resolve(id)) {
             return Err(unknown_rule(
                 &format!(
                     "{cfg_name}:{}: `rule \"{id}\"`",
@@ -350,9 +365,11 @@ pub fn load_rules(opts: &ScanOptions) -> Result<RuleSet, Fatal> {
         if let Some(id) = list.iter().find(|id| !known(id)) {
             return Err(unknown_rule(&format!("{flag} `{id}`"), id, &ids));
         }
+        warnings.extend(list.iter().filter_map(|id| renames.warning(id, flag)));
     }
-    let mut warnings = Vec::new();
     for ig in &cfg.ignores {
+        let at = format!("{cfg_name}:{}", ig.line);
+        warnings.extend(ig.rules.iter().filter_map(|id| renames.warning(id, &at)));
         // `POLICY:…` ids come from definitions an input deploys: known only later.
         for id in ig
             .rules
@@ -370,14 +387,23 @@ pub fn load_rules(opts: &ScanOptions) -> Result<RuleSet, Fatal> {
             }
         }
     }
-    let wanted = |id: &str| {
-        (opts.only.is_empty() || opts.only.iter().any(|o| o.eq_ignore_ascii_case(id)))
-            && !opts.skip.iter().any(|s| s.eq_ignore_ascii_case(id))
+    let named = |list: &[String], id: &str| {
+        list.iter()
+            .any(|o| renames.resolve(o).eq_ignore_ascii_case(id))
+    };
+    let wanted =
+        |id: &str| (opts.only.is_empty() || named(&opts.only, id)) && !named(&opts.skip, id);
+    // A config rule block may still name the rule by a former id.
+    let rule_config = |id: &str| {
+        cfg.rules
+            .iter()
+            .find(|(k, _)| renames.resolve(k) == id)
+            .map(|(_, c)| c)
     };
     let mut active = Vec::new();
     let mut unset: Vec<(String, String)> = Vec::new();
     for rule in rules {
-        let rc = cfg.rules.get(&rule.meta.id);
+        let rc = rule_config(&rule.meta.id);
         if rc.and_then(|c| c.enabled) == Some(false) || !wanted(&rule.meta.id) {
             continue;
         }
@@ -431,7 +457,13 @@ pub fn load_rules(opts: &ScanOptions) -> Result<RuleSet, Fatal> {
         skipped,
         warnings,
         pack,
+        renames,
     })
+}
+
+/// Whether `id` is one of the rule ids `seen`, ignoring ASCII case.
+fn known_id(seen: &BTreeSet<String>, id: &str) -> bool {
+    seen.iter().any(|k| k.eq_ignore_ascii_case(id))
 }
 
 /// SHA-256 (hex) of bytes.
@@ -1266,7 +1298,13 @@ pub fn evaluate(rules: &RuleSet, loaded: Loaded, opts: &ScanOptions) -> (Report,
     let today = opts
         .today
         .unwrap_or_else(|| time::OffsetDateTime::now_utc().date());
-    suppress::apply(&mut report, &loaded.ignores, &opts.config, today);
+    suppress::apply(
+        &mut report,
+        &loaded.ignores,
+        &opts.config,
+        today,
+        &rules.renames,
+    );
     report.finish();
     (report, errors)
 }

@@ -2,7 +2,7 @@
 //! baselines turn failures into `suppressed` findings.
 
 use crate::config::{parse_date, Config, DEFAULT_FILE};
-use crate::findings::{Finding, Report, Status, Suppression, Warning};
+use crate::findings::{Finding, Renames, Report, Status, Suppression, Warning};
 use crate::input::InlineIgnore;
 
 /// `*` matches any run of characters; everything else literally. Addresses are
@@ -43,8 +43,12 @@ fn block_address(address: &str) -> String {
     out
 }
 
-fn rule_named(rules: &[String], id: &str) -> bool {
-    rules.iter().any(|r| r == "*" || r.eq_ignore_ascii_case(id))
+/// Whether an ignore naming `rules` covers rule `id`; a renamed rule's former
+/// id still names it.
+fn rule_named(rules: &[String], id: &str, renames: &Renames) -> bool {
+    rules
+        .iter()
+        .any(|r| r == "*" || renames.resolve(r).eq_ignore_ascii_case(id))
 }
 
 fn expired(expires: Option<&str>, today: time::Date) -> bool {
@@ -53,13 +57,29 @@ fn expired(expires: Option<&str>, today: time::Date) -> bool {
 
 /// Applies inline and config ignores to the failures of a report. Expired
 /// ignores do not suppress and say so; ignores without a reason suppress and
-/// warn; ignores that match nothing warn.
-pub fn apply(report: &mut Report, inline: &[InlineIgnore], config: &Config, today: time::Date) {
+/// warn; ignores that match nothing warn. An inline ignore naming a renamed
+/// rule by its former id works and warns (config ignores warn with the rules).
+pub fn apply(
+    report: &mut Report,
+    inline: &[InlineIgnore],
+    config: &Config,
+    today: time::Date,
+    renames: &Renames,
+) {
     let cfg_name = config
         .path
         .clone()
         .unwrap_or_else(|| DEFAULT_FILE.to_string());
-    let mut warnings = Vec::new();
+    let mut warnings: Vec<Warning> = inline
+        .iter()
+        .flat_map(|ig| {
+            let at = format!("{}:{}", ig.file, ig.line);
+            ig.rules
+                .iter()
+                .filter_map(|r| renames.warning(r, &at))
+                .collect::<Vec<_>>()
+        })
+        .collect();
 
     let mut inline_used = vec![false; inline.len()];
     let mut config_used = vec![false; config.ignores.len()];
@@ -70,7 +90,7 @@ pub fn apply(report: &mut Report, inline: &[InlineIgnore], config: &Config, toda
         let blk = block_address(&f.resource.address);
         let file = f.location.as_ref().map(|l| l.file.as_str());
         let hit = inline.iter().enumerate().find(|(_, ig)| {
-            rule_named(&ig.rules, &f.rule_id)
+            rule_named(&ig.rules, &f.rule_id, renames)
                 && (blk == ig.resource || blk.ends_with(&format!(".{}", ig.resource)))
                 && file.is_none_or(|file| file == ig.file)
         });
@@ -89,7 +109,7 @@ pub fn apply(report: &mut Report, inline: &[InlineIgnore], config: &Config, toda
             continue;
         }
         let hit = config.ignores.iter().enumerate().find(|(_, ig)| {
-            rule_named(&ig.rules, &f.rule_id)
+            rule_named(&ig.rules, &f.rule_id, renames)
                 && ig.resource.as_deref().is_none_or(|g| {
                     glob_match(g, &f.resource.address)
                         || glob_match(g, &blk)

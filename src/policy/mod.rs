@@ -16,7 +16,7 @@ use serde_json::Value;
 // not import the policy language.
 pub use crate::findings::RuleMeta;
 
-use crate::findings::{Evidence, Severity, SkippedRule};
+use crate::findings::{Evidence, FormerId, Severity, SkippedRule};
 use crate::inventory::{InputKind, Inventory, Resource};
 
 /// A three-valued truth: a condition over a value unknown before apply is
@@ -169,6 +169,9 @@ pub struct Rule {
     pub builtin: bool,
     pub mode: String,
     pub parameters: BTreeMap<String, ParamDef>,
+    /// Ids the rule had before a rename (`formerIds`), still read for one
+    /// minor version.
+    pub former_ids: Vec<FormerId>,
     condition: condition::Cond,
     effect: expr::Template,
 }
@@ -197,6 +200,7 @@ const OWN_KEYS: &[&str] = &[
     "appliesTo",
     "helpUri",
     "tags",
+    "formerIds",
     "mode",
     "policyRule",
     "parameters",
@@ -426,6 +430,7 @@ pub fn load_rule_text(file: &str, text: &str, builtin: bool) -> Result<Rule, Rul
     let own = top.contains_key("id")
         && get_ci(top, "policyRule").is_some()
         && top.contains_key("severity");
+    let mut former_ids = Vec::new();
     let (def, meta) = if own {
         for k in top.keys() {
             if !OWN_KEYS.iter().any(|o| o.eq_ignore_ascii_case(k)) {
@@ -464,6 +469,8 @@ pub fn load_rule_text(file: &str, text: &str, builtin: bool) -> Result<Rule, Rul
             });
         }
         let s = |k: &str| top.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+        former_ids = parse_former_ids(top.get("formerIds"), &s("id"))
+            .map_err(|m| RuleError::new(file, text, m, Some("formerIds")))?;
         let meta = RuleMeta {
             id: s("id"),
             severity,
@@ -624,9 +631,37 @@ pub fn load_rule_text(file: &str, text: &str, builtin: bool) -> Result<Rule, Rul
         builtin,
         mode,
         parameters,
+        former_ids,
         condition,
         effect,
     })
+}
+
+/// `"formerIds": [{"id": "MCP099", "until": "0.3.0"}]`: the ids a renamed
+/// rule answers to, each with the first version that drops it.
+fn parse_former_ids(v: Option<&Value>, id: &str) -> Result<Vec<FormerId>, String> {
+    let Some(v) = v else {
+        return Ok(Vec::new());
+    };
+    let shape = "formerIds must be a list of {\"id\": \"OLD\", \"until\": \"X.Y.Z\"}";
+    let list = v.as_array().ok_or(shape)?;
+    let mut out = Vec::new();
+    for entry in list {
+        let field = |k: &str| entry.get(k).and_then(Value::as_str).map(str::to_string);
+        let (Some(old), Some(until)) = (field("id"), field("until")) else {
+            return Err(shape.to_string());
+        };
+        if old.eq_ignore_ascii_case(id) {
+            return Err(format!("formerIds: `{old}` is the rule's own id"));
+        }
+        if crate::findings::parse_version(&until).is_none() {
+            return Err(format!(
+                "formerIds: until `{until}` is not a version (X.Y.Z)"
+            ));
+        }
+        out.push(FormerId { id: old, until });
+    }
+    Ok(out)
 }
 
 pub use builtin::builtin_rules;

@@ -8,13 +8,13 @@
 //! Failures are `error` (critical, high), `warning` (medium) or `notice`
 //! (low, info); `unknown` findings are `notice`s; suppressed findings are not
 //! annotated. Input errors and warnings are annotated too. A plain summary
-//! line ends the output.
+//! line and the versions line (report schema, rule pack) end the output.
 //!
 //! Escaping follows the runner (`toolkit/packages/core/src/command.ts`): in
 //! the message `%`, `\r` and `\n` become `%25`, `%0D` and `%0A`; in property
 //! values `:` and `,` become `%3A` and `%2C` as well.
 
-use super::{location_text, summary_line};
+use super::{location_text, summary_line, versions_line};
 use crate::findings::{Report, Severity, Status};
 
 pub fn render(report: &Report) -> String {
@@ -57,6 +57,8 @@ pub fn render(report: &Report) -> String {
         ));
     }
     out.push_str(&summary_line(report));
+    out.push('\n');
+    out.push_str(&versions_line(report));
     out.push('\n');
     // Where suppressed findings went, so a reviewer can find them in the log.
     for f in report

@@ -107,7 +107,8 @@ pub fn render(report: &Report, rules: &[RuleMeta]) -> String {
     }
     let errors = report.errors.len();
     format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"mcpguard\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\" time=\"0\">\n{body}</testsuites>\n",
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!-- {} -->\n<testsuites name=\"mcpguard\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\" time=\"0\">\n{body}</testsuites>\n",
+        escape_xml(&super::versions_line(report), false).replace("--", "- -"),
         tests + errors
     )
 }

@@ -190,9 +190,8 @@ pub fn render(report: &Report, rules: &[RuleMeta]) -> String {
     }
     let _ = writeln!(
         out,
-        "\n<sub>{} {}</sub>",
-        inline(&report.tool.name),
-        inline(&report.tool.version)
+        "\n<sub>{}</sub>",
+        inline(&super::versions_line(report))
     );
     out
 }

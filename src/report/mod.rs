@@ -204,12 +204,7 @@ pub fn is_builtin_id(id: &str) -> bool {
 /// a built-in rule the page of the release this binary was built from.
 pub fn help_uri(meta: &RuleMeta, version: &str) -> Option<String> {
     meta.help_uri.clone().or_else(|| {
-        is_builtin_id(&meta.id).then(|| {
-            format!(
-                "https://github.com/mcpguard/mcpguard/blob/v{version}/docs/rules/{}.md",
-                meta.id
-            )
-        })
+        is_builtin_id(&meta.id).then(|| crate::findings::rule_doc_url(&meta.id, version))
     })
 }
 
@@ -267,6 +262,33 @@ pub fn summary_line(report: &Report) -> String {
     )
 }
 
+/// The versions a reader needs to compare two reports, as every format
+/// prints them: `mcpguard 0.1.0 · report mcpguard/report/v1 · rule pack
+/// 0.1.0 (16 rules)`. The JSON report carries the same as `schema`, `tool`
+/// and `rule_pack`.
+pub fn versions_line(report: &Report) -> String {
+    let mut line = format!(
+        "{} {} · report {}",
+        report.tool.name, report.tool.version, report.schema
+    );
+    if let Some(pack) = &report.rule_pack {
+        let builtin = match &pack.builtin {
+            Some(v) => format!("rule pack {v}"),
+            None => "no built-in rule pack".to_string(),
+        };
+        let dirs = match pack.dirs.len() {
+            0 => String::new(),
+            1 => " + 1 rule directory".to_string(),
+            n => format!(" + {n} rule directories"),
+        };
+        line.push_str(&format!(
+            " · {builtin}{dirs} ({})",
+            plural(pack.rules, "rule")
+        ));
+    }
+    line
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -291,7 +313,7 @@ mod tests {
         };
         assert_eq!(
             help_uri(&meta, "1.2.3").as_deref(),
-            Some("https://github.com/mcpguard/mcpguard/blob/v1.2.3/docs/rules/MCP004.md")
+            Some(format!("{}/blob/v1.2.3/docs/rules/MCP004.md", crate::findings::HOME).as_str())
         );
         let custom = RuleMeta {
             id: "no-public".into(),

@@ -25,6 +25,9 @@
 //!   ignore, `external` for config and baseline) with its justification.
 //!
 //! Input errors and warnings become `invocations[0].toolExecutionNotifications`.
+//! The run's `properties` name the report contract (`reportSchema`), the
+//! built-in rule pack's version (`rulePack`, `null` without built-in rules)
+//! and both as one line (`versions`); `informationUri` is the project's home.
 
 use serde_json::{json, Map, Value};
 
@@ -96,7 +99,7 @@ pub fn document(report: &Report, rules: &[RuleMeta]) -> Value {
                 "name": report.tool.name,
                 "version": version,
                 "semanticVersion": version,
-                "informationUri": "https://github.com/mcpguard/mcpguard",
+                "informationUri": crate::findings::HOME,
                 "rules": descriptors,
             }},
             "invocations": [{
@@ -104,6 +107,11 @@ pub fn document(report: &Report, rules: &[RuleMeta]) -> Value {
                 "toolExecutionNotifications": notifications,
             }],
             "columnKind": "unicodeCodePoints",
+            "properties": {
+                "reportSchema": report.schema,
+                "rulePack": report.rule_pack.as_ref().and_then(|p| p.builtin.as_deref()),
+                "versions": super::versions_line(report),
+            },
             "results": results,
         }],
     })

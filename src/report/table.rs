@@ -23,7 +23,9 @@
 use comfy_table::presets::UTF8_FULL;
 use comfy_table::{Attribute, Cell, Color, ColumnConstraint, ContentArrangement, Table, Width};
 
-use super::{by_severity, location_text, plural, status_str, summary_line, RenderOptions};
+use super::{
+    by_severity, location_text, plural, status_str, summary_line, versions_line, RenderOptions,
+};
 use crate::findings::{Finding, Report, Severity, Status};
 
 /// The width when nothing says otherwise (not a terminal, no `COLUMNS`).
@@ -61,6 +63,8 @@ pub fn render(report: &Report, opts: &RenderOptions) -> String {
         out.push_str("\n\n");
     }
     out.push_str(&paint.bold(&summary_line(report)));
+    out.push('\n');
+    out.push_str(&versions_line(report));
     out.push('\n');
     if opts.errors_on_stderr && !report.errors.is_empty() {
         out.push_str(&format!(
@@ -500,7 +504,11 @@ mod tests {
         let out = render(&r, &RenderOptions::default());
         assert_eq!(
             out,
-            "No findings.\n\n3 resources, 1 rule: 0 failed, 0 unknown, 0 suppressed\n"
+            format!(
+                "No findings.\n\n3 resources, 1 rule: 0 failed, 0 unknown, 0 suppressed\n\
+                 mcpguard {} · report mcpguard/report/v1\n",
+                env!("CARGO_PKG_VERSION")
+            )
         );
     }
 
