@@ -146,7 +146,22 @@ pub fn classify_key(key: &str) -> KeyClass {
 }
 
 impl GatewayPolicy {
-    pub fn to_json(&self) -> serde_json::Value {
+    /// The fact. Without a limit keyed by a principal, a key mcpguard cannot
+    /// place might be one: the per-principal limit is then unknown.
+    pub fn to_json(&self) -> Value {
+        let mut v: Value = self.plain_json().into();
+        if self.principal_limit.is_none() && self.rate_limit_keys.contains(&KeyClass::Unknown) {
+            v.put(
+                &Path::parse("principalRateLimit"),
+                crate::inventory::Unknown::because(
+                    "a rate-limit counter-key that mcpguard cannot place (not a token claim, IP address, subscription or header)",
+                ),
+            );
+        }
+        v
+    }
+
+    fn plain_json(&self) -> serde_json::Value {
         json!({
             "validateJwt": self.validate_jwt,
             "openidConfig": self.openid_config,
@@ -794,9 +809,37 @@ mod tests {
         assert_eq!(
             fact(&inv, "azurerm_api_management.gw"),
             json!({"validateJwt": true, "openidConfig": true, "requiredClaims": ["aud", "scp"],
-                   "rateLimit": {"calls": 50, "renewalPeriod": 60}, "logging": true})
+                   "rateLimit": {"calls": 50, "renewalPeriod": 60}, "logging": true,
+                   "rateLimitKeys": ["ip"], "principalRateLimit": null, "loggerIds": ["mcp-audit"],
+                   "audiences": ["api://mcp"]})
         );
         assert!(errors(&inv).is_empty());
+    }
+
+    #[test]
+    fn counter_keys_name_what_they_count_per() {
+        for (key, want) in [
+            ("@(context.Request.IpAddress)", KeyClass::Ip),
+            ("@(context.Request.Headers.GetValueOrDefault(\"Authorization\",\"\").AsJwt()?.Claims.GetValueOrDefault(\"oid\", \"anonymous\"))", KeyClass::Principal),
+            ("@(context.Request.Headers.GetValueOrDefault(\"Authorization\",\"\").AsJwt()?.Subject)", KeyClass::Principal),
+            ("@(((Jwt)context.Variables[\"jwt\"]).Claims[\"appid\"].FirstOrDefault())", KeyClass::Principal),
+            ("@(context.Request.Headers.GetValueOrDefault(\"Authorization\",\"\"))", KeyClass::Token),
+            ("@(context.Subscription.Id)", KeyClass::Subscription),
+            ("@(context.Request.Headers.GetValueOrDefault(\"Authorization\",\"\").AsJwt()?.Claims.GetValueOrDefault(\"name\", \"\"))", KeyClass::Unknown),
+            ("everyone", KeyClass::Constant),
+        ] {
+            assert_eq!(classify_key(key), want, "{key}");
+        }
+        let xml = r#"<policies><inbound>
+            <rate-limit-by-key calls="50" renewal-period="60" counter-key="@(context.Request.IpAddress)" />
+            <rate-limit-by-key calls="20" renewal-period="60" counter-key="@(context.Request.Headers.GetValueOrDefault(&quot;Authorization&quot;,&quot;&quot;).AsJwt()?.Claims.GetValueOrDefault(&quot;oid&quot;, &quot;&quot;))" />
+            <rate-limit calls="500" renewal-period="60" />
+          </inbound></policies>"#;
+        let inv = run(vec![svc(), service_policy(xml)]);
+        let f = fact(&inv, "azurerm_api_management.gw");
+        assert_eq!(f["rateLimitKeys"], json!(["principal", "ip", "subscription"]));
+        assert_eq!(f["principalRateLimit"], json!({"calls": 20, "renewalPeriod": 60}));
+        assert_eq!(f["rateLimit"], json!({"calls": 20, "renewalPeriod": 60}), "rate-limit is not read by MCP012");
     }
 
     #[test]

@@ -21,6 +21,13 @@ pub const FILES: &[(&str, &str)] = &[
     ("MCP014.json", include_str!("../../rules/MCP014.json")),
     ("MCP015.json", include_str!("../../rules/MCP015.json")),
     ("MCP016.json", include_str!("../../rules/MCP016.json")),
+    ("MCP017.json", include_str!("../../rules/MCP017.json")),
+    ("MCP018.json", include_str!("../../rules/MCP018.json")),
+    ("MCP019.json", include_str!("../../rules/MCP019.json")),
+    ("MCP020.json", include_str!("../../rules/MCP020.json")),
+    ("MCP021.json", include_str!("../../rules/MCP021.json")),
+    ("MCP022.json", include_str!("../../rules/MCP022.json")),
+    ("MCP023.json", include_str!("../../rules/MCP023.json")),
 ];
 
 pub fn builtin_rules() -> Result<Vec<Rule>, RuleError> {
