@@ -154,6 +154,26 @@ fn names_app(list: Option<&Value>, app: &Resource, app_id: Option<&str>) -> Opti
     }
 }
 
+/// Whether a condition limits the policy to some sign-ins (some locations,
+/// platforms, devices, risk levels, user actions): it then blocks none for
+/// sure. `All` locations or platforms with no exclusion limit nothing.
+fn narrowed(p: &Resource) -> bool {
+    let set = |ptr: &str| p.doc.pointer(ptr).is_some_and(|v| !v.is_null() && v.as_array().is_none_or(|a| !a.is_empty()));
+    let all_of = |ptr: &str| {
+        let v = strings(p.doc.pointer(ptr));
+        v.is_empty() || v.iter().all(|x| x.eq_ignore_ascii_case("All"))
+    };
+    !all_of("/conditions/locations/includeLocations")
+        || set("/conditions/locations/excludeLocations")
+        || !all_of("/conditions/platforms/includePlatforms")
+        || set("/conditions/platforms/excludePlatforms")
+        || set("/conditions/devices/deviceFilter/rule")
+        || set("/conditions/signInRiskLevels")
+        || set("/conditions/userRiskLevels")
+        || set("/conditions/servicePrincipalRiskLevels")
+        || set("/conditions/applications/includeUserActions")
+}
+
 /// Whether policy `p` blocks every user (break-glass exclusions allowed) on
 /// every client from `app`.
 fn blocks_users(p: &Resource, app: &Resource, app_id: Option<&str>) -> Option<bool> {
@@ -174,6 +194,7 @@ fn blocks_users(p: &Resource, app: &Resource, app_id: Option<&str>) -> Option<bo
         || !blocks.iter().any(|b| b.eq_ignore_ascii_case("block"))
         || !every_client
         || workload
+        || narrowed(p)
     {
         return Some(false);
     }

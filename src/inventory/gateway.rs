@@ -8,7 +8,12 @@
 //!
 //! Fact `mcpguard.gateway` on the service, on each API (an MCP API's own
 //! effective policy) and on each policy resource:
-//! `{validateJwt, openidConfig, requiredClaims[*], rateLimit: {calls, renewalPeriod} | null, logging}`.
+//! `{validateJwt, openidConfig, requiredClaims[*], rateLimit: {calls, renewalPeriod} | null, logging,
+//! rateLimitKeys[*], principalRateLimit: {calls, renewalPeriod} | null, loggerIds[*], audiences[*]}`:
+//! what every rate limit is keyed by ([`KeyClass`]), the strictest limit keyed
+//! by a principal claim (MCP019), the `logger-id`s of `log-to-eventhub`
+//! (MCP020) and the audiences a token may name (which Entra application is
+//! the gateway's, MCP017).
 //!
 //! Semantics, chosen to say what holds for *every* call:
 //! - only direct children of a section count; a policy inside `<choose>` runs

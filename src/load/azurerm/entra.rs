@@ -145,6 +145,40 @@ const CA_FIELDS: &[Field] = &[
         "conditions.0.client_applications.0.included_service_principals",
         "conditions.clientApplications.includeServicePrincipals",
     ),
+    // What narrows a policy to some sign-ins: it then blocks none for sure.
+    plain(
+        "conditions.0.locations.0.included_locations",
+        "conditions.locations.includeLocations",
+    ),
+    plain(
+        "conditions.0.locations.0.excluded_locations",
+        "conditions.locations.excludeLocations",
+    ),
+    plain(
+        "conditions.0.platforms.0.included_platforms",
+        "conditions.platforms.includePlatforms",
+    ),
+    plain(
+        "conditions.0.platforms.0.excluded_platforms",
+        "conditions.platforms.excludePlatforms",
+    ),
+    plain(
+        "conditions.0.devices.0.filter.0.rule",
+        "conditions.devices.deviceFilter.rule",
+    ),
+    plain(
+        "conditions.0.sign_in_risk_levels",
+        "conditions.signInRiskLevels",
+    ),
+    plain("conditions.0.user_risk_levels", "conditions.userRiskLevels"),
+    plain(
+        "conditions.0.service_principal_risk_levels",
+        "conditions.servicePrincipalRiskLevels",
+    ),
+    plain(
+        "conditions.0.applications.0.included_user_actions",
+        "conditions.applications.includeUserActions",
+    ),
     plain(
         "grant_controls.0.built_in_controls",
         "grantControls.builtInControls",
