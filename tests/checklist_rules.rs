@@ -42,11 +42,12 @@ fn scan_fixture(dir: &Path, input: &str) -> Report {
     scan_with(config, &[dir.join(input)], &[])
 }
 
+/// (rule, resource type, status): ARM input names resources by id, Terraform by address.
 fn verdicts(r: &Report) -> BTreeSet<(String, String, Status)> {
     r.findings
         .iter()
         .filter(|f| RULES.contains(&f.rule_id.as_str()))
-        .map(|f| (f.rule_id.clone(), f.resource.address.clone(), f.status))
+        .map(|f| (f.rule_id.clone(), f.resource.arm_type.clone(), f.status))
         .collect()
 }
 
@@ -103,7 +104,7 @@ fn secrets_on_their_own_registration_pass_with_conditional_access() {
             verdicts(&r),
             BTreeSet::from([(
                 "MCP018".to_string(),
-                "azuread_application.mcp_secrets".to_string(),
+                "Microsoft.Graph/applications".to_string(),
                 Status::Fail
             )]),
             "{input}"
@@ -122,7 +123,7 @@ fn an_unreadable_query_is_unknown_never_a_pass() {
             verdicts(&r),
             BTreeSet::from([(
                 "MCP023".to_string(),
-                "azurerm_api_management.mcp".to_string(),
+                "Microsoft.ApiManagement/service".to_string(),
                 Status::Unknown
             )]),
             "{input}"
