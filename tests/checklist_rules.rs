@@ -145,3 +145,171 @@ fn an_unreadable_query_is_unknown_never_a_pass() {
             .join("\n")
     );
 }
+
+fn corpus(rel: &str) -> Option<PathBuf> {
+    let p = root().join("../shared/corpus/terraform-sources").join(rel);
+    if p.is_dir() {
+        Some(p)
+    } else {
+        eprintln!("skipped: {} is absent", p.display());
+        None
+    }
+}
+
+fn inventories(dir: &Path, vars: &[(&str, &str)]) -> Vec<mcpguard::inventory::Inventory> {
+    let opts = ScanOptions {
+        vars: vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        ..ScanOptions::default()
+    };
+    let loaded = scan::load_inputs(&[dir.to_path_buf()], &opts);
+    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+    loaded.roots.into_iter().map(|u| u.inventory).collect()
+}
+
+/// The DFE hosting module's three log alerts (monitoring switched on): two
+/// queries use what the KQL reader does not read (`join`, indexing a
+/// `split()`), so a detection resting on them would be unknown; the third
+/// reads, and is no detection of the case study.
+#[test]
+fn real_alert_queries_are_read_or_left_unknown() {
+    use mcpguard::inventory::{detection, kql, types};
+    let Some(d) = corpus("terraform-azurerm-container-apps-hosting") else {
+        return;
+    };
+    let vars = [
+        ("enable_monitoring", "true"),
+        ("enable_monitoring_traces", "true"),
+        ("alarm_log_ingestion_gb_per_day", "5"),
+    ];
+    let mut seen = Vec::new();
+    for inv in inventories(&d, &vars) {
+        for r in inv.of_type(types::SCHEDULED_QUERY_RULE) {
+            let q = r
+                .doc
+                .pointer("/properties/criteria/allOf/0/query")
+                .and_then(|q| q.as_str())
+                .unwrap_or_else(|| panic!("{}: no known query", r.address));
+            let read = kql::parse(q);
+            let verdict = match &read {
+                Ok(parsed) => {
+                    let d = detection::recognise(parsed, None);
+                    assert!(!d.off_hours_writes && !d.file_reads && !d.forbidden, "{}", r.address);
+                    format!("read, table {}", parsed.table)
+                }
+                Err(e) => e.message.clone(),
+            };
+            seen.push((r.address.clone(), verdict));
+        }
+    }
+    seen.sort();
+    assert_eq!(
+        seen,
+        vec![
+            (
+                "azurerm_monitor_scheduled_query_rules_alert_v2.exceptions[0]".to_string(),
+                "the `join` operator is not read".to_string()
+            ),
+            (
+                "azurerm_monitor_scheduled_query_rules_alert_v2.log-analytics-ingestion[0]".to_string(),
+                "read, table Usage".to_string()
+            ),
+            (
+                "azurerm_monitor_scheduled_query_rules_alert_v2.traces[0]".to_string(),
+                "expected `)`".to_string()
+            ),
+        ]
+    );
+}
+
+/// The AI gateway landing zone's Entra application (with its Entra module
+/// switched on): one `access_as_user` scope and four roles users can hold
+/// (`Task.ReadWrite`, `Models.Read`, `MCP.Read`, `Agent.Read`). Its APIM
+/// validates tokens through named values, so the app is the gateway's only
+/// when the config names it; then it has a read tier and nothing else (MCP017)
+/// and users reach everything with no Conditional Access (MCP018). The
+/// gateway has no rate limit and no logging in the policy mcpguard reads:
+/// MCP012's failure, not MCP019's or MCP020's; and no alert watches it.
+#[test]
+fn real_gateway_app_has_no_tiers_and_no_alerts() {
+    let Some(d) = corpus("terraform-ai-gateway-landing-zone") else {
+        return;
+    };
+    let vars = [("enable_entra_id_setup", "true")];
+    let app = "module.entra_id[0].azuread_application.gateway";
+    let apim = "module.apim.azurerm_api_management.citadel";
+    let named = Config::parse(
+        "corpus.mcpguard.hcl",
+        "rule \"MCP017\" {\n  gatewayApplications = [\"ai-citadel-gateway-citadel-dev\"]\n}\n\
+         rule \"MCP018\" {\n  gatewayApplications = [\"ai-citadel-gateway-citadel-dev\"]\n}\n",
+    )
+    .unwrap();
+    let by_address = |r: &Report| -> BTreeSet<(String, String, Status)> {
+        r.findings
+            .iter()
+            .filter(|f| RULES.contains(&f.rule_id.as_str()))
+            .map(|f| (f.rule_id.clone(), f.resource.address.clone(), f.status))
+            .collect()
+    };
+    let r = scan_with(named, std::slice::from_ref(&d), &vars);
+    let want: BTreeSet<(String, String, Status)> = [
+        ("MCP017", app),
+        ("MCP018", app),
+        ("MCP021", apim),
+        ("MCP022", apim),
+        ("MCP023", apim),
+    ]
+    .into_iter()
+    .map(|(a, b)| (a.to_string(), b.to_string(), Status::Fail))
+    .collect();
+    assert_eq!(by_address(&r), want);
+    assert!(lines(&r, "MCP017").contains("read true, write false, admin false, secrets none"));
+    // Without the parameter nothing says the app is the gateway's.
+    let r = scan_with(Config::default(), std::slice::from_ref(&d), &vars);
+    assert!(by_address(&r).iter().all(|(rule, _, _)| rule != "MCP017" && rule != "MCP018"));
+}
+
+/// The 20 recommended Conditional Access policies a default configuration
+/// creates: none blocks every user from an MCP secrets application. The
+/// block policies are narrowed (CAP001 to legacy clients, CAD005 to Office
+/// 365 on unsupported platforms) and the others grant with MFA or a
+/// compliant device, so users keep the secrets scope.
+#[test]
+fn real_conditional_access_blocks_no_user_from_the_secrets_app() {
+    use mcpguard::inventory::{types, InputKind, Resource};
+    let Some(d) = corpus("terraform-azuread-recommended-conditional-access-policies") else {
+        return;
+    };
+    let mut invs = inventories(&d, &[]);
+    assert_eq!(invs.len(), 1);
+    let mut inv = invs.remove(0);
+    assert_eq!(inv.of_type(types::CONDITIONAL_ACCESS).count(), 20);
+    let blocks = inv
+        .of_type(types::CONDITIONAL_ACCESS)
+        .filter(|p| {
+            p.doc
+                .pointer("/grantControls/builtInControls")
+                .and_then(|v| v.as_array())
+                .is_some_and(|a| a.iter().any(|x| x.as_str() == Some("block")))
+        })
+        .count();
+    assert_eq!(blocks, 2);
+    inv.push(Resource::new(
+        "azuread_application.mcp_secrets",
+        InputKind::Terraform,
+        serde_json::json!({"id": "/applications/mcp-secrets", "type": types::GRAPH_APPLICATION,
+            "name": "mcp-secrets", "displayName": "mcp-secrets", "appId": "5ec7e75-0000-0000-0000-000000000001",
+            "identifierUris": ["api://mcp-secrets"],
+            "api": {"oauth2PermissionScopes": [{"value": "mcp.tools.secrets", "type": "User", "isEnabled": true}]}}),
+    ));
+    inv.compute_facts(&Default::default());
+    let fact = inv
+        .by_address("azuread_application.mcp_secrets")
+        .and_then(|r| r.fact("entra"))
+        .cloned()
+        .unwrap();
+    assert_eq!(fact.get("blockedForUsers").and_then(|v| v.as_bool()), Some(false), "{fact:?}");
+    assert_eq!(fact.pointer("/tiers/secrets").and_then(|v| v.as_str()), Some("scope"));
+}

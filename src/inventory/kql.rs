@@ -175,6 +175,8 @@ fn lex(src: &str) -> Result<Vec<(Tok, usize)>, KqlError> {
             }
         } else if c.is_ascii_alphabetic() || c == b'_' || c == b'$' {
             let start = i;
+            // The first character may be one the loop does not take (`$left`).
+            i += 1;
             while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'-' && is_dashed(src, start, i)) {
                 i += 1;
             }
@@ -711,5 +713,10 @@ mod tests {
         assert!(parse(&calls).is_err());
         assert!(parse(&"x".repeat(MAX_QUERY_BYTES + 1)).is_err());
         assert!(parse("T | where s == 'é' and t has \"\\\"q\"").is_ok());
+        // Every character the lexer starts a token with makes progress.
+        for c in (0u8..=127).map(char::from).chain(['é', '€', '\u{10348}']) {
+            let _ = parse(&format!("T | where a == b {c}{c} {c}"));
+        }
+        assert!(parse("T | join requests on $left.operation_Id == $right.operation_Id").is_err());
     }
 }
