@@ -136,15 +136,16 @@ fn lex(src: &str) -> Result<Vec<(Tok, usize)>, KqlError> {
                     break;
                 }
                 if ch == b'\\' && !verbatim {
-                    let Some(&e) = b.get(i + 1) else {
+                    // The escaped character, whole (it may be several bytes).
+                    let Some(e) = src[i + 1..].chars().next() else {
                         return Err(err(start, "unterminated string"));
                     };
                     s.push(match e {
-                        b'n' => '\n',
-                        b't' => '\t',
-                        other => other as char,
+                        'n' => '\n',
+                        't' => '\t',
+                        other => other,
                     });
-                    i += 2;
+                    i += 1 + e.len_utf8();
                     continue;
                 }
                 // Copy one UTF-8 character whole.
@@ -700,6 +701,27 @@ mod tests {
             "T | where a ^ b",
         ] {
             assert!(parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    const SOUP: &[&str] = &[
+        "T", "|", "where", "summarize", "by", "count()", "dcount(x)", "(", ")", "==", "!=", "403", "\"x\"",
+        "'y'", "and", "or", "in", "!in", "has", "!has", "bin(TimeGenerated, 1h)", ",", "let", "=", ";",
+        "$x", "-", "!", "..", "between", "extend", "project", "order", "sort", "asc", "take", "top", "10m",
+        "not", "//", "\n", "@\"v\"", "h'z'", "[", "]", ".", "project-away",
+    ];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+        /// Any text reads or is an error: no panic, no endless loop.
+        #[test]
+        fn any_text_reads_or_errs(s in "[ -~\n\u{e9}]{0,300}") {
+            let _ = parse(&s);
+        }
+
+        #[test]
+        fn any_token_soup_reads_or_errs(parts in proptest::collection::vec(proptest::sample::select(SOUP), 0..80)) {
+            let _ = parse(&parts.join(" "));
         }
     }
 
