@@ -142,14 +142,20 @@ pub const CHECKLIST: &[ChecklistItem] = &[
 
 /// The checklist as the Markdown table the README carries.
 pub fn checklist_table() -> String {
-    let mut s = String::from("| # | checklist item | rules | what they read |\n|---|---|---|---|\n");
+    let mut s =
+        String::from("| # | checklist item | rules | what they read |\n|---|---|---|---|\n");
     for (n, c) in CHECKLIST.iter().enumerate() {
         let rules = if c.rules.is_empty() {
             "none".to_string()
         } else {
             c.rules.join(", ")
         };
-        s.push_str(&format!("| {} | {} | {rules} | {} |\n", n + 1, c.item, c.how));
+        s.push_str(&format!(
+            "| {} | {} | {rules} | {} |\n",
+            n + 1,
+            c.item,
+            c.how
+        ));
     }
     s
 }

@@ -16,7 +16,10 @@ fn readme_path() -> PathBuf {
 fn readme_checklist_is_the_generated_table() {
     let text = std::fs::read_to_string(readme_path()).unwrap();
     let start = text.find(BEGIN).expect("README has the checklist markers") + BEGIN.len();
-    let end = start + text[start..].find(END).expect("README closes the checklist");
+    let end = start
+        + text[start..]
+            .find(END)
+            .expect("README closes the checklist");
     let want = mcpguard::docs::checklist_table();
     if std::env::var_os("MCPGUARD_BLESS").is_some() {
         let new = format!("{}{want}{}", &text[..start], &text[end..]);
@@ -46,7 +49,10 @@ fn the_checklist_has_every_item_of_the_case_study() {
         .map(str::trim)
         .collect();
     let ours: Vec<&str> = items.iter().map(|i| i.item).collect();
-    assert_eq!(ours, listed, "one row per checklist item, in the case study's order");
+    assert_eq!(
+        ours, listed,
+        "one row per checklist item, in the case study's order"
+    );
 }
 
 /// The rules a row names exist; the two pipeline rules come from the GitHub

@@ -196,7 +196,11 @@ fn real_alert_queries_are_read_or_left_unknown() {
             let verdict = match &read {
                 Ok(parsed) => {
                     let d = detection::recognise(parsed, None);
-                    assert!(!d.off_hours_writes && !d.file_reads && !d.forbidden, "{}", r.address);
+                    assert!(
+                        !d.off_hours_writes && !d.file_reads && !d.forbidden,
+                        "{}",
+                        r.address
+                    );
                     format!("read, table {}", parsed.table)
                 }
                 Err(e) => e.message.clone(),
@@ -213,7 +217,8 @@ fn real_alert_queries_are_read_or_left_unknown() {
                 "the `join` operator is not read".to_string()
             ),
             (
-                "azurerm_monitor_scheduled_query_rules_alert_v2.log-analytics-ingestion[0]".to_string(),
+                "azurerm_monitor_scheduled_query_rules_alert_v2.log-analytics-ingestion[0]"
+                    .to_string(),
                 "read, table Usage".to_string()
             ),
             (
@@ -268,7 +273,9 @@ fn real_gateway_app_has_no_tiers_and_no_alerts() {
     assert!(lines(&r, "MCP017").contains("read true, write false, admin false, secrets none"));
     // Without the parameter nothing says the app is the gateway's.
     let r = scan_with(Config::default(), std::slice::from_ref(&d), &vars);
-    assert!(by_address(&r).iter().all(|(rule, _, _)| rule != "MCP017" && rule != "MCP018"));
+    assert!(by_address(&r)
+        .iter()
+        .all(|(rule, _, _)| rule != "MCP017" && rule != "MCP018"));
 }
 
 /// The 20 recommended Conditional Access policies a default configuration
@@ -310,6 +317,13 @@ fn real_conditional_access_blocks_no_user_from_the_secrets_app() {
         .and_then(|r| r.fact("entra"))
         .cloned()
         .unwrap();
-    assert_eq!(fact.get("blockedForUsers").and_then(|v| v.as_bool()), Some(false), "{fact:?}");
-    assert_eq!(fact.pointer("/tiers/secrets").and_then(|v| v.as_str()), Some("scope"));
+    assert_eq!(
+        fact.get("blockedForUsers").and_then(|v| v.as_bool()),
+        Some(false),
+        "{fact:?}"
+    );
+    assert_eq!(
+        fact.pointer("/tiers/secrets").and_then(|v| v.as_str()),
+        Some("scope")
+    );
 }

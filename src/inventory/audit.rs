@@ -61,7 +61,10 @@ pub fn iso_minutes(s: &str) -> Option<f64> {
     let rest = s.strip_prefix('P')?;
     let (date, time) = rest.split_once('T').unwrap_or((rest, ""));
     let mut total = 0.0;
-    for (part, units) in [(date, &[('D', 1440.0), ('W', 10080.0)][..]), (time, &[('H', 60.0), ('M', 1.0), ('S', 1.0 / 60.0)][..])] {
+    for (part, units) in [
+        (date, &[('D', 1440.0), ('W', 10080.0)][..]),
+        (time, &[('H', 60.0), ('M', 1.0), ('S', 1.0 / 60.0)][..]),
+    ] {
         let mut num = String::new();
         for c in part.chars() {
             if c.is_ascii_digit() || c == '.' {
@@ -99,7 +102,10 @@ fn has_action_group(inv: &Inventory, r: &Resource) -> bool {
     !groups.is_empty()
         && groups.iter().all(|g| {
             inv.by_id(g).is_none_or(|a| {
-                a.doc.pointer("/properties/enabled").and_then(Value::as_bool) != Some(false)
+                a.doc
+                    .pointer("/properties/enabled")
+                    .and_then(Value::as_bool)
+                    != Some(false)
             })
         })
 }
@@ -121,7 +127,10 @@ fn read_alert(inv: &Inventory, r: &Resource) -> Alert {
             Some(Value::String(q)) => {
                 let op = c.get("operator").and_then(Value::as_str).unwrap_or("");
                 let threshold = c.get("threshold").and_then(Value::as_f64);
-                let column = c.get("metricMeasureColumn").and_then(Value::as_str).filter(|s| !s.is_empty());
+                let column = c
+                    .get("metricMeasureColumn")
+                    .and_then(Value::as_str)
+                    .filter(|s| !s.is_empty());
                 let row = match (op, threshold) {
                     ("GreaterThan", Some(t)) => Some(t),
                     ("GreaterThanOrEqual", Some(t)) => Some(t - 1.0),
@@ -151,7 +160,11 @@ fn read_alert(inv: &Inventory, r: &Resource) -> Alert {
     };
     Alert {
         address: r.address.clone(),
-        enabled: r.doc.pointer("/properties/enabled").and_then(Value::as_bool) != Some(false),
+        enabled: r
+            .doc
+            .pointer("/properties/enabled")
+            .and_then(Value::as_bool)
+            != Some(false),
         action_group: has_action_group(inv, r),
         scopes: id_keys(r.doc.pointer("/properties/scopes")),
         fires_on_row,
@@ -180,9 +193,15 @@ fn sends_gateway_logs(d: &Resource) -> bool {
 fn eventhub_loggers(inv: &Inventory, services: &[String]) -> Vec<(String, String)> {
     inv.of_type(types::APIM_LOGGER)
         .filter(|l| {
-            str_at(l, "/properties/loggerType").is_some_and(|t| t.eq_ignore_ascii_case("azureEventHub"))
+            str_at(l, "/properties/loggerType")
+                .is_some_and(|t| t.eq_ignore_ascii_case("azureEventHub"))
         })
-        .filter_map(|l| Some((super::gateway::owner(inv, services, l)?, l.name().to_ascii_lowercase())))
+        .filter_map(|l| {
+            Some((
+                super::gateway::owner(inv, services, l)?,
+                l.name().to_ascii_lowercase(),
+            ))
+        })
         .collect()
 }
 
@@ -192,14 +211,21 @@ pub fn compute(inv: &mut Inventory) {
     if services.is_empty() {
         return;
     }
-    let service_ids: Vec<String> = services.iter().map(|&n| id_key(&inv.get(n).key())).collect();
+    let service_ids: Vec<String> = services
+        .iter()
+        .map(|&n| id_key(&inv.get(n).key()))
+        .collect();
     let loggers = eventhub_loggers(inv, &service_ids);
     let diagnostics: Vec<(String, String)> = inv
         .of_type(types::DIAGNOSTIC_SETTING)
         .filter(|d| sends_gateway_logs(d))
         .filter_map(|d| {
-            let target = super::hosts::parent_key(d, "/providers/microsoft.insights/diagnosticsettings/")?;
-            let ws = d.doc.pointer("/properties/workspaceId").and_then(Value::as_key)?;
+            let target =
+                super::hosts::parent_key(d, "/providers/microsoft.insights/diagnosticsettings/")?;
+            let ws = d
+                .doc
+                .pointer("/properties/workspaceId")
+                .and_then(Value::as_key)?;
             Some((target, id_key(&ws)))
         })
         .collect();
@@ -219,9 +245,17 @@ pub fn compute(inv: &mut Inventory) {
             .collect();
         let missing: Vec<&String> = logger_ids
             .iter()
-            .filter(|id| !loggers.iter().any(|(s, name)| *s == svc && *name == id.to_ascii_lowercase()))
+            .filter(|id| {
+                !loggers
+                    .iter()
+                    .any(|(s, name)| *s == svc && *name == id.to_ascii_lowercase())
+            })
             .collect();
-        let workspaces: BTreeSet<&String> = diagnostics.iter().filter(|(t, _)| *t == svc).map(|(_, w)| w).collect();
+        let workspaces: BTreeSet<&String> = diagnostics
+            .iter()
+            .filter(|(t, _)| *t == svc)
+            .map(|(_, w)| w)
+            .collect();
         let reaches: Value = if !workspaces.is_empty() {
             Value::Bool(true)
         } else if !logger_ids.is_empty() && missing.is_empty() {
@@ -237,7 +271,11 @@ pub fn compute(inv: &mut Inventory) {
             "workspaces": workspaces,
         })
         .into();
-        let mut lists: [(&str, Vec<Value>); 3] = [("offHoursWrites", vec![]), ("fileReads", vec![]), ("forbidden", vec![])];
+        let mut lists: [(&str, Vec<Value>); 3] = [
+            ("offHoursWrites", vec![]),
+            ("fileReads", vec![]),
+            ("forbidden", vec![]),
+        ];
         for a in &alerts {
             let on_workspace = if workspaces.is_empty() {
                 !a.scopes.is_empty()
@@ -264,7 +302,10 @@ pub fn compute(inv: &mut Inventory) {
                 // wherever it would otherwise count.
                 Err(e) if a.enabled && a.action_group => {
                     for (_, list) in lists.iter_mut() {
-                        list.push(Unknown::because(format!("the query of alert `{}` cannot be read: {e}", a.address)));
+                        list.push(Unknown::because(format!(
+                            "the query of alert `{}` cannot be read: {e}",
+                            a.address
+                        )));
                     }
                 }
                 Err(_) => {}

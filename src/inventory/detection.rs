@@ -91,8 +91,9 @@ impl<'q> Names<'q> {
 }
 
 fn is_time(e: &Expr) -> bool {
-    e.as_name()
-        .is_some_and(|n| n.eq_ignore_ascii_case("TimeGenerated") || n.eq_ignore_ascii_case("timestamp"))
+    e.as_name().is_some_and(|n| {
+        n.eq_ignore_ascii_case("TimeGenerated") || n.eq_ignore_ascii_case("timestamp")
+    })
 }
 
 fn is_hour_of_time(names: &Names, e: &Expr) -> bool {
@@ -100,7 +101,9 @@ fn is_hour_of_time(names: &Names, e: &Expr) -> bool {
         Expr::Call(f, a) if f == "hourofday" => a.len() == 1 && is_time(names.resolve(&a[0])),
         Expr::Call(f, a) if f == "datetime_part" => {
             a.len() == 2
-                && a[0].as_str().is_some_and(|p| p.eq_ignore_ascii_case("hour"))
+                && a[0]
+                    .as_str()
+                    .is_some_and(|p| p.eq_ignore_ascii_case("hour"))
                 && is_time(names.resolve(&a[1]))
         }
         _ => false,
@@ -158,7 +161,7 @@ fn off_hours(names: &Names, e: &Expr) -> Option<(f64, f64)> {
 
 /// The strings a comparison keeps, when every alternative of `e` compares one
 /// column with strings (`==`, `=~`, `startswith`, `has`, `contains`, `in`).
-fn kept_strings<'e>(e: &'e Expr) -> Option<(Vec<&'e str>, &'e str)> {
+fn kept_strings(e: &Expr) -> Option<(Vec<&str>, &str)> {
     let mut out = Vec::new();
     let mut column = None;
     for d in e.disjuncts() {
@@ -171,8 +174,17 @@ fn kept_strings<'e>(e: &'e Expr) -> Option<(Vec<&'e str>, &'e str)> {
         }
         column = Some(col);
         let positive = [
-            "==", "=~", "startswith", "has", "contains", "startswith_cs", "has_cs", "contains_cs",
-            "endswith", "in", "has_any",
+            "==",
+            "=~",
+            "startswith",
+            "has",
+            "contains",
+            "startswith_cs",
+            "has_cs",
+            "contains_cs",
+            "endswith",
+            "in",
+            "has_any",
         ];
         if !positive.contains(&op.as_str()) {
             return None;
@@ -201,7 +213,10 @@ fn keeps_files(e: &Expr) -> bool {
 fn keeps_humans(e: &Expr) -> bool {
     match e {
         Expr::Call(f, a) if f == "isnotempty" || f == "isnotnull" => {
-            a.len() == 1 && a[0].as_name().is_some_and(|n| n.to_ascii_lowercase().contains("upn"))
+            a.len() == 1
+                && a[0]
+                    .as_name()
+                    .is_some_and(|n| n.to_ascii_lowercase().contains("upn"))
         }
         Expr::Binary(op, l, r) if op == "==" || op == "=~" => {
             l.as_name().is_some_and(|n| has_any(n, &["type", "kind"]))
@@ -241,11 +256,14 @@ fn summary(aggs: &[Assign], by: &[Assign]) -> Summary {
     };
     for a in aggs {
         match &a.expr {
-            Expr::Call(f, args) if f == "count" && args.is_empty() => {
-                s.counts.push(a.name.clone().unwrap_or_else(|| "count_".into()))
-            }
+            Expr::Call(f, args) if f == "count" && args.is_empty() => s
+                .counts
+                .push(a.name.clone().unwrap_or_else(|| "count_".into())),
             Expr::Call(f, args) if f == "dcount" && !args.is_empty() => {
-                let default = args[0].as_name().map(|n| format!("dcount_{n}")).unwrap_or_default();
+                let default = args[0]
+                    .as_name()
+                    .map(|n| format!("dcount_{n}"))
+                    .unwrap_or_default();
                 s.dcounts.push(a.name.clone().unwrap_or(default))
             }
             _ => {}
@@ -253,7 +271,9 @@ fn summary(aggs: &[Assign], by: &[Assign]) -> Summary {
     }
     for b in by {
         match &b.expr {
-            Expr::Call(f, args) if (f == "bin" || f == "floor") && args.len() == 2 && is_time(&args[0]) => {
+            Expr::Call(f, args)
+                if (f == "bin" || f == "floor") && args.len() == 2 && is_time(&args[0]) =>
+            {
                 if let Expr::Span(m) = args[1] {
                     s.bin_minutes = Some(m);
                 }
@@ -357,13 +377,19 @@ mod tests {
              | where FilesAccessed > 100 or UniqueDirectories > 20 | order by FilesAccessed desc",
         );
         assert!(files.file_reads);
-        assert_eq!((files.reads, files.directories, files.window_minutes), (Some(100.0), Some(20.0), Some(60.0)));
+        assert_eq!(
+            (files.reads, files.directories, files.window_minutes),
+            (Some(100.0), Some(20.0), Some(60.0))
+        );
         let denied = read(
             "MCPAuditLog_CL | where response_status_d == 403 | summarize FailedAttempts = count() by caller_upn_s, tool_name_s, bin(TimeGenerated, 10m)\n\
              | where FailedAttempts > 5",
         );
         assert!(denied.forbidden && !denied.file_reads);
-        assert_eq!((denied.failures, denied.window_minutes), (Some(5.0), Some(10.0)));
+        assert_eq!(
+            (denied.failures, denied.window_minutes),
+            (Some(5.0), Some(10.0))
+        );
     }
 
     #[test]
@@ -384,6 +410,9 @@ mod tests {
         assert!(!r.forbidden);
         // `>=` is normalised; the alert window stands in for a missing bin.
         let r = recognise(&parse("T | where ResponseCode == 403 | summarize count() by CallerObjectId | where count_ >= 6").unwrap(), Some(15.0));
-        assert_eq!((r.forbidden, r.failures, r.window_minutes), (true, Some(5.0), Some(15.0)));
+        assert_eq!(
+            (r.forbidden, r.failures, r.window_minutes),
+            (true, Some(5.0), Some(15.0))
+        );
     }
 }

@@ -39,7 +39,11 @@ fn tier_of(value: &str) -> Option<&'static str> {
         .split(['.', ':', '/', '_', '-'])
         .map(str::to_ascii_lowercase)
         .find_map(|seg| {
-            let seg = if seg == "secret" { "secrets".to_string() } else { seg };
+            let seg = if seg == "secret" {
+                "secrets".to_string()
+            } else {
+                seg
+            };
             TIERS.iter().copied().find(|t| *t == seg)
         })
 }
@@ -113,7 +117,10 @@ fn grants(inv: &Inventory, app: &Resource) -> Vec<Grant> {
 }
 
 fn secrets_kind(g: &[Grant]) -> &'static str {
-    let secrets: Vec<&Grant> = g.iter().filter(|x| tier_of(&x.value) == Some("secrets")).collect();
+    let secrets: Vec<&Grant> = g
+        .iter()
+        .filter(|x| tier_of(&x.value) == Some("secrets"))
+        .collect();
     if secrets.is_empty() {
         "none"
     } else if secrets.iter().any(|x| !x.role) {
@@ -141,7 +148,9 @@ fn names_app(list: Option<&Value>, app: &Resource, app_id: Option<&str>) -> Opti
     for x in v.as_array().into_iter().flatten() {
         match x {
             Value::String(s) if s.eq_ignore_ascii_case("All") => return Some(true),
-            Value::String(s) if app_id.is_some_and(|id| id.eq_ignore_ascii_case(s)) => return Some(true),
+            Value::String(s) if app_id.is_some_and(|id| id.eq_ignore_ascii_case(s)) => {
+                return Some(true)
+            }
             other if other.refers_to() == Some(app.address.as_str()) => return Some(true),
             other if other.has_unknown() => unknown = true,
             _ => {}
@@ -158,7 +167,11 @@ fn names_app(list: Option<&Value>, app: &Resource, app_id: Option<&str>) -> Opti
 /// platforms, devices, risk levels, user actions): it then blocks none for
 /// sure. `All` locations or platforms with no exclusion limit nothing.
 fn narrowed(p: &Resource) -> bool {
-    let set = |ptr: &str| p.doc.pointer(ptr).is_some_and(|v| !v.is_null() && v.as_array().is_none_or(|a| !a.is_empty()));
+    let set = |ptr: &str| {
+        p.doc
+            .pointer(ptr)
+            .is_some_and(|v| !v.is_null() && v.as_array().is_none_or(|a| !a.is_empty()))
+    };
     let all_of = |ptr: &str| {
         let v = strings(p.doc.pointer(ptr));
         v.is_empty() || v.iter().all(|x| x.eq_ignore_ascii_case("All"))
@@ -189,7 +202,11 @@ fn blocks_users(p: &Resource, app: &Resource, app_id: Option<&str>) -> Option<bo
         || ["browser", "mobileAppsAndDesktopClients"]
             .iter()
             .all(|w| clients.iter().any(|c| c.eq_ignore_ascii_case(w)));
-    let workload = !strings(p.doc.pointer("/conditions/clientApplications/includeServicePrincipals")).is_empty();
+    let workload = !strings(
+        p.doc
+            .pointer("/conditions/clientApplications/includeServicePrincipals"),
+    )
+    .is_empty();
     if !users.iter().any(|u| u.eq_ignore_ascii_case("All"))
         || !blocks.iter().any(|b| b.eq_ignore_ascii_case("block"))
         || !every_client
@@ -198,8 +215,18 @@ fn blocks_users(p: &Resource, app: &Resource, app_id: Option<&str>) -> Option<bo
     {
         return Some(false);
     }
-    let included = names_app(p.doc.pointer("/conditions/applications/includeApplications"), app, app_id);
-    let excluded = names_app(p.doc.pointer("/conditions/applications/excludeApplications"), app, app_id);
+    let included = names_app(
+        p.doc
+            .pointer("/conditions/applications/includeApplications"),
+        app,
+        app_id,
+    );
+    let excluded = names_app(
+        p.doc
+            .pointer("/conditions/applications/excludeApplications"),
+        app,
+        app_id,
+    );
     match (included, excluded) {
         (Some(true), Some(false)) => Some(true),
         (Some(false), _) | (_, Some(true)) => Some(false),
@@ -209,12 +236,17 @@ fn blocks_users(p: &Resource, app: &Resource, app_id: Option<&str>) -> Option<bo
 
 /// Every audience an API Management token validation of the input accepts.
 fn gateway_audiences(inv: &Inventory) -> Vec<String> {
-    [types::API_MANAGEMENT, types::APIM_API, types::APIM_POLICY, types::APIM_API_POLICY]
-        .iter()
-        .flat_map(|t| inv.of_type(t))
-        .flat_map(|r| strings(r.fact("gateway").and_then(|g| g.get("audiences"))))
-        .map(|a| a.to_ascii_lowercase())
-        .collect()
+    [
+        types::API_MANAGEMENT,
+        types::APIM_API,
+        types::APIM_POLICY,
+        types::APIM_API_POLICY,
+    ]
+    .iter()
+    .flat_map(|t| inv.of_type(t))
+    .flat_map(|r| strings(r.fact("gateway").and_then(|g| g.get("audiences"))))
+    .map(|a| a.to_ascii_lowercase())
+    .collect()
 }
 
 /// Computes `mcpguard.entra` on every application. Call after the gateway facts.
@@ -228,14 +260,27 @@ pub fn compute(inv: &mut Inventory) {
         .iter()
         .map(|&n| {
             let app = inv.get(n);
-            let app_id = app.doc.get("appId").and_then(Value::as_str).map(str::to_string);
-            let mut names: Vec<String> = app.doc.get("displayName").and_then(Value::as_str).map(str::to_string).into_iter().collect();
+            let app_id = app
+                .doc
+                .get("appId")
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            let mut names: Vec<String> = app
+                .doc
+                .get("displayName")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .into_iter()
+                .collect();
             names.extend(app_id.clone());
             names.extend(strings(app.doc.get("identifierUris")));
             (grants(inv, app), names, app_id)
         })
         .collect();
-    let holds_secrets: Vec<bool> = per_app.iter().map(|(g, _, _)| secrets_kind(g) != "none").collect();
+    let holds_secrets: Vec<bool> = per_app
+        .iter()
+        .map(|(g, _, _)| secrets_kind(g) != "none")
+        .collect();
     let policies: Vec<&Resource> = inv.of_type(types::CONDITIONAL_ACCESS).collect();
     let mut facts = Vec::new();
     for (i, &n) in apps.iter().enumerate() {
@@ -245,9 +290,14 @@ pub fn compute(inv: &mut Inventory) {
         // The display name is no audience: only the app id and identifier URIs are.
         let gateway_app = names
             .iter()
-            .skip(usize::from(app.doc.get("displayName").is_some_and(Value::is_string)))
+            .skip(usize::from(
+                app.doc.get("displayName").is_some_and(Value::is_string),
+            ))
             .any(|x| audiences.contains(&x.to_ascii_lowercase()));
-        let verdicts: Vec<Option<bool>> = policies.iter().map(|p| blocks_users(p, app, app_id.as_deref())).collect();
+        let verdicts: Vec<Option<bool>> = policies
+            .iter()
+            .map(|p| blocks_users(p, app, app_id.as_deref()))
+            .collect();
         let blocked: Value = if verdicts.contains(&Some(true)) {
             Value::Bool(true)
         } else if verdicts.contains(&None) {

@@ -133,7 +133,8 @@ pub fn classify_key(key: &str) -> KeyClass {
     let lower = k.to_ascii_lowercase();
     let token = lower.contains("asjwt()") || lower.contains("(jwt)");
     let claim = PRINCIPAL_CLAIMS.iter().any(|c| {
-        lower.contains(&format!("\"{c}\"")) && (lower.contains(".claims") || lower.contains("claims["))
+        lower.contains(&format!("\"{c}\""))
+            && (lower.contains(".claims") || lower.contains("claims["))
     });
     if token && (claim || lower.contains(".subject")) || lower.contains("context.user.id") {
         return KeyClass::Principal;
@@ -190,20 +191,24 @@ impl GatewayPolicy {
                 .intersection(&other.required_claims)
                 .cloned()
                 .collect(),
-            rate_limit: match (self.rate_limit, other.rate_limit) {
-                (Some(a), Some(b)) => Some(if stricter(a, b) { b } else { a }),
-                _ => None,
-            },
+            rate_limit: most_lenient(self.rate_limit, other.rate_limit),
             logging: self.logging && other.logging,
-            rate_limit_keys: self.rate_limit_keys.union(&other.rate_limit_keys).copied().collect(),
-            principal_limit: match (self.principal_limit, other.principal_limit) {
-                (Some(a), Some(b)) => Some(if stricter(a, b) { b } else { a }),
-                _ => None,
-            },
+            rate_limit_keys: self
+                .rate_limit_keys
+                .union(&other.rate_limit_keys)
+                .copied()
+                .collect(),
+            principal_limit: most_lenient(self.principal_limit, other.principal_limit),
             logger_ids: self.logger_ids.union(&other.logger_ids).cloned().collect(),
             audiences: self.audiences.union(&other.audiences).cloned().collect(),
         }
     }
+}
+
+/// What two limits both guarantee: the more lenient, none if either has none.
+fn most_lenient(a: Option<(u64, u64)>, b: Option<(u64, u64)>) -> Option<(u64, u64)> {
+    let (a, b) = (a?, b?);
+    Some(if stricter(a, b) { b } else { a })
 }
 
 /// Whether limit `a` allows fewer calls than `b` (fewer calls, then a longer period).
@@ -326,7 +331,10 @@ fn audiences_of(n: &Node) -> BTreeSet<String> {
                     .map(str::to_string),
             ),
             "required-claims" => {
-                for claim in c.children().filter(|x| x.is_element() && local(x) == "claim") {
+                for claim in c
+                    .children()
+                    .filter(|x| x.is_element() && local(x) == "claim")
+                {
                     if claim.attribute("name") == Some("aud") {
                         out.extend(
                             claim
@@ -842,9 +850,19 @@ mod tests {
           </inbound></policies>"#;
         let inv = run(vec![svc(), service_policy(xml)]);
         let f = fact(&inv, "azurerm_api_management.gw");
-        assert_eq!(f["rateLimitKeys"], json!(["principal", "ip", "subscription"]));
-        assert_eq!(f["principalRateLimit"], json!({"calls": 20, "renewalPeriod": 60}));
-        assert_eq!(f["rateLimit"], json!({"calls": 20, "renewalPeriod": 60}), "rate-limit is not read by MCP012");
+        assert_eq!(
+            f["rateLimitKeys"],
+            json!(["principal", "ip", "subscription"])
+        );
+        assert_eq!(
+            f["principalRateLimit"],
+            json!({"calls": 20, "renewalPeriod": 60})
+        );
+        assert_eq!(
+            f["rateLimit"],
+            json!({"calls": 20, "renewalPeriod": 60}),
+            "rate-limit is not read by MCP012"
+        );
     }
 
     #[test]

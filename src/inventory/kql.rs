@@ -49,7 +49,10 @@ pub struct Assign {
 pub enum Op {
     Where(Expr),
     Extend(Vec<Assign>),
-    Summarize { aggs: Vec<Assign>, by: Vec<Assign> },
+    Summarize {
+        aggs: Vec<Assign>,
+        by: Vec<Assign>,
+    },
     /// `project`, `order by`, `take`…: they shape rows but drop none a detection counts.
     Shape(String),
 }
@@ -86,8 +89,8 @@ enum Tok {
 }
 
 const SYMS: &[&str] = &[
-    "==", "!=", "<=", ">=", "=~", "!~", "|", "<", ">", "=", "(", ")", ",", ";", ".", "[", "]",
-    "+", "-", "*", "/", "!", "%",
+    "==", "!=", "<=", ">=", "=~", "!~", "|", "<", ">", "=", "(", ")", ",", ";", ".", "[", "]", "+",
+    "-", "*", "/", "!", "%",
 ];
 
 /// Minutes in one unit of a timespan literal.
@@ -118,7 +121,10 @@ fn lex(src: &str) -> Result<Vec<(Tok, usize)>, KqlError> {
             while i < b.len() && b[i] != b'\n' {
                 i += 1;
             }
-        } else if c == b'"' || c == b'\'' || ((c == b'@' || c == b'h') && matches!(b.get(i + 1), Some(b'"' | b'\''))) {
+        } else if c == b'"'
+            || c == b'\''
+            || ((c == b'@' || c == b'h') && matches!(b.get(i + 1), Some(b'"' | b'\'')))
+        {
             let start = i;
             let verbatim = c == b'@';
             if c == b'@' || c == b'h' {
@@ -172,13 +178,20 @@ fn lex(src: &str) -> Result<Vec<(Tok, usize)>, KqlError> {
             } else if let Some(m) = span_unit(&unit) {
                 out.push((Tok::Span(n * m), start));
             } else {
-                return Err(err(start, "a number followed by letters that are no time unit"));
+                return Err(err(
+                    start,
+                    "a number followed by letters that are no time unit",
+                ));
             }
         } else if c.is_ascii_alphabetic() || c == b'_' || c == b'$' {
             let start = i;
             // The first character may be one the loop does not take (`$left`).
             i += 1;
-            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'-' && is_dashed(src, start, i)) {
+            while i < b.len()
+                && (b[i].is_ascii_alphanumeric()
+                    || b[i] == b'_'
+                    || b[i] == b'-' && is_dashed(src, start, i))
+            {
                 i += 1;
             }
             out.push((Tok::Ident(src[start..i].to_string()), start));
@@ -409,24 +422,39 @@ impl Parser {
         r
     }
 
-    fn or(&mut self) -> Result<Expr, KqlError> {
-        let mut l = self.and()?;
-        while self.is_word("or") {
+    /// A left-associative chain `next (op next)*`; each operator counts as a
+    /// level of nesting, so a chain of thousands is an error rather than a
+    /// tree too deep to walk or drop.
+    fn chain(
+        &mut self,
+        ops: &[&'static str],
+        next: fn(&mut Self) -> Result<Expr, KqlError>,
+    ) -> Result<Expr, KqlError> {
+        let mut l = next(self)?;
+        let mut levels = 0;
+        while let Some(op) = ops.iter().copied().find(|o| {
+            if o.starts_with(|c: char| c.is_ascii_alphabetic()) {
+                self.is_word(o)
+            } else {
+                self.is_sym(o)
+            }
+        }) {
             self.pos += 1;
-            let r = self.and()?;
-            l = Expr::Binary("or".into(), Box::new(l), Box::new(r));
+            self.enter()?;
+            levels += 1;
+            let r = next(self)?;
+            l = Expr::Binary(op.into(), Box::new(l), Box::new(r));
         }
+        self.depth -= levels;
         Ok(l)
     }
 
+    fn or(&mut self) -> Result<Expr, KqlError> {
+        self.chain(&["or"], Self::and)
+    }
+
     fn and(&mut self) -> Result<Expr, KqlError> {
-        let mut l = self.comparison()?;
-        while self.is_word("and") {
-            self.pos += 1;
-            let r = self.comparison()?;
-            l = Expr::Binary("and".into(), Box::new(l), Box::new(r));
-        }
-        Ok(l)
+        self.chain(&["and"], Self::comparison)
     }
 
     /// The comparison or string operator at the cursor, consumed.
@@ -456,7 +484,11 @@ impl Parser {
         let Some(op) = self.comparison_op() else {
             return Ok(l);
         };
-        let r = if op.ends_with("in") || op.ends_with("between") || op.ends_with("has_any") || op.ends_with("has_all") {
+        let r = if op.ends_with("in")
+            || op.ends_with("between")
+            || op.ends_with("has_any")
+            || op.ends_with("has_all")
+        {
             self.list()?
         } else {
             self.additive()?
@@ -488,23 +520,11 @@ impl Parser {
     }
 
     fn additive(&mut self) -> Result<Expr, KqlError> {
-        let mut l = self.multiplicative()?;
-        while let Some(op) = ["+", "-"].into_iter().find(|s| self.is_sym(s)) {
-            self.pos += 1;
-            let r = self.multiplicative()?;
-            l = Expr::Binary(op.into(), Box::new(l), Box::new(r));
-        }
-        Ok(l)
+        self.chain(&["+", "-"], Self::multiplicative)
     }
 
     fn multiplicative(&mut self) -> Result<Expr, KqlError> {
-        let mut l = self.unary()?;
-        while let Some(op) = ["*", "/", "%"].into_iter().find(|s| self.is_sym(s)) {
-            self.pos += 1;
-            let r = self.unary()?;
-            l = Expr::Binary(op.into(), Box::new(l), Box::new(r));
-        }
-        Ok(l)
+        self.chain(&["*", "/", "%"], Self::unary)
     }
 
     fn unary(&mut self) -> Result<Expr, KqlError> {
@@ -594,28 +614,30 @@ pub fn parse(src: &str) -> Result<Query, KqlError> {
 }
 
 impl Expr {
+    /// The operands of a chain of `op` (`and`, `or`), walked without recursion.
+    fn operands(&self, op: &str) -> Vec<&Expr> {
+        let mut out = Vec::new();
+        let mut todo = vec![self];
+        while let Some(e) = todo.pop() {
+            match e {
+                Expr::Binary(o, l, r) if o == op => {
+                    todo.push(r);
+                    todo.push(l);
+                }
+                other => out.push(other),
+            }
+        }
+        out
+    }
+
     /// The conjuncts of a filter: `a and (b and c)` → `[a, b, c]`.
     pub fn conjuncts(&self) -> Vec<&Expr> {
-        match self {
-            Expr::Binary(op, l, r) if op == "and" => {
-                let mut v = l.conjuncts();
-                v.extend(r.conjuncts());
-                v
-            }
-            other => vec![other],
-        }
+        self.operands("and")
     }
 
     /// The disjuncts: `a or b or c` → `[a, b, c]`.
     pub fn disjuncts(&self) -> Vec<&Expr> {
-        match self {
-            Expr::Binary(op, l, r) if op == "or" => {
-                let mut v = l.disjuncts();
-                v.extend(r.disjuncts());
-                v
-            }
-            other => vec![other],
-        }
+        self.operands("or")
     }
 
     pub fn as_name(&self) -> Option<&str> {
@@ -666,7 +688,9 @@ mod tests {
         assert_eq!(w.disjuncts().len(), 2);
         let Op::Where(w) = &q.ops[3] else { panic!() };
         assert_eq!(w.disjuncts().len(), 3);
-        assert!(matches!(&q.ops[0], Op::Where(Expr::Binary(op, _, r)) if op == ">" && matches!(&**r, Expr::Call(f, a) if f == "ago" && a == &[Expr::Span(1440.0)])));
+        assert!(
+            matches!(&q.ops[0], Op::Where(Expr::Binary(op, _, r)) if op == ">" && matches!(&**r, Expr::Call(f, a) if f == "ago" && a == &[Expr::Span(1440.0)]))
+        );
     }
 
     #[test]
@@ -682,7 +706,13 @@ mod tests {
             panic!()
         };
         assert_eq!(aggs[0].name.as_deref(), Some("FilesAccessed"));
-        assert_eq!(by[1].expr, Expr::Call("bin".into(), vec![Expr::Name("TimeGenerated".into()), Expr::Span(60.0)]));
+        assert_eq!(
+            by[1].expr,
+            Expr::Call(
+                "bin".into(),
+                vec![Expr::Name("TimeGenerated".into()), Expr::Span(60.0)]
+            )
+        );
         let Op::Where(w) = &q.ops[0] else { panic!() };
         assert_eq!(w.conjuncts().len(), 2);
     }
@@ -705,10 +735,53 @@ mod tests {
     }
 
     const SOUP: &[&str] = &[
-        "T", "|", "where", "summarize", "by", "count()", "dcount(x)", "(", ")", "==", "!=", "403", "\"x\"",
-        "'y'", "and", "or", "in", "!in", "has", "!has", "bin(TimeGenerated, 1h)", ",", "let", "=", ";",
-        "$x", "-", "!", "..", "between", "extend", "project", "order", "sort", "asc", "take", "top", "10m",
-        "not", "//", "\n", "@\"v\"", "h'z'", "[", "]", ".", "project-away",
+        "T",
+        "|",
+        "where",
+        "summarize",
+        "by",
+        "count()",
+        "dcount(x)",
+        "(",
+        ")",
+        "==",
+        "!=",
+        "403",
+        "\"x\"",
+        "'y'",
+        "and",
+        "or",
+        "in",
+        "!in",
+        "has",
+        "!has",
+        "bin(TimeGenerated, 1h)",
+        ",",
+        "let",
+        "=",
+        ";",
+        "$x",
+        "-",
+        "!",
+        "..",
+        "between",
+        "extend",
+        "project",
+        "order",
+        "sort",
+        "asc",
+        "take",
+        "top",
+        "10m",
+        "not",
+        "//",
+        "\n",
+        "@\"v\"",
+        "h'z'",
+        "[",
+        "]",
+        ".",
+        "project-away",
     ];
 
     proptest::proptest! {
@@ -734,6 +807,9 @@ mod tests {
         let calls = format!("T | where {}1{}", "f(".repeat(10_000), ")".repeat(10_000));
         assert!(parse(&calls).is_err());
         assert!(parse(&"x".repeat(MAX_QUERY_BYTES + 1)).is_err());
+        let chain = format!("T | where a{}", " and a".repeat(10_000));
+        assert!(parse(&chain).unwrap_err().message.contains("nested deeper"));
+        assert!(parse(&format!("T | where 1{}", "+1".repeat(30_000))).is_err());
         assert!(parse("T | where s == 'é' and t has \"\\\"q\"").is_ok());
         // Every character the lexer starts a token with makes progress.
         for c in (0u8..=127).map(char::from).chain(['é', '€', '\u{10348}']) {

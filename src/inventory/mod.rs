@@ -14,8 +14,8 @@ pub mod detection;
 pub mod entra;
 pub mod facts;
 pub mod gateway;
-pub mod kql;
 pub mod hosts;
+pub mod kql;
 pub mod nsg;
 pub mod path;
 

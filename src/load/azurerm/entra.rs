@@ -215,7 +215,11 @@ fn finish_conditional_access(b: &mut Builder<'_>) {
             .collect();
         let v = match b.get(tf) {
             None => continue,
-            Some(v) if v.is_unknown() || v.as_array().is_some_and(|a| a.iter().any(Value::has_unknown)) => {
+            Some(v)
+                if v.is_unknown()
+                    || v.as_array()
+                        .is_some_and(|a| a.iter().any(Value::has_unknown)) =>
+            {
                 // Keep the known ids, and name each referenced application.
                 let mut out: Vec<Value> = v
                     .as_array()

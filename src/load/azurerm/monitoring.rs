@@ -25,7 +25,10 @@ const LOGGER_FIELDS: &[Field] = &[
         "properties.credentials.connectionString",
         Conv::Secret,
     ),
-    plain("eventhub.0.endpoint_uri", "properties.credentials.endpointAddress"),
+    plain(
+        "eventhub.0.endpoint_uri",
+        "properties.credentials.endpointAddress",
+    ),
     plain(
         "eventhub.0.user_assigned_identity_client_id",
         "properties.credentials.identityClientId",
@@ -64,11 +67,7 @@ fn finish_logger(b: &mut Builder<'_>) {
 
 const DIAGNOSTIC_FIELDS: &[Field] = &[
     plain("identifier", "name"),
-    f(
-        "api_management_logger_id",
-        "properties.loggerId",
-        Conv::Id,
-    ),
+    f("api_management_logger_id", "properties.loggerId", Conv::Id),
     plain("sampling_percentage", "properties.sampling.percentage"),
     plain("verbosity", "properties.verbosity"),
 ];
@@ -143,7 +142,11 @@ const ALERT_FIELDS: &[Field] = &[
     plain("severity", "properties.severity"),
     plain("evaluation_frequency", "properties.evaluationFrequency"),
     plain("window_duration", "properties.windowSize"),
-    f("criteria", "properties.criteria.allOf", Conv::Blocks(CRITERION)),
+    f(
+        "criteria",
+        "properties.criteria.allOf",
+        Conv::Blocks(CRITERION),
+    ),
     f(
         "action.0.action_groups",
         "properties.actions.actionGroups",
