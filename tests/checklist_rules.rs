@@ -327,3 +327,20 @@ fn real_conditional_access_blocks_no_user_from_the_secrets_app() {
         Some("scope")
     );
 }
+
+/// Tiers written as standalone `azuread_application_permission_scope` and
+/// `azuread_application_app_role` resources join their application: the
+/// application alone defines no tier (it would fail MCP017 and MCP018).
+#[test]
+fn standalone_scopes_and_roles_join_their_application() {
+    let dir = root().join("fixtures/rules/MCP017/pass_standalone");
+    for input in ["plan.json", "main.tf"] {
+        let r = scan_fixture(&dir, input);
+        assert!(r.findings.is_empty(), "{input}: {:#?}", r.findings);
+        assert!(
+            r.summary.resources >= 15,
+            "{input}: {}",
+            r.summary.resources
+        );
+    }
+}
