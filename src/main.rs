@@ -95,7 +95,12 @@ impl Command {
 #[derive(Subcommand, Debug)]
 enum RulesCommand {
     /// A table of every rule: id, severity, title, inputs it applies to.
-    List,
+    List {
+        /// Print the case study's hardening checklist instead: each item with
+        /// the rules that check it, or why no static tool can.
+        #[arg(long)]
+        checklist: bool,
+    },
     /// One rule's documentation: what it checks, why, how to fix, examples.
     Show { id: String },
 }
@@ -694,7 +699,8 @@ fn run(cli: Cli) -> miette::Result<u8> {
             };
             let rules = scan::load_rules(&opts)?;
             let text = match command {
-                RulesCommand::List => {
+                RulesCommand::List { checklist: true } => mcpguard::docs::checklist_table(),
+                RulesCommand::List { checklist: false } => {
                     let mut t = report::rules::list(&metas(&rules), &RenderOptions::default());
                     // Parameters a rule checks less without (tflint shows unconfigured rules too).
                     for ar in &rules.active {

@@ -78,6 +78,17 @@ pub fn types_needed(rules: &RuleSet) -> Vec<String> {
             set.insert(t.to_string());
         }
     }
+    // The gateway's audit trail: its loggers, the alerts and their action groups.
+    if wants(&set, types::API_MANAGEMENT) {
+        for t in [
+            types::APIM_LOGGER,
+            types::APIM_DIAGNOSTIC,
+            types::SCHEDULED_QUERY_RULE,
+            types::ACTION_GROUP,
+        ] {
+            set.insert(t.to_string());
+        }
+    }
     // Nested types are read with their parents (subnets with VNets, FICs with identities).
     let mut out: BTreeSet<String> = BTreeSet::new();
     for t in set {
@@ -96,7 +107,9 @@ pub fn types_needed(rules: &RuleSet) -> Vec<String> {
     {
         out.insert(types::USER_IDENTITY.to_string());
     }
-    out.retain(|t| !t.eq_ignore_ascii_case(types::APP_FEDERATED_CREDENTIAL));
+    // Entra ID objects are Microsoft Graph's, not ARM's: a sweep does not read
+    // them (ARM snapshots and Bicep may carry them).
+    out.retain(|t| !t.starts_with("Microsoft.Graph/"));
     out.into_iter().collect()
 }
 

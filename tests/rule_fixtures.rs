@@ -181,6 +181,16 @@ fn before_incident_fails_every_rule_where_expected() {
         ("MCP014", "azurerm_container_group.mcp_filesystem"),
         ("MCP014", "azurerm_container_group.mcp_github"),
         ("MCP014", "azurerm_container_group.mcp_secrets"),
+        // The gateway's app has one scope anyone can consent to; the case
+        // study's policy limits per IP and logs to a logger no one created;
+        // no alert watches the calls.
+        ("MCP017", "azuread_application.mcp_gateway"),
+        ("MCP018", "azuread_application.mcp_gateway"),
+        ("MCP019", "azurerm_api_management.mcp"),
+        ("MCP020", "azurerm_api_management.mcp"),
+        ("MCP021", "azurerm_api_management.mcp"),
+        ("MCP022", "azurerm_api_management.mcp"),
+        ("MCP023", "azurerm_api_management.mcp"),
     ]
     .into_iter()
     .map(|(a, b)| (a.to_string(), b.to_string()))
@@ -248,10 +258,12 @@ fn plan_and_deployed_resources_give_the_same_verdicts() {
     }
     // A role assignment's name is a GUID chosen at apply: its plan id is
     // synthetic, so role assignments are compared by type (and count).
+    // Entra ID (Graph) objects' ids are object ids, likewise chosen at apply.
     let key = |f: &mcpguard::findings::Finding| {
         if f.resource
             .arm_type
             .eq_ignore_ascii_case("Microsoft.Authorization/roleAssignments")
+            || f.resource.arm_type.starts_with("Microsoft.Graph/")
         {
             f.resource.arm_type.to_ascii_lowercase()
         } else {

@@ -180,7 +180,13 @@ fn sweep_finds_what_a_scan_finds_and_reads_only() {
         .output()
         .unwrap();
     let scanned: Value = serde_json::from_slice(&scanned.stdout).unwrap();
-    assert_eq!(findings(&swept), findings(&scanned));
+    // A sweep reads ARM only: Entra ID objects (Microsoft Graph's) come from
+    // snapshots and Bicep, so the file's findings on them are not swept.
+    let arm_only: Vec<_> = findings(&scanned)
+        .into_iter()
+        .filter(|(_, id, _)| !id.starts_with("/applications/"))
+        .collect();
+    assert_eq!(findings(&swept), arm_only);
 
     // The saved snapshot re-scans to the same findings, offline.
     let rescan = Command::new(env!("CARGO_BIN_EXE_mcpguard"))

@@ -273,6 +273,8 @@ fn own_facts(r: &mut Resource, det: &Detection) {
 /// endpoints and gateways, shared identities, role assignments' principals.
 fn joins(inv: &mut Inventory, det: &Detection) {
     super::gateway::compute(inv);
+    super::audit::compute(inv);
+    super::entra::compute(inv);
     super::hosts::joins(inv, det);
     // identity id → MCP servers (any host) using it
     let (users, servers) = super::hosts::identity_users(inv);

@@ -8,7 +8,12 @@
 //!
 //! Fact `mcpguard.gateway` on the service, on each API (an MCP API's own
 //! effective policy) and on each policy resource:
-//! `{validateJwt, openidConfig, requiredClaims[*], rateLimit: {calls, renewalPeriod} | null, logging}`.
+//! `{validateJwt, openidConfig, requiredClaims[*], rateLimit: {calls, renewalPeriod} | null, logging,
+//! rateLimitKeys[*], principalRateLimit: {calls, renewalPeriod} | null, loggerIds[*], audiences[*]}`:
+//! what every rate limit is keyed by ([`KeyClass`]), the strictest limit keyed
+//! by a principal claim (MCP019), the `logger-id`s of `log-to-eventhub`
+//! (MCP020) and the audiences a token may name (which Entra application is
+//! the gateway's, MCP017).
 //!
 //! Semantics, chosen to say what holds for *every* call:
 //! - only direct children of a section count; a policy inside `<choose>` runs
@@ -44,7 +49,7 @@ use super::{id_key, types, Inventory, Path, Resource, Value};
 const FACT: &str = "gateway";
 const ERROR_FACT: &str = "gatewayError";
 const APIM_API: &str = types::APIM_API;
-const APIM_DIAGNOSTIC: &str = "Microsoft.ApiManagement/service/diagnostics";
+const APIM_DIAGNOSTIC: &str = types::APIM_DIAGNOSTIC;
 const APIM_API_DIAGNOSTIC: &str = "Microsoft.ApiManagement/service/apis/diagnostics";
 
 /// The sections of an APIM policy document, in execution order.
@@ -59,16 +64,120 @@ pub struct GatewayPolicy {
     /// `(calls, renewal period in seconds)` of the strictest `rate-limit-by-key`.
     pub rate_limit: Option<(u64, u64)>,
     pub logging: bool,
+    /// What each rate limit counts per ([`KeyClass`]), `rate-limit` included.
+    pub rate_limit_keys: BTreeSet<KeyClass>,
+    /// `(calls, renewal period)` of the strictest limit keyed by a principal claim.
+    pub principal_limit: Option<(u64, u64)>,
+    /// The `logger-id`s of the `log-to-eventhub` policies that run on every call.
+    pub logger_ids: BTreeSet<String>,
+    /// The audiences a token may name (`<audiences>`, required `aud` values):
+    /// what tells which Entra application is the gateway's.
+    pub audiences: BTreeSet<String>,
+}
+
+/// What a rate limit's counter is keyed by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum KeyClass {
+    /// A claim that names the caller: `oid`, `sub`, `appid`, `azp` of the
+    /// validated token (`AsJwt()?.Claims`, `.Subject`, `context.User.Id`…).
+    Principal,
+    /// `context.Request.IpAddress`: one counter per address, shared by every
+    /// caller behind a NAT and dodged by a caller with several addresses.
+    Ip,
+    /// The subscription (`rate-limit`, `context.Subscription`): shared by a team.
+    Subscription,
+    /// The raw `Authorization` header: a new token starts a new counter.
+    Token,
+    /// A literal: one counter for every caller.
+    Constant,
+    /// An expression mcpguard does not place.
+    Unknown,
+}
+
+impl KeyClass {
+    pub fn name(self) -> &'static str {
+        match self {
+            KeyClass::Principal => "principal",
+            KeyClass::Ip => "ip",
+            KeyClass::Subscription => "subscription",
+            KeyClass::Token => "token",
+            KeyClass::Constant => "constant",
+            KeyClass::Unknown => "unknown",
+        }
+    }
+}
+
+/// Claims that name the caller (Entra ID v1/v2 tokens).
+const PRINCIPAL_CLAIMS: &[&str] = &[
+    "oid",
+    "sub",
+    "appid",
+    "azp",
+    "http://schemas.microsoft.com/identity/claims/objectidentifier",
+];
+
+/// Classifies a `counter-key`. A policy expression is C#; mcpguard reads the
+/// member accesses it makes, not the whole language: a claim of a parsed token
+/// (`.AsJwt()`, or a `Jwt` from `output-token-variable-name`) named in
+/// [`PRINCIPAL_CLAIMS`], or its `.Subject`, is the principal; else the first
+/// of IP address, subscription, raw header that it reads.
+pub fn classify_key(key: &str) -> KeyClass {
+    let k = key.trim();
+    if !k.starts_with('@') {
+        return if k.is_empty() {
+            KeyClass::Unknown
+        } else {
+            KeyClass::Constant
+        };
+    }
+    let lower = k.to_ascii_lowercase();
+    let token = lower.contains("asjwt()") || lower.contains("(jwt)");
+    let claim = PRINCIPAL_CLAIMS.iter().any(|c| {
+        lower.contains(&format!("\"{c}\""))
+            && (lower.contains(".claims") || lower.contains("claims["))
+    });
+    if token && (claim || lower.contains(".subject")) || lower.contains("context.user.id") {
+        return KeyClass::Principal;
+    }
+    if lower.contains("context.request.ipaddress") {
+        return KeyClass::Ip;
+    }
+    if lower.contains("context.subscription") {
+        return KeyClass::Subscription;
+    }
+    if lower.contains("\"authorization\"") && !token {
+        return KeyClass::Token;
+    }
+    KeyClass::Unknown
 }
 
 impl GatewayPolicy {
-    pub fn to_json(&self) -> serde_json::Value {
+    /// The fact. Without a limit keyed by a principal, a key mcpguard cannot
+    /// place might be one: the per-principal limit is then unknown.
+    pub fn to_json(&self) -> Value {
+        let mut v: Value = self.plain_json().into();
+        if self.principal_limit.is_none() && self.rate_limit_keys.contains(&KeyClass::Unknown) {
+            v.put(
+                &Path::parse("principalRateLimit"),
+                crate::inventory::Unknown::because(
+                    "a rate-limit counter-key that mcpguard cannot place (not a token claim, IP address, subscription or header)",
+                ),
+            );
+        }
+        v
+    }
+
+    fn plain_json(&self) -> serde_json::Value {
         json!({
             "validateJwt": self.validate_jwt,
             "openidConfig": self.openid_config,
             "requiredClaims": self.required_claims,
             "rateLimit": self.rate_limit.map(|(c, p)| json!({"calls": c, "renewalPeriod": p})),
             "logging": self.logging,
+            "rateLimitKeys": self.rate_limit_keys.iter().map(|k| k.name()).collect::<Vec<_>>(),
+            "principalRateLimit": self.principal_limit.map(|(c, p)| json!({"calls": c, "renewalPeriod": p})),
+            "loggerIds": self.logger_ids,
+            "audiences": self.audiences,
         })
     }
 
@@ -82,13 +191,24 @@ impl GatewayPolicy {
                 .intersection(&other.required_claims)
                 .cloned()
                 .collect(),
-            rate_limit: match (self.rate_limit, other.rate_limit) {
-                (Some(a), Some(b)) => Some(if stricter(a, b) { b } else { a }),
-                _ => None,
-            },
+            rate_limit: most_lenient(self.rate_limit, other.rate_limit),
             logging: self.logging && other.logging,
+            rate_limit_keys: self
+                .rate_limit_keys
+                .union(&other.rate_limit_keys)
+                .copied()
+                .collect(),
+            principal_limit: most_lenient(self.principal_limit, other.principal_limit),
+            logger_ids: self.logger_ids.union(&other.logger_ids).cloned().collect(),
+            audiences: self.audiences.union(&other.audiences).cloned().collect(),
         }
     }
+}
+
+/// What two limits both guarantee: the more lenient, none if either has none.
+fn most_lenient(a: Option<(u64, u64)>, b: Option<(u64, u64)>) -> Option<(u64, u64)> {
+    let (a, b) = (a?, b?);
+    Some(if stricter(a, b) { b } else { a })
 }
 
 /// Whether limit `a` allows fewer calls than `b` (fewer calls, then a longer period).
@@ -110,9 +230,15 @@ enum Item {
     ValidateJwt {
         openid: bool,
         claims: BTreeSet<String>,
+        audiences: BTreeSet<String>,
     },
-    RateLimit(Option<(u64, u64)>),
-    LogToEventHub,
+    /// `rate-limit-by-key` (MCP012 reads its limit) or `rate-limit` (`by_key` false).
+    RateLimit {
+        limit: Option<(u64, u64)>,
+        key: KeyClass,
+        by_key: bool,
+    },
+    LogToEventHub(Option<String>),
     Other,
 }
 
@@ -143,23 +269,42 @@ impl Sections {
         let mut g = GatewayPolicy::default();
         for it in self.effective("inbound", parent) {
             match it {
-                Item::ValidateJwt { openid, claims } => {
+                Item::ValidateJwt {
+                    openid,
+                    claims,
+                    audiences,
+                } => {
                     g.validate_jwt = true;
+                    g.audiences.extend(audiences);
                     g.openid_config |= openid;
                     g.required_claims.extend(claims);
                 }
-                Item::RateLimit(Some(l)) => {
-                    g.rate_limit = Some(match g.rate_limit {
-                        Some(cur) if stricter(cur, l) => cur,
-                        _ => l,
-                    })
+                Item::RateLimit { limit, key, by_key } => {
+                    g.rate_limit_keys.insert(key);
+                    let strictest = |cur: Option<(u64, u64)>, l| {
+                        Some(match cur {
+                            Some(c) if stricter(c, l) => c,
+                            _ => l,
+                        })
+                    };
+                    if let (Some(l), true) = (limit, by_key) {
+                        g.rate_limit = strictest(g.rate_limit, l);
+                    }
+                    if let (Some(l), KeyClass::Principal) = (limit, key) {
+                        g.principal_limit = strictest(g.principal_limit, l);
+                    }
                 }
                 _ => {}
             }
         }
-        g.logging = ["inbound", "backend", "outbound"]
-            .iter()
-            .any(|s| self.effective(s, parent).contains(&Item::LogToEventHub));
+        for s in ["inbound", "backend", "outbound"] {
+            for it in self.effective(s, parent) {
+                if let Item::LogToEventHub(id) = it {
+                    g.logging = true;
+                    g.logger_ids.extend(id);
+                }
+            }
+        }
         g
     }
 }
@@ -168,11 +313,51 @@ fn local(n: &Node) -> String {
     n.tag_name().name().to_ascii_lowercase()
 }
 
+/// The literal audiences of a token validation: `<audiences><audience>`, and
+/// the `<value>`s of a required `aud` claim.
+fn audiences_of(n: &Node) -> BTreeSet<String> {
+    fn text<'a>(x: Node<'a, '_>) -> Option<&'a str> {
+        x.text()
+            .map(str::trim)
+            .filter(|t| !t.is_empty() && !t.starts_with('@'))
+    }
+    let mut out = BTreeSet::new();
+    for c in n.children().filter(Node::is_element) {
+        match local(&c).as_str() {
+            "audiences" => out.extend(
+                c.children()
+                    .filter(|a| a.is_element() && local(a) == "audience")
+                    .filter_map(text)
+                    .map(str::to_string),
+            ),
+            "required-claims" => {
+                for claim in c
+                    .children()
+                    .filter(|x| x.is_element() && local(x) == "claim")
+                {
+                    if claim.attribute("name") == Some("aud") {
+                        out.extend(
+                            claim
+                                .children()
+                                .filter(|v| v.is_element() && local(v) == "value")
+                                .filter_map(text)
+                                .map(str::to_string),
+                        );
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 fn item(n: Node) -> Item {
     match local(&n).as_str() {
         "base" => Item::Base,
         "validate-jwt" => {
             let mut claims = BTreeSet::new();
+            let audiences = audiences_of(&n);
             let mut openid = false;
             for c in n.children().filter(Node::is_element) {
                 match local(&c).as_str() {
@@ -193,10 +378,15 @@ fn item(n: Node) -> Item {
                     _ => {}
                 }
             }
-            Item::ValidateJwt { openid, claims }
+            Item::ValidateJwt {
+                openid,
+                claims,
+                audiences,
+            }
         }
         "validate-azure-ad-token" => {
             let mut claims = BTreeSet::new();
+            let audiences = audiences_of(&n);
             for c in n.children().filter(Node::is_element) {
                 match local(&c).as_str() {
                     "audiences" => {
@@ -214,14 +404,24 @@ fn item(n: Node) -> Item {
             Item::ValidateJwt {
                 openid: true,
                 claims,
+                audiences,
             }
         }
-        "rate-limit-by-key" => {
+        name @ ("rate-limit-by-key" | "rate-limit") => {
             // Policy expressions (`@(...)`) are decided per call: no literal limit.
             let num = |a: &str| n.attribute(a).and_then(|v| v.trim().parse::<u64>().ok());
-            Item::RateLimit(num("calls").zip(num("renewal-period")))
+            let by_key = name == "rate-limit-by-key";
+            Item::RateLimit {
+                limit: num("calls").zip(num("renewal-period")),
+                key: if by_key {
+                    classify_key(n.attribute("counter-key").unwrap_or(""))
+                } else {
+                    KeyClass::Subscription
+                },
+                by_key,
+            }
         }
-        "log-to-eventhub" => Item::LogToEventHub,
+        "log-to-eventhub" => Item::LogToEventHub(n.attribute("logger-id").map(str::to_string)),
         _ => Item::Other,
     }
 }
@@ -323,7 +523,7 @@ fn api_name(id: &str) -> Option<String> {
 /// else by the service name its id spells (a plan may give the service a
 /// synthetic id while the child's id is composed from names); else through a
 /// reference (`api_management_id`) to a service in the inventory.
-fn owner(inv: &Inventory, services: &[String], r: &Resource) -> Option<String> {
+pub(super) fn owner(inv: &Inventory, services: &[String], r: &Resource) -> Option<String> {
     let from_id = service_of(&r.key());
     if let Some(s) = from_id.as_ref().filter(|s| services.contains(s)) {
         return Some(s.clone());
@@ -622,9 +822,47 @@ mod tests {
         assert_eq!(
             fact(&inv, "azurerm_api_management.gw"),
             json!({"validateJwt": true, "openidConfig": true, "requiredClaims": ["aud", "scp"],
-                   "rateLimit": {"calls": 50, "renewalPeriod": 60}, "logging": true})
+                   "rateLimit": {"calls": 50, "renewalPeriod": 60}, "logging": true,
+                   "rateLimitKeys": ["ip"], "principalRateLimit": null, "loggerIds": ["mcp-audit"],
+                   "audiences": ["api://mcp"]})
         );
         assert!(errors(&inv).is_empty());
+    }
+
+    #[test]
+    fn counter_keys_name_what_they_count_per() {
+        for (key, want) in [
+            ("@(context.Request.IpAddress)", KeyClass::Ip),
+            ("@(context.Request.Headers.GetValueOrDefault(\"Authorization\",\"\").AsJwt()?.Claims.GetValueOrDefault(\"oid\", \"anonymous\"))", KeyClass::Principal),
+            ("@(context.Request.Headers.GetValueOrDefault(\"Authorization\",\"\").AsJwt()?.Subject)", KeyClass::Principal),
+            ("@(((Jwt)context.Variables[\"jwt\"]).Claims[\"appid\"].FirstOrDefault())", KeyClass::Principal),
+            ("@(context.Request.Headers.GetValueOrDefault(\"Authorization\",\"\"))", KeyClass::Token),
+            ("@(context.Subscription.Id)", KeyClass::Subscription),
+            ("@(context.Request.Headers.GetValueOrDefault(\"Authorization\",\"\").AsJwt()?.Claims.GetValueOrDefault(\"name\", \"\"))", KeyClass::Unknown),
+            ("everyone", KeyClass::Constant),
+        ] {
+            assert_eq!(classify_key(key), want, "{key}");
+        }
+        let xml = r#"<policies><inbound>
+            <rate-limit-by-key calls="50" renewal-period="60" counter-key="@(context.Request.IpAddress)" />
+            <rate-limit-by-key calls="20" renewal-period="60" counter-key="@(context.Request.Headers.GetValueOrDefault(&quot;Authorization&quot;,&quot;&quot;).AsJwt()?.Claims.GetValueOrDefault(&quot;oid&quot;, &quot;&quot;))" />
+            <rate-limit calls="500" renewal-period="60" />
+          </inbound></policies>"#;
+        let inv = run(vec![svc(), service_policy(xml)]);
+        let f = fact(&inv, "azurerm_api_management.gw");
+        assert_eq!(
+            f["rateLimitKeys"],
+            json!(["principal", "ip", "subscription"])
+        );
+        assert_eq!(
+            f["principalRateLimit"],
+            json!({"calls": 20, "renewalPeriod": 60})
+        );
+        assert_eq!(
+            f["rateLimit"],
+            json!({"calls": 20, "renewalPeriod": 60}),
+            "rate-limit is not read by MCP012"
+        );
     }
 
     #[test]

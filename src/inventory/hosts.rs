@@ -535,7 +535,7 @@ pub fn own(r: &mut Resource, det: &Detection) {
 
 /// The id a child resource's id continues (`…/sites/x/config/web` → `…/sites/x`),
 /// lower-cased, after `marker`.
-fn parent_key(child: &Resource, marker: &str) -> Option<String> {
+pub(super) fn parent_key(child: &Resource, marker: &str) -> Option<String> {
     let k = id_key(&child.key());
     let cut = k.rfind(marker)?;
     Some(k[..cut].to_string())

@@ -9,9 +9,13 @@
 
 #[macro_use]
 pub mod value;
+pub mod audit;
+pub mod detection;
+pub mod entra;
 pub mod facts;
 pub mod gateway;
 pub mod hosts;
+pub mod kql;
 pub mod nsg;
 pub mod path;
 pub mod workflows;
@@ -312,6 +316,22 @@ pub mod types {
     pub const SITE_CONFIG: &str = "Microsoft.Web/sites/config";
     pub const PRIVATE_ENDPOINT: &str = "Microsoft.Network/privateEndpoints";
     pub const DIAGNOSTIC_SETTING: &str = "Microsoft.Insights/diagnosticSettings";
+    pub const APIM_LOGGER: &str = "Microsoft.ApiManagement/service/loggers";
+    pub const APIM_DIAGNOSTIC: &str = "Microsoft.ApiManagement/service/diagnostics";
+    pub const EVENTHUB_NAMESPACE: &str = "Microsoft.EventHub/namespaces";
+    pub const EVENTHUB: &str = "Microsoft.EventHub/namespaces/eventhubs";
+    pub const SCHEDULED_QUERY_RULE: &str = "Microsoft.Insights/scheduledQueryRules";
+    pub const ACTION_GROUP: &str = "Microsoft.Insights/actionGroups";
+    pub const LOG_WORKSPACE: &str = "Microsoft.OperationalInsights/workspaces";
+    /// Entra ID objects, by the types of the Microsoft Graph Bicep extension.
+    pub const GRAPH_APPLICATION: &str = "Microsoft.Graph/applications";
+    pub const GRAPH_SERVICE_PRINCIPAL: &str = "Microsoft.Graph/servicePrincipals";
+    /// Standalone scopes and roles of an application (`azuread_application_permission_scope`,
+    /// `azuread_application_app_role`): pseudo-types, Graph keeps them inside the application.
+    pub const GRAPH_SCOPE: &str = "Microsoft.Graph/applications/oauth2PermissionScopes";
+    pub const GRAPH_APP_ROLE: &str = "Microsoft.Graph/applications/appRoles";
+    /// Conditional Access has no ARM or Bicep type: the pseudo-type is its Graph URL path.
+    pub const CONDITIONAL_ACCESS: &str = "Microsoft.Graph/identity/conditionalAccess/policies";
 
     /// The types that run an MCP server.
     pub const HOSTS: &[&str] = &[CONTAINER_GROUP, CONTAINER_APP, SITE];

@@ -25,6 +25,11 @@ const COMPUTED: &[(&str, &[&str])] = &[
         &["client_id", "principal_id", "tenant_id"],
     ),
     ("azurerm_container_app", &["latest_revision_fqdn"]),
+    (
+        "azuread_application",
+        &["client_id", "application_id", "object_id"],
+    ),
+    ("azuread_service_principal", &["object_id"]),
     ("azurerm_log_analytics_workspace", &["workspace_id"]),
     (
         "azurerm_container_app_environment",

@@ -16,9 +16,11 @@ pub mod computed;
 mod container_app;
 mod container_group;
 mod diagnostic_setting;
+mod entra;
 mod federated_identity_credential;
 mod fold;
 pub mod github_actions;
+mod monitoring;
 mod network_security_group;
 mod policy;
 mod private_endpoint;
@@ -77,6 +79,17 @@ const SPECS: &[&Spec] = &[
     &github_actions::SECRET_SPEC,
     &github_actions::ENV_SECRET_SPEC,
     &github_actions::ORG_SECRET_SPEC,
+    &entra::APPLICATION,
+    &entra::PERMISSION_SCOPE,
+    &entra::APP_ROLE,
+    &entra::SERVICE_PRINCIPAL,
+    &entra::CONDITIONAL_ACCESS,
+    &monitoring::LOGGER,
+    &monitoring::DIAGNOSTIC,
+    &monitoring::EVENTHUB_NAMESPACE,
+    &monitoring::EVENTHUB,
+    &monitoring::SCHEDULED_QUERY_ALERT,
+    &monitoring::ACTION_GROUP,
 ];
 
 /// The table of a type: one hash look-up, so a new table costs nothing for

@@ -39,6 +39,8 @@ pub enum Conv {
     IdObj,
     /// A list of ids as `[{ "id": … }]`, omitted when empty.
     IdObjs,
+    /// A list of ids as strings (`scopes`, `actionGroups`), omitted when empty.
+    Ids,
     /// A list of ids as an object keyed by id (`identity.userAssignedIdentities`).
     IdKeys,
     /// A value that comes from another resource (`principal_id`): kept as it is,
@@ -529,7 +531,9 @@ impl<'a> Builder<'a> {
                     self.put_at(arm, Value::from(if b { yes } else { no }));
                 }
             }
-            Conv::Id | Conv::IdObj | Conv::IdObjs | Conv::IdKeys => self.id_field(conv, tf, arm),
+            Conv::Id | Conv::IdObj | Conv::IdObjs | Conv::Ids | Conv::IdKeys => {
+                self.id_field(conv, tf, arm)
+            }
             Conv::Principal => {
                 match (unknown, self.referenced_addresses(tf).first()) {
                     (Some(Value::Unknown(mut u)), Some(of)) => {
@@ -639,6 +643,7 @@ impl<'a> Builder<'a> {
                     Conv::Id => ids[0].clone(),
                     Conv::IdObj => obj(ids[0].clone()),
                     Conv::IdObjs => Value::Array(ids.into_iter().map(obj).collect()),
+                    Conv::Ids => Value::Array(ids),
                     // Object keys are strings: what is known of each id names it.
                     _ => Value::Object(
                         ids.iter()
