@@ -1196,7 +1196,7 @@ fn add_default_rules(doc: &mut Value, id: &str) {
 }
 
 /// (child type, parent type, the parent's list property).
-const NESTED: &[(&str, &str, &str)] = &[
+pub(crate) const NESTED: &[(&str, &str, &str)] = &[
     (types::NSG_RULE, types::NSG, "securityRules"),
     (types::SUBNET, types::VNET, "subnets"),
 ];

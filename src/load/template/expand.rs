@@ -396,5 +396,47 @@ fn document(raw: &Json, ty: &str, name: &Value, id: Value, scope: &Scope) -> Res
             doc.insert((*k).to_string(), eval_with_loops(v, scope)?);
         }
     }
-    Ok(Value::Object(doc))
+    let mut doc = Value::Object(doc);
+    inline_child_ids(&mut doc, ty);
+    Ok(doc)
+}
+
+/// Inline children (a VNet's subnets, an NSG's rules) get the ids a GET of
+/// the parent shows, so they become resources of their own and references
+/// to them resolve.
+fn inline_child_ids(doc: &mut Value, ty: &str) {
+    let Some((child_ty, _, list)) = crate::load::arm::NESTED
+        .iter()
+        .find(|(_, p, _)| p.eq_ignore_ascii_case(ty))
+    else {
+        return;
+    };
+    let segment = child_ty.rsplit('/').next().unwrap_or_default();
+    let parent = functions_parts(doc.get("id").unwrap_or(&Value::Null));
+    let Some(Value::Array(items)) = doc
+        .as_object_mut()
+        .and_then(|o| o.get_mut("properties"))
+        .and_then(Value::as_object_mut)
+        .and_then(|p| p.get_mut(*list))
+    else {
+        return;
+    };
+    for item in items.iter_mut() {
+        let Some(o) = item.as_object_mut() else {
+            continue;
+        };
+        if o.contains_key("id") {
+            continue;
+        }
+        let Some(name) = o.get("name").cloned() else {
+            continue;
+        };
+        let mut parts = parent.clone();
+        parts.push(Part::Lit(format!("/{segment}/")));
+        parts.extend(match &name {
+            Value::Unknown(_) => vec![Part::Segment],
+            other => functions_parts(other),
+        });
+        o.insert("id".into(), Partial::build(parts, None));
+    }
 }

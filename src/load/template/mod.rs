@@ -246,13 +246,22 @@ fn user_functions(tpl: &Json) -> HashMap<String, UserFunction> {
 /// it ([`Partial::of`]), so `->` and the joins find it as they find a
 /// Terraform reference's.
 fn link_references(docs: &mut [ModelDoc]) {
-    let ids: HashMap<String, String> = docs
-        .iter()
-        .filter_map(|d| match d.doc.get("id") {
-            Some(Value::Partial(p)) => Some((p.to_string().to_ascii_lowercase(), p.to_string())),
-            _ => None,
-        })
-        .collect();
+    let mut ids: HashMap<String, String> = HashMap::new();
+    let mut add = |v: Option<&Value>| {
+        if let Some(Value::Partial(p)) = v {
+            ids.insert(p.to_string().to_ascii_lowercase(), p.to_string());
+        }
+    };
+    for d in docs.iter() {
+        add(d.doc.get("id"));
+        // Inline children become resources of their own (see `arm`).
+        for (_, _, list) in arm::NESTED {
+            let items = d.doc.get("properties").and_then(|p| p.get(list));
+            for item in items.and_then(Value::as_array).into_iter().flatten() {
+                add(item.get("id"));
+            }
+        }
+    }
     if ids.is_empty() {
         return;
     }
