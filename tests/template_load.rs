@@ -93,3 +93,82 @@ fn parameters_file_and_subscription_make_values_known() {
         "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/{unknown}/"
     ));
 }
+
+fn cli(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_mcpguard"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run mcpguard")
+}
+
+/// Templates ARM would refuse: exit 2, a diagnostic that names the file,
+/// the line and column, and says what is wrong.
+#[test]
+fn templates_arm_refuses_are_located_errors() {
+    let cases = [
+        ("bad-expression.json", 8, "expression"),
+        ("unknown-function.json", 8, "unknown function `toLowr`"),
+        ("copy-over-800.json", 11, "ARM allows at most 800"),
+        ("circular-depends.json", 17, "circular dependsOn"),
+    ];
+    for (file, line, says) in cases {
+        let path = format!("fixtures/templates/bad/{file}");
+        let o = cli(&["scan", &path, "--format", "json"]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{file}: {err}");
+        assert!(err.contains(says), "{file}: {err}");
+        assert!(
+            err.contains(&format!("{path}:{line}:")),
+            "{file} at line {line}: {err}"
+        );
+    }
+}
+
+/// What only the deployment knows is unknown, never an error: a count and a
+/// condition from parameters without values, `reference()`, `listKeys()`,
+/// `uniqueString()`, `utcNow()`, `newGuid()`, `deployment()`, the subscription.
+#[test]
+fn unknowable_before_deployment_is_not_an_error() {
+    let (path, text) = fixture("unknowable.json");
+    let out = read_template(&path, &text, &TemplateOptions::default()).expect("no error");
+    assert!(out.errors.is_empty(), "{:?}", out.errors);
+    assert_eq!(
+        out.resources.len(),
+        1,
+        "one instance while the count is unknown"
+    );
+    let r = &out.resources[0];
+    let image = r
+        .doc
+        .pointer("/properties/containers/0/properties/image")
+        .unwrap();
+    assert!(matches!(image, Value::Unknown(_)), "{image:?}");
+    let tags = r.doc.get("tags").unwrap();
+    for t in ["created", "run", "by"] {
+        assert!(tags.get(t).unwrap().is_unknown(), "{t}");
+    }
+    let subnet = r.doc.pointer("/properties/subnetIds/0/id").unwrap();
+    assert_eq!(
+        subnet.as_partial().unwrap().to_string(),
+        "/subscriptions/{unknown}/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet/subnets/snet"
+    );
+    let notes = out.notes.join("\n");
+    assert!(
+        notes.contains("condition") && notes.contains("copy loop"),
+        "{notes}"
+    );
+    let o = cli(&[
+        "scan",
+        "fixtures/templates/unknowable.json",
+        "--format",
+        "json",
+    ]);
+    assert_ne!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
