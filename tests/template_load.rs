@@ -172,3 +172,29 @@ fn unknowable_before_deployment_is_not_an_error() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// A Bicep-shaped template (languageVersion 2.0, symbolic names, a module as a
+/// nested deployment with inner scope and a copy loop over a parameter): the
+/// container apps in the module reach the subnet and NSG of the parent through
+/// partly known ids, so MCP002, MCP004 and MCP005 pass; an `existing` resource
+/// is not one the deployment creates.
+#[test]
+fn nested_deployments_join_across_modules() {
+    let (path, text) = fixture("modules.json");
+    let out = read_template(&path, &text, &TemplateOptions::default()).expect("reads");
+    assert!(out.errors.is_empty(), "{:?}", out.errors);
+    let types: Vec<&str> = out.resources.iter().map(|r| r.arm_type()).collect();
+    assert!(!types.contains(&"Microsoft.OperationalInsights/workspaces"), "{types:?}");
+    assert!(!types.contains(&"Microsoft.Resources/deployments"), "{types:?}");
+    assert_eq!(types.iter().filter(|t| **t == "Microsoft.App/containerApps").count(), 2);
+
+    let o = cli(&["scan", "fixtures/templates/modules.json", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json report");
+    for rule in ["MCP002", "MCP004", "MCP005"] {
+        assert_eq!(report["passed"][rule], 2, "{rule}: {}", report["passed"]);
+        assert!(
+            !report["findings"].as_array().unwrap().iter().any(|f| f["rule_id"] == rule),
+            "{rule} has findings"
+        );
+    }
+}
