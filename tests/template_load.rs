@@ -184,16 +184,37 @@ fn nested_deployments_join_across_modules() {
     let out = read_template(&path, &text, &TemplateOptions::default()).expect("reads");
     assert!(out.errors.is_empty(), "{:?}", out.errors);
     let types: Vec<&str> = out.resources.iter().map(|r| r.arm_type()).collect();
-    assert!(!types.contains(&"Microsoft.OperationalInsights/workspaces"), "{types:?}");
-    assert!(!types.contains(&"Microsoft.Resources/deployments"), "{types:?}");
-    assert_eq!(types.iter().filter(|t| **t == "Microsoft.App/containerApps").count(), 2);
+    assert!(
+        !types.contains(&"Microsoft.OperationalInsights/workspaces"),
+        "{types:?}"
+    );
+    assert!(
+        !types.contains(&"Microsoft.Resources/deployments"),
+        "{types:?}"
+    );
+    assert_eq!(
+        types
+            .iter()
+            .filter(|t| **t == "Microsoft.App/containerApps")
+            .count(),
+        2
+    );
 
-    let o = cli(&["scan", "fixtures/templates/modules.json", "--format", "json"]);
+    let o = cli(&[
+        "scan",
+        "fixtures/templates/modules.json",
+        "--format",
+        "json",
+    ]);
     let report: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json report");
     for rule in ["MCP002", "MCP004", "MCP005"] {
         assert_eq!(report["passed"][rule], 2, "{rule}: {}", report["passed"]);
         assert!(
-            !report["findings"].as_array().unwrap().iter().any(|f| f["rule_id"] == rule),
+            !report["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["rule_id"] == rule),
             "{rule} has findings"
         );
     }

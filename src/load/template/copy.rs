@@ -4,7 +4,7 @@
 
 use serde_json::Value as Json;
 
-use super::eval::{eval_json, eval_str, Failed, Scope};
+use super::eval::{eval_json, eval_str, key, Failed, Scope};
 use crate::inventory::value::Map;
 use crate::inventory::{Unknown, Value};
 
@@ -60,16 +60,7 @@ pub fn eval_with_loops(v: &Json, scope: &Scope) -> Result<Value, Failed> {
         Json::Object(m) if matches!(m.get("copy"), Some(Json::Array(_))) => {
             let mut out = Map::new();
             for (k, x) in m.iter().filter(|(k, _)| k.as_str() != "copy") {
-                let key = match eval_str(k, scope)? {
-                    Value::String(s) => s,
-                    _ => {
-                        return Err(Failed::from(format!(
-                            "property name `{k}` is not known before deployment"
-                        ))
-                        .at(k))
-                    }
-                };
-                out.insert(key, eval_with_loops(x, scope)?);
+                out.insert(key(k, scope)?, eval_with_loops(x, scope)?);
             }
             for l in m["copy"].as_array().into_iter().flatten() {
                 let name = loop_name(l, scope)?;
@@ -84,16 +75,7 @@ pub fn eval_with_loops(v: &Json, scope: &Scope) -> Result<Value, Failed> {
         Json::Object(m) => {
             let mut out = Map::new();
             for (k, x) in m {
-                let key = match eval_str(k, scope)? {
-                    Value::String(s) => s,
-                    _ => {
-                        return Err(Failed::from(format!(
-                            "property name `{k}` is not known before deployment"
-                        ))
-                        .at(k))
-                    }
-                };
-                out.insert(key, eval_with_loops(x, scope)?);
+                out.insert(key(k, scope)?, eval_with_loops(x, scope)?);
             }
             Ok(Value::Object(out))
         }

@@ -132,22 +132,27 @@ pub fn eval_json(v: &Json, scope: &Scope) -> Result<Value, Failed> {
         Json::Object(m) => {
             let mut out = Map::new();
             for (k, x) in m {
-                let key = match eval_str(k, scope)? {
-                    Value::String(s) => s,
-                    other => {
-                        return Err(Failed::from(format!(
-                            "property name `{k}` is not a known string ({})",
-                            other.to_display_json()
-                        ))
-                        .at(k))
-                    }
-                };
-                out.insert(key, eval_json(x, scope)?);
+                out.insert(key(k, scope)?, eval_json(x, scope)?);
             }
             Value::Object(out)
         }
         other => other.into(),
     })
+}
+
+/// A property name: an expression must give a string. A partly known one
+/// (`userAssignedIdentities` keyed by an id whose subscription is not
+/// given) is keyed by what is known of it, as the model keys such objects.
+pub fn key(k: &str, scope: &Scope) -> Result<String, Failed> {
+    match eval_str(k, scope)? {
+        Value::String(s) => Ok(s),
+        Value::Partial(p) => Ok(p.to_string()),
+        other => Err(Failed::from(format!(
+            "property name `{k}` is not known before deployment ({})",
+            other.to_display_json()
+        ))
+        .at(k)),
+    }
 }
 
 pub fn eval(e: &Expr, scope: &Scope) -> Result<Value, String> {

@@ -389,7 +389,9 @@ fn instance(
 fn document(raw: &Json, ty: &str, name: &Value, id: Value, scope: &Scope) -> Result<Value, Failed> {
     let mut doc = Map::new();
     doc.insert("id".into(), id);
-    doc.insert("name".into(), name.clone());
+    // A GET names a child by its own segment (`snet`, not `vnet/snet`).
+    let own = split_name(name, 1).pop().unwrap_or_else(|| name.clone());
+    doc.insert("name".into(), own);
     doc.insert("type".into(), Value::from(ty));
     for k in DOC_KEYS {
         if let Some(v) = raw.get(*k) {
