@@ -125,7 +125,11 @@ fn given_parameter(name: &str, p: &Json, scope: &Scope) -> Result<Value, Failed>
     if p.get("reference").is_some() {
         return params::given_value(name, p).map_err(Failed::from);
     }
-    let neither = || Failed::from(format!("parameter `{name}` has neither `value` nor `reference`"));
+    let neither = || {
+        Failed::from(format!(
+            "parameter `{name}` has neither `value` nor `reference`"
+        ))
+    };
     match super::copy::eval_with_loops(p, scope)? {
         Value::Object(mut m) => m.remove("value").ok_or_else(neither),
         other if other.is_unknown() => Ok(Unknown::because(format!(
