@@ -248,10 +248,20 @@ fn user_functions(tpl: &Json) -> HashMap<String, UserFunction> {
 /// it ([`Partial::of`]), so `->` and the joins find it as they find a
 /// Terraform reference's.
 fn link_references(docs: &mut [ModelDoc]) {
-    let mut ids: HashMap<String, String> = HashMap::new();
+    // An id whose names are partly known and that reads alike for two
+    // resources refers to neither.
+    let mut ids: HashMap<String, Option<String>> = HashMap::new();
     let mut add = |v: Option<&Value>| {
         if let Some(Value::Partial(p)) = v {
-            ids.insert(p.to_string().to_ascii_lowercase(), p.to_string());
+            let shown = p.to_string();
+            let alike = !arm::names_known(&shown);
+            ids.entry(shown.to_ascii_lowercase())
+                .and_modify(|a| {
+                    if alike {
+                        *a = None
+                    }
+                })
+                .or_insert(Some(shown));
         }
     };
     for d in docs.iter() {
@@ -264,6 +274,10 @@ fn link_references(docs: &mut [ModelDoc]) {
             }
         }
     }
+    let ids: HashMap<String, String> = ids
+        .into_iter()
+        .filter_map(|(k, a)| a.map(|a| (k, a)))
+        .collect();
     if ids.is_empty() {
         return;
     }
