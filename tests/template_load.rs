@@ -236,3 +236,24 @@ fn partly_known_ids_that_read_alike_stay_apart() {
     assert_eq!(out.resources.len(), 2);
     assert_ne!(out.resources[0].address, out.resources[1].address);
 }
+
+/// `--parameters FILE` gives values on the command line; a parameters file
+/// scanned alone is refused with what to do instead.
+#[test]
+fn parameters_flag_and_a_parameters_file_alone() {
+    let o = cli(&[
+        "scan",
+        "fixtures/templates/basic.json",
+        "--parameters",
+        "fixtures/templates/basic.parameters.json",
+        "--format",
+        "json",
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json report");
+    let notes = report["notes"].to_string();
+    assert!(!notes.contains("imageTag"), "{notes}");
+    let o = cli(&["scan", "fixtures/templates/basic.parameters.json"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("--parameters"), "{err}");
+}
