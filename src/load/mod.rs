@@ -12,6 +12,7 @@ pub mod plan;
 pub mod roots;
 pub mod snapshot;
 pub mod source_map;
+pub mod template;
 pub mod terraform;
 pub mod workflow;
 
@@ -36,6 +37,8 @@ pub enum Detected {
     Arm,
     /// A GitHub Actions workflow (`*.yml`, `*.yaml`).
     Workflow,
+    /// An ARM deployment template (`$schema …/deploymentTemplate.json#`).
+    Template,
 }
 
 /// Decides the reader from the path and, for JSON, the top-level keys.
@@ -56,6 +59,7 @@ pub fn detect(path: &FsPath, text: Option<&str>) -> Detected {
     }
     match text {
         Some(t) if looks_like_plan(t) => Detected::Plan,
+        Some(t) if template::is_template(t) => Detected::Template,
         _ => Detected::Arm,
     }
 }
