@@ -1058,6 +1058,19 @@ fn read_json_text(p: &FsPath, text: String, opts: &ScanOptions, out: &mut Loaded
                 None
             }
         },
+        // A what-if predicts ARM resources: they join the ARM estate, so a
+        // reference to an existing resource resolves in a snapshot scanned
+        // beside it.
+        Detected::WhatIf => match load::whatif::load(&shown, &text) {
+            Ok(o) => {
+                out.errors.extend(o.errors);
+                Some(piece(InputKind::Arm, o.resources, o.notes))
+            }
+            Err(e) => {
+                out.errors.push(e);
+                None
+            }
+        },
         _ => match load::arm::load(&shown, &text) {
             Ok(o) => {
                 out.errors.extend(o.errors);

@@ -13,6 +13,7 @@ pub mod roots;
 pub mod snapshot;
 pub mod source_map;
 pub mod terraform;
+pub mod whatif;
 
 use std::path::Path as FsPath;
 
@@ -33,6 +34,8 @@ pub enum Detected {
     /// ARM documents: a GET or list response, an array, Resource Graph output,
     /// or an mcpguard snapshot.
     Arm,
+    /// `az deployment … what-if` output (JSON).
+    WhatIf,
 }
 
 /// Decides the reader from the path and, for JSON, the top-level keys.
@@ -49,6 +52,7 @@ pub fn detect(path: &FsPath, text: Option<&str>) -> Detected {
     }
     match text {
         Some(t) if looks_like_plan(t) => Detected::Plan,
+        Some(t) if whatif::looks_like_whatif(t) => Detected::WhatIf,
         _ => Detected::Arm,
     }
 }
