@@ -36,6 +36,9 @@
 //! the JSON path (`changes[3].after`).
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::OnceLock;
+
+use regex::Regex;
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -90,7 +93,9 @@ fn find_changes(top: &Map<String, Json>) -> Option<(&Vec<Json>, String)> {
             .and_then(|p| p.get("changes"))
             .filter(|c| is_changes(c, at))
         {
-            return c.as_array().map(|a| (a, format!("{path}properties.changes")));
+            return c
+                .as_array()
+                .map(|a| (a, format!("{path}properties.changes")));
         }
     }
     None
@@ -155,12 +160,15 @@ pub fn load(path: &str, text: &str) -> Result<ArmOutput, InputError> {
         .map_err(|e| InputError::json(path, text, &e, "what-if result"))?;
     failed(path, &top)?;
     let Some((_, at)) = find_changes(&top) else {
-        return Err(InputError::new(path, "what-if result has no `changes` list"));
+        return Err(InputError::new(
+            path,
+            "what-if result has no `changes` list",
+        ));
     };
     // Parsed again as raw slices: each `after`'s place in the text gives
     // its line, as a plan's resources have theirs.
-    let changes = raw_changes(body, &at)
-        .map_err(|e| InputError::json(path, text, &e, "what-if result"))?;
+    let changes =
+        raw_changes(body, &at).map_err(|e| InputError::json(path, text, &e, "what-if result"))?;
     let mut raw = Vec::new();
     let lines = Lines::new(text);
     // Change path → its line; and → why, for the unknown ones.
@@ -199,7 +207,13 @@ pub fn load(path: &str, text: &str) -> Result<ArmOutput, InputError> {
                     });
                     unknown.insert(detail, why);
                 }
-                None => errors.push(change_error(path, text, slice, &detail, "has no `resourceId`")),
+                None => errors.push(change_error(
+                    path,
+                    text,
+                    slice,
+                    &detail,
+                    "has no `resourceId`",
+                )),
             },
             Err(m) => errors.push(change_error(path, text, slice, &detail, &m)),
         }
@@ -259,7 +273,12 @@ fn failed(path: &str, top: &Map<String, Json>) -> Result<(), InputError> {
         let code = e.get("code").and_then(Json::as_str).unwrap_or("");
         let msg = e.get("message").and_then(Json::as_str).unwrap_or("");
         out.push(format!("{code}: {msg}"));
-        for d in e.get("details").and_then(Json::as_array).into_iter().flatten() {
+        for d in e
+            .get("details")
+            .and_then(Json::as_array)
+            .into_iter()
+            .flatten()
+        {
             describe(d, out);
         }
     }
@@ -270,7 +289,9 @@ fn failed(path: &str, top: &Map<String, Json>) -> Result<(), InputError> {
     let what = what.join("; ");
     Err(InputError::new(
         path,
-        format!("the what-if did not succeed (status `{status}`) {what}").trim_end().to_string(),
+        format!("the what-if did not succeed (status `{status}`) {what}")
+            .trim_end()
+            .to_string(),
     )
     .with_help("fix the deployment and run what-if again; a failed what-if predicts no resources"))
 }
@@ -339,8 +360,7 @@ fn unknown_state(r: &mut Resource, why: &str) {
     }
 }
 
-/// A template expression what-if left unevaluated is unknown. `[[` is ARM's
-/// escape for a literal `[`, so such a string is a known value.
+/// A template expression what-if left unevaluated is unknown.
 fn unevaluated_to_unknown(v: &mut Value) {
     match v {
         Value::String(s) if is_expression(s) => *v = Unknown::present(),
@@ -350,8 +370,16 @@ fn unevaluated_to_unknown(v: &mut Value) {
     }
 }
 
+/// What-if evaluates every template function but those that read the
+/// deployment's results (`reference`, `list*`): a string that is still such
+/// an expression is one it could not evaluate. Any other `[...]` string is a
+/// value: a policy definition's rule is written in expressions
+/// (`[parameters('effect')]`) that only Azure Policy evaluates.
 fn is_expression(s: &str) -> bool {
-    s.starts_with('[') && !s.starts_with("[[") && s.ends_with(']')
+    static RUNTIME: OnceLock<Regex> = OnceLock::new();
+    let runtime = RUNTIME
+        .get_or_init(|| Regex::new(r"(?i)\b(reference|list[a-z]*)\s*\(").expect("a valid pattern"));
+    s.starts_with('[') && !s.starts_with("[[") && s.ends_with(']') && runtime.is_match(s)
 }
 
 #[cfg(test)]
@@ -361,7 +389,14 @@ mod tests {
     #[test]
     fn expressions_and_escapes() {
         assert!(is_expression("[reference('x').outputs.id.value]"));
-        assert!(!is_expression("[[not an expression]"));
+        assert!(is_expression(
+            "[listKeys(variables('acr'), '2023-07-01').passwords[0].value]"
+        ));
+        assert!(!is_expression("[[reference('escaped')]"));
+        assert!(
+            !is_expression("[parameters('effect')]"),
+            "a policy rule's expression"
+        );
         assert!(!is_expression("plain"));
     }
 
