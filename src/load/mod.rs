@@ -4,6 +4,7 @@
 //! writes it).
 
 pub mod arm;
+pub mod bicep;
 #[cfg(feature = "azure")]
 pub mod azure;
 pub mod azurerm;
