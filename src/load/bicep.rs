@@ -175,7 +175,11 @@ pub fn compile(file: &Path, shown: &str) -> Result<Compiled, Vec<InputError>> {
                 format!("`{} build-params` printed no JSON: {e}", cli.name()),
             )]
         })?;
-        let text = |k: &str| v.get(k).and_then(serde_json::Value::as_str).map(str::to_string);
+        let text = |k: &str| {
+            v.get(k)
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_string)
+        };
         let Some(template) = text("templateJson") else {
             return Err(vec![InputError::new(
                 shown,
@@ -236,8 +240,18 @@ fn run(cli: &Cli, file: &Path, shown: &str, timeout: Duration) -> Result<RunOutp
             String::from_utf8_lossy(&buf).into_owned()
         })
     };
-    let out = drain(child.stdout.take().map(|s| Box::new(s) as Box<dyn Read + Send>));
-    let err = drain(child.stderr.take().map(|s| Box::new(s) as Box<dyn Read + Send>));
+    let out = drain(
+        child
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+    );
+    let err = drain(
+        child
+            .stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+    );
     let status = match child.wait_timeout(timeout) {
         Ok(Some(s)) => s,
         Ok(None) | Err(_) => {
@@ -306,8 +320,8 @@ fn compiler_errors(stderr: &str, file: &Path, shown: &str) -> Vec<InputError> {
 /// is a local file.
 pub fn using_file(params: &Path) -> Option<PathBuf> {
     static USING: OnceLock<Regex> = OnceLock::new();
-    let re = USING
-        .get_or_init(|| Regex::new(r"(?m)^\s*using\s+'([^']+)'").expect("a valid pattern"));
+    let re =
+        USING.get_or_init(|| Regex::new(r"(?m)^\s*using\s+'([^']+)'").expect("a valid pattern"));
     let text = crate::input::read_text(params).ok()?;
     let target = re.captures(&text)?.get(1)?.as_str().to_string();
     local_reference(&target).then(|| params.parent().unwrap_or(Path::new("")).join(target))
@@ -438,24 +452,19 @@ impl SourceLines {
         map
     }
 
-    /// The file and line of the resource a template reached by `names`
-    /// (outer module symbolic names, then the resource's own). `None` where
-    /// a name is not declared.
-    pub fn locate(&mut self, names: &[&str]) -> Option<(PathBuf, u32)> {
-        match names {
-            [] => None,
-            [one] => self.lines.get(*one).map(|l| (self.file.clone(), *l)),
-            [module, rest @ ..] => {
-                let file = self.modules.get(*module)?.clone();
-                let inner = self
-                    .read
-                    .entry((*module).to_string())
-                    .or_insert_with(|| SourceLines::read(&file));
-                inner
-                    .locate(rest)
-                    .or_else(|| self.lines.get(*module).map(|l| (self.file.clone(), *l)))
-            }
-        }
+    /// The line of `resource NAME` or `module NAME`.
+    pub fn line_of(&self, name: &str) -> Option<u32> {
+        self.lines.get(name).copied()
+    }
+
+    /// The declarations of the local file module `name` calls (read once).
+    pub fn module(&mut self, name: &str) -> Option<&mut SourceLines> {
+        let file = self.modules.get(name)?.clone();
+        Some(
+            self.read
+                .entry(name.to_string())
+                .or_insert_with(|| SourceLines::read(&file)),
+        )
     }
 
     /// The line of the one declaration of `type@apiVersion` in this file.
@@ -467,6 +476,68 @@ impl SourceLines {
     }
 }
 
+/// One step of a template JSON path: a symbolic name (`resources.NAME`,
+/// languageVersion 2.0) or a position (`resources[3]`).
+#[derive(Debug, PartialEq)]
+enum Step<'a> {
+    Symbol(&'a str),
+    Index(usize),
+}
+
+/// The first resource step of one template level of a JSON path
+/// (`resources.app[copy 2].resources[0]` → `Symbol("app")`).
+fn step(level: &str) -> Option<Step<'_>> {
+    if let Some(rest) = level.strip_prefix("resources.") {
+        let end = rest.find(['.', '[']).unwrap_or(rest.len());
+        return Some(Step::Symbol(&rest[..end]));
+    }
+    let rest = level.strip_prefix("resources[")?;
+    rest[..rest.find(']')?].parse().ok().map(Step::Index)
+}
+
+/// Where in the Bicep source the resource at template JSON path `detail`
+/// (as the template reader names it: `resources.identity.properties.template.resources[0]`)
+/// is declared: the deepest declaration found along the path (a module's
+/// inner resource whose file cannot be read lands on the `module` line).
+pub fn declaration(
+    detail: &str,
+    template: &serde_json::Value,
+    main: &mut SourceLines,
+) -> Option<(PathBuf, u32)> {
+    let levels: Vec<&str> = detail.split(".properties.template.").collect();
+    let mut src = main;
+    let mut tpl = template;
+    let mut found = None;
+    for (n, level) in levels.iter().enumerate() {
+        let step = step(level)?;
+        let decl = match step {
+            Step::Symbol(k) => tpl.get("resources")?.get(k)?,
+            Step::Index(i) => tpl.get("resources")?.get(i)?,
+        };
+        let line = match step {
+            Step::Symbol(k) => src.line_of(k),
+            Step::Index(_) => {
+                let ty = decl.get("type").and_then(serde_json::Value::as_str)?;
+                let api = decl.get("apiVersion").and_then(serde_json::Value::as_str)?;
+                src.locate_type(&format!("{ty}@{api}"))
+            }
+        };
+        match line {
+            Some(l) => found = Some((src.file.clone(), l)),
+            None => return found,
+        }
+        let (Step::Symbol(module), false) = (step, n + 1 == levels.len()) else {
+            return found;
+        };
+        match src.module(module) {
+            Some(inner) => src = inner,
+            None => return found,
+        }
+        tpl = decl.get("properties")?.get("template")?;
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -475,17 +546,71 @@ mod tests {
     fn declarations_and_decorators() {
         let text = "param p string\n\n@description('x')\n@batchSize(1)\nresource nsg 'Microsoft.Network/networkSecurityGroups@2024-05-01' = {\n}\nmodule net './net.bicep' = {\n}\nmodule reg 'br/public:avm/res/x:0.1.0' = {}\nresource nsg2 'Microsoft.Network/networkSecurityGroups@2024-05-01' existing = {}\nresource id 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {}\n";
         let mut m = SourceLines::of_text(Path::new("d/main.bicep"), text);
-        assert_eq!(m.locate(&["nsg"]), Some((PathBuf::from("d/main.bicep"), 5)));
-        assert_eq!(m.locate(&["net"]).map(|x| x.1), Some(7));
-        // A module's inner resource when its file cannot be read: the call.
-        assert_eq!(m.locate(&["net", "inner"]).map(|x| x.1), Some(7));
-        assert!(m.locate(&["reg", "x"]).is_none(), "a registry module has no file");
+        assert_eq!(m.line_of("nsg"), Some(5));
+        assert_eq!(m.line_of("net"), Some(7));
+        assert_eq!(
+            m.module("net").map(|n| n.file.clone()),
+            Some(PathBuf::from("d/./net.bicep"))
+        );
+        assert!(m.module("reg").is_none(), "a registry module has no file");
         assert_eq!(
             m.locate_type("Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31"),
             Some(11)
         );
-        assert_eq!(m.locate_type("Microsoft.Network/networkSecurityGroups@2024-05-01"), None);
-        assert_eq!(module_calls(text), vec![("net".to_string(), "./net.bicep".to_string())]);
+        assert_eq!(
+            m.locate_type("Microsoft.Network/networkSecurityGroups@2024-05-01"),
+            None
+        );
+        assert_eq!(
+            module_calls(text),
+            vec![("net".to_string(), "./net.bicep".to_string())]
+        );
+    }
+
+    #[test]
+    fn template_paths_find_their_declarations() {
+        let d = std::env::temp_dir().join(format!("mcpguard-bicep-map-{}", std::process::id()));
+        std::fs::create_dir_all(d.join("m")).unwrap();
+        std::fs::write(
+            d.join("main.bicep"),
+            "resource nsg 'Microsoft.Network/networkSecurityGroups@2024-05-01' = {}\n\nmodule id 'm/id.bicep' = {}\n",
+        )
+        .unwrap();
+        std::fs::write(
+            d.join("m/id.bicep"),
+            "param n string\nresource uai 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {}\n",
+        )
+        .unwrap();
+        let tpl = serde_json::json!({"resources": {
+            "nsg": {"type": "Microsoft.Network/networkSecurityGroups", "apiVersion": "2024-05-01"},
+            "id": {"type": "Microsoft.Resources/deployments", "properties": {"template": {"resources": [
+                {"type": "Microsoft.ManagedIdentity/userAssignedIdentities", "apiVersion": "2023-01-31"}
+            ]}}}
+        }});
+        let mut main = SourceLines::read(&d.join("main.bicep"));
+        let at = |p: &str, m: &mut SourceLines| {
+            declaration(p, &tpl, m)
+                .map(|(f, l)| (f.file_name().unwrap().to_string_lossy().to_string(), l))
+        };
+        assert_eq!(
+            at("resources.nsg", &mut main),
+            Some(("main.bicep".into(), 1))
+        );
+        assert_eq!(
+            at("resources.nsg.resources[0]", &mut main),
+            Some(("main.bicep".into(), 1))
+        );
+        assert_eq!(
+            at("resources.id.properties.template.resources[0]", &mut main),
+            Some(("id.bicep".into(), 2))
+        );
+        assert_eq!(
+            at("resources.id", &mut main),
+            Some(("main.bicep".into(), 3))
+        );
+        assert_eq!(at("resources.other", &mut main), None);
+        assert_eq!(step("resources.app[copy 2]"), Some(Step::Symbol("app")));
+        let _ = std::fs::remove_dir_all(&d);
     }
 
     #[test]
@@ -502,7 +627,11 @@ mod tests {
         let errs = compiler_errors(&stderr, &f, "main.bicep");
         assert_eq!(errs.len(), 1, "warnings are not errors");
         assert_eq!(errs[0].path, "main.bicep");
-        assert!(errs[0].message.starts_with("BCP057: The name"), "{}", errs[0].message);
+        assert!(
+            errs[0].message.starts_with("BCP057: The name"),
+            "{}",
+            errs[0].message
+        );
         assert!(errs[0].span.is_some());
         let _ = std::fs::remove_dir_all(&d);
     }

@@ -4,10 +4,10 @@
 //! writes it).
 
 pub mod arm;
-pub mod bicep;
 #[cfg(feature = "azure")]
 pub mod azure;
 pub mod azurerm;
+pub mod bicep;
 pub mod hcl;
 pub mod plan;
 pub mod roots;
