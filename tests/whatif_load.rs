@@ -128,8 +128,8 @@ fn each_change_type_is_read_as_the_deployment_leaves_the_resource() {
     let rules = nsg.doc["properties"]["securityRules"].as_array().unwrap();
     assert!(rules
         .iter()
-        .any(|r| r["properties"]["access"] == Value::from("Deny")
-            && r["properties"]["direction"] == Value::from("Outbound")));
+        .any(|r| r["properties"]["access"] == "Deny"
+            && r["properties"]["direction"] == "Outbound"));
     // Ignore and Unsupported: known id, type and name; the rest unknown, with why.
     for (name, why) in [
         ("aci-mcp_unmanaged", "`Ignore`"),
