@@ -195,6 +195,9 @@ struct SourceArgs {
     /// resources not created yet) leave the subscription unknown.
     #[arg(long = "subscription", value_name = "ID")]
     subscription: Option<String>,
+    /// Parameter values of an ARM deployment template (the azuredeploy.parameters.json shape).
+    #[arg(long = "parameters", value_name = "FILE")]
+    parameters: Option<PathBuf>,
     /// Read Terraform source only inside DIR: module sources and file() paths outside it are not followed (for untrusted pull requests).
     #[arg(long = "root", value_name = "DIR")]
     root: Option<PathBuf>,
@@ -459,6 +462,7 @@ fn scan_options(common: &Common, source: &SourceArgs) -> miette::Result<ScanOpti
         var_files: source.var_files.clone(),
         vars,
         subscription: source.subscription.clone(),
+        template_parameters: source.parameters.clone(),
         root: source.root.clone(),
         today: None,
         no_preflight: common.preflight == OnOff::Off,

@@ -35,6 +35,8 @@ pub struct ScanOptions {
     /// `--subscription`: where Terraform input deploys when its provider block
     /// and `ARM_SUBSCRIPTION_ID` do not say.
     pub subscription: Option<String>,
+    /// `--parameters FILE`: parameter values of ARM templates.
+    pub template_parameters: Option<PathBuf>,
     /// `--root DIR`: Terraform source is read only inside this tree.
     pub root: Option<PathBuf>,
     /// Today, for ignore expiry (injected so tests are stable).
@@ -1071,6 +1073,26 @@ fn read_json_text(p: &FsPath, text: String, opts: &ScanOptions, out: &mut Loaded
                 None
             }
         },
+        Detected::Template => match read_template(&shown, &text, opts) {
+            Ok(o) => {
+                out.errors.extend(o.errors);
+                Some(piece(InputKind::Arm, o.resources, o.notes))
+            }
+            Err(e) => {
+                out.errors.push(e);
+                None
+            }
+        },
+        _ if load::template::is_parameters_file(&text) => {
+            out.errors.push(
+                InputError::new(
+                    &shown,
+                    "this is an ARM deployment parameters file, not a template",
+                )
+                .with_help("scan the template and give this file with --parameters FILE"),
+            );
+            None
+        }
         _ => match load::arm::load(&shown, &text) {
             Ok(o) => {
                 out.errors.extend(o.errors);
@@ -1085,6 +1107,26 @@ fn read_json_text(p: &FsPath, text: String, opts: &ScanOptions, out: &mut Loaded
             }
         },
     }
+}
+
+/// An ARM template with the scan's `--parameters` file and `--subscription`.
+#[allow(clippy::result_large_err)]
+fn read_template(
+    shown: &str,
+    text: &str,
+    opts: &ScanOptions,
+) -> Result<load::arm::ArmOutput, InputError> {
+    let params = match &opts.template_parameters {
+        Some(p) => Some((p.display().to_string(), load::read_text(p)?)),
+        None => None,
+    };
+    let topts = load::template::TemplateOptions {
+        parameters: params
+            .as_ref()
+            .map(|(path, text)| load::template::ParametersFile { path, text }),
+        subscription: opts.subscription.as_deref(),
+    };
+    load::template::read_template(shown, text, &topts)
 }
 
 /// Replaces Terraform addresses in parameter values by the ids of those

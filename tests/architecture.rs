@@ -50,14 +50,14 @@ const LAYERS: &[Layer] = &[
     },
     Layer {
         module: "policy",
-        holds: "the Azure Policy language: rule files, conditions, fields, aliases",
+        holds: "the Azure Policy language: rule files, conditions, fields, aliases; the template expression language and its one function table",
         may_use: &["input", "findings", "inventory"],
         prints: false,
     },
     Layer {
         module: "load",
-        holds: "the readers: plan, Terraform source, ARM snapshot, live sweep; Terraform → ARM",
-        may_use: &["input", "findings", "inventory"],
+        holds: "the readers: plan, Terraform source, ARM snapshot, ARM template, live sweep; Terraform → ARM",
+        may_use: &["input", "findings", "inventory", "policy"],
         prints: false,
     },
     Layer {

@@ -28,11 +28,12 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::OnceLock;
 
-use serde_json::{Map, Value};
+use serde_json::{Map as JsonMap, Value as Json};
 
-use super::snapshot::{self, kind_name, SnapshotMeta};
+use super::snapshot::{self, SnapshotMeta};
 use super::InputError;
-use crate::inventory::{id_key, types, InputKind, Origin, Resource};
+use crate::inventory::value::Map;
+use crate::inventory::{id_key, types, InputKind, Origin, Resource, Value};
 
 /// What one ARM input produced.
 #[derive(Debug, Default)]
@@ -52,7 +53,7 @@ pub struct ArmOutput {
 /// or the request that returned it).
 #[derive(Debug, Clone)]
 pub struct RawDoc {
-    pub doc: Value,
+    pub doc: Json,
     pub detail: String,
 }
 
@@ -61,7 +62,7 @@ pub struct RawDoc {
 // returned once per file, so boxing would buy nothing.
 #[allow(clippy::result_large_err)]
 pub fn load(path: &str, text: &str) -> Result<ArmOutput, InputError> {
-    let value: Value =
+    let value: Json =
         serde_json::from_str(text).map_err(|e| InputError::json(path, text, &e, "ARM input"))?;
     let mut out = ArmOutput::default();
     let mut raw = Vec::new();
@@ -117,7 +118,7 @@ pub fn located_errors(path: &str, text: &str, errors: Vec<DocError>) -> Vec<Inpu
 }
 
 /// Finds the resource documents inside any of the accepted shapes.
-fn collect(v: Value, at: &str, out: &mut Vec<RawDoc>, notes: &mut Vec<String>) {
+fn collect(v: Json, at: &str, out: &mut Vec<RawDoc>, notes: &mut Vec<String>) {
     let join = |k: &str| {
         if at.is_empty() {
             k.to_string()
@@ -126,7 +127,7 @@ fn collect(v: Value, at: &str, out: &mut Vec<RawDoc>, notes: &mut Vec<String>) {
         }
     };
     match v {
-        Value::Array(items) => {
+        Json::Array(items) => {
             for (i, doc) in items.into_iter().enumerate() {
                 out.push(RawDoc {
                     doc,
@@ -134,8 +135,8 @@ fn collect(v: Value, at: &str, out: &mut Vec<RawDoc>, notes: &mut Vec<String>) {
                 });
             }
         }
-        Value::Object(mut obj) => {
-            if let Some(Value::Object(responses)) = obj.get_mut("responses") {
+        Json::Object(mut obj) => {
+            if let Some(Json::Object(responses)) = obj.get_mut("responses") {
                 // An ARM REST example: a create's 200 and 201 bodies are the same
                 // resource, which the id dedup below keeps once.
                 for code in ["200", "201"] {
@@ -150,16 +151,16 @@ fn collect(v: Value, at: &str, out: &mut Vec<RawDoc>, notes: &mut Vec<String>) {
                 }
             } else if let Some(data) = obj.remove("data") {
                 match data {
-                    Value::Object(table) => collect(
-                        Value::Array(rows_to_objects(&table)),
+                    Json::Object(table) => collect(
+                        Json::Array(rows_to_objects(&table)),
                         &join("data"),
                         out,
                         notes,
                     ),
                     other => collect(other, &join("data"), out, notes),
                 }
-            } else if let Some(Value::Array(_)) = obj.get("value") {
-                if let Some(next) = obj.get("nextLink").and_then(Value::as_str) {
+            } else if let Some(Json::Array(_)) = obj.get("value") {
+                if let Some(next) = obj.get("nextLink").and_then(Json::as_str) {
                     if !next.is_empty() {
                         notes.push(format!(
                             "`{}` is a list response with a `nextLink`: resources on later pages are not in this file",
@@ -172,7 +173,7 @@ fn collect(v: Value, at: &str, out: &mut Vec<RawDoc>, notes: &mut Vec<String>) {
                 }
             } else if looks_like_resource(&obj) {
                 out.push(RawDoc {
-                    doc: Value::Object(obj),
+                    doc: Json::Object(obj),
                     detail: if at.is_empty() {
                         "(top level)".to_string()
                     } else {
@@ -185,7 +186,7 @@ fn collect(v: Value, at: &str, out: &mut Vec<RawDoc>, notes: &mut Vec<String>) {
     }
 }
 
-fn looks_like_resource(obj: &Map<String, Value>) -> bool {
+fn looks_like_resource(obj: &JsonMap<String, Json>) -> bool {
     obj.keys().any(|k| {
         let k = k.to_ascii_lowercase();
         k == "id" || k == "type" || k == "resourceid"
@@ -194,15 +195,15 @@ fn looks_like_resource(obj: &Map<String, Value>) -> bool {
 
 /// Resource Graph's table result (`resultFormat: table`): rows of values
 /// under named columns, turned into objects.
-fn rows_to_objects(table: &Map<String, Value>) -> Vec<Value> {
+fn rows_to_objects(table: &JsonMap<String, Json>) -> Vec<Json> {
     let columns: Vec<String> = table
         .get("columns")
-        .and_then(Value::as_array)
+        .and_then(Json::as_array)
         .map(|cs| {
             cs.iter()
                 .map(|c| {
                     c.get("name")
-                        .and_then(Value::as_str)
+                        .and_then(Json::as_str)
                         .unwrap_or_default()
                         .to_string()
                 })
@@ -211,12 +212,12 @@ fn rows_to_objects(table: &Map<String, Value>) -> Vec<Value> {
         .unwrap_or_default();
     table
         .get("rows")
-        .and_then(Value::as_array)
+        .and_then(Json::as_array)
         .map(|rows| {
             rows.iter()
                 .map(|row| match row.as_array() {
                     Some(cells) => {
-                        Value::Object(columns.iter().cloned().zip(cells.iter().cloned()).collect())
+                        Json::Object(columns.iter().cloned().zip(cells.iter().cloned()).collect())
                     }
                     None => row.clone(),
                 })
@@ -238,16 +239,42 @@ pub fn documents_to_resources(
     file: Option<&str>,
     docs: Vec<RawDoc>,
 ) -> (Vec<Resource>, Vec<DocError>) {
+    let docs = docs
+        .into_iter()
+        .map(|RawDoc { doc, detail }| ModelDoc {
+            doc: doc.into(),
+            detail,
+        })
+        .collect();
+    model_documents_to_resources(file, docs)
+}
+
+/// One ARM document whose values may be unknown or partly known (an
+/// expanded deployment template), with where it was found.
+#[derive(Debug, Clone)]
+pub struct ModelDoc {
+    pub doc: Value,
+    pub detail: String,
+}
+
+/// [`documents_to_resources`] for documents already in the model's values:
+/// the one path every ARM-shaped input takes (snapshots, sweeps, templates).
+/// An id may be partly known (`/subscriptions/{unknown}/…`); it keys the
+/// resource by what is known of it.
+pub fn model_documents_to_resources(
+    file: Option<&str>,
+    docs: Vec<ModelDoc>,
+) -> (Vec<Resource>, Vec<DocError>) {
     let mut errors = Vec::new();
-    let mut kept: Vec<RawDoc> = Vec::new();
+    let mut kept: Vec<ModelDoc> = Vec::new();
     let mut seen: HashSet<String> = HashSet::new();
-    for RawDoc { doc, detail } in docs {
+    for ModelDoc { doc, detail } in docs {
         match normalise(doc, &detail) {
             // The same resource read twice (a create example's 200 and 201, two
             // overlapping exports): the first copy is kept.
             Ok(doc) => {
-                if seen.insert(id_key(str_at(&doc, "id"))) {
-                    kept.push(RawDoc { doc, detail });
+                if seen.insert(id_key(&id_text(&doc))) {
+                    kept.push(ModelDoc { doc, detail });
                 }
             }
             Err(e) => errors.push(e),
@@ -255,16 +282,16 @@ pub fn documents_to_resources(
     }
     fold_children(&mut kept);
     let unfolded = unfold_children(&kept, &seen);
-    for RawDoc { doc, detail } in unfolded {
+    for ModelDoc { doc, detail } in unfolded {
         match normalise(doc, &detail) {
-            Ok(doc) => kept.push(RawDoc { doc, detail }),
+            Ok(doc) => kept.push(ModelDoc { doc, detail }),
             Err(e) => errors.push(e),
         }
     }
     let resources = kept
         .into_iter()
-        .map(|RawDoc { doc, detail }| {
-            let id = str_at(&doc, "id").to_string();
+        .map(|ModelDoc { doc, detail }| {
+            let id = id_text(&doc);
             let mut r = Resource::new(id, InputKind::Arm, doc);
             r.origin = Origin {
                 file: file.map(str::to_string),
@@ -281,8 +308,31 @@ fn str_at<'a>(doc: &'a Value, key: &str) -> &'a str {
     doc.get(key).and_then(Value::as_str).unwrap_or("")
 }
 
+/// A document's id as text: the id, or what is known of a partly known one
+/// (`/subscriptions/{unknown}/…`).
+fn id_text(doc: &Value) -> String {
+    match doc.get("id") {
+        Some(Value::Partial(p)) => p.to_string(),
+        Some(v) => v.as_str().unwrap_or_default().to_string(),
+        None => String::new(),
+    }
+}
+
+/// The kind of a value, for messages.
+fn kind_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) | Value::Partial(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+        Value::Unknown(_) => "not known before deployment",
+    }
+}
+
 /// Names a document in a message: its id, else its name, else where it was.
-fn describe(obj: &Map<String, Value>, detail: &str) -> String {
+fn describe(obj: &Map, detail: &str) -> String {
     match (
         obj.get("id").and_then(Value::as_str),
         obj.get("name").and_then(Value::as_str),
@@ -321,6 +371,7 @@ fn normalise(doc: Value, detail: &str) -> Result<Value, DocError> {
     }
     let id = match obj.get("id") {
         Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
+        Some(Value::Partial(p)) => p.to_string(),
         Some(other) => {
             return Err(DocError {
                 id: None,
@@ -761,7 +812,7 @@ const OPAQUE_KEYS: &[&str] = &[
 /// settings, connection strings): never renamed.
 const OPAQUE_CONFIGS: &[&str] = &["appsettings", "connectionstrings", "metadata"];
 
-fn opaque_properties(obj: &Map<String, Value>, ty: &str) -> bool {
+fn opaque_properties(obj: &Map, ty: &str) -> bool {
     ty.eq_ignore_ascii_case(types::SITE_CONFIG)
         && obj
             .get("name")
@@ -781,7 +832,7 @@ fn property_names() -> &'static HashMap<String, &'static str> {
 }
 
 /// Renames one object's keys to ARM's spelling (not recursive).
-fn rename_keys(obj: &mut Map<String, Value>) {
+fn rename_keys(obj: &mut Map) {
     let names = property_names();
     if obj
         .keys()
@@ -830,7 +881,7 @@ impl Kind {
             Kind::Array => v.is_array(),
             Kind::Object => v.is_object(),
             Kind::Str => v.is_string(),
-            Kind::Number => v.is_number(),
+            Kind::Number => matches!(v, Value::Number(_)),
         }
     }
     fn name(self) -> &'static str {
@@ -1092,7 +1143,8 @@ fn check_shapes(doc: &Value, ty: &str) -> Result<(), String> {
 
 fn check_path(v: &Value, segs: &[&str], at: String, kind: Kind) -> Result<(), String> {
     let Some((first, rest)) = segs.split_first() else {
-        if v.is_null() || kind.matches(v) {
+        // A value not known before deployment (a template's) has no kind yet.
+        if v.is_null() || v.is_unknown() || kind.matches(v) {
             return Ok(());
         }
         return Err(format!(
@@ -1123,7 +1175,7 @@ fn check_path(v: &Value, segs: &[&str], at: String, kind: Kind) -> Result<(), St
 }
 
 /// The six default rules with ids under `nsg_id` (see `inventory::nsg`).
-pub fn default_security_rules(nsg_id: &str) -> Vec<Value> {
+pub fn default_security_rules(nsg_id: &str) -> Vec<Json> {
     crate::inventory::nsg::default_rules(nsg_id)
 }
 
@@ -1132,31 +1184,36 @@ fn add_default_rules(doc: &mut Value, id: &str) {
         return;
     };
     let props = obj
-        .entry("properties")
+        .entry("properties".to_string())
         .or_insert_with(|| Value::Object(Map::new()));
     if let Value::Object(p) = props {
         if p.get("defaultSecurityRules").is_none_or(Value::is_null) {
             p.insert(
                 "defaultSecurityRules".to_string(),
-                Value::Array(default_security_rules(id)),
+                Value::Array(
+                    default_security_rules(id)
+                        .into_iter()
+                        .map(Value::from)
+                        .collect(),
+                ),
             );
         }
     }
 }
 
 /// (child type, parent type, the parent's list property).
-const NESTED: &[(&str, &str, &str)] = &[
+pub(crate) const NESTED: &[(&str, &str, &str)] = &[
     (types::NSG_RULE, types::NSG, "securityRules"),
     (types::SUBNET, types::VNET, "subnets"),
 ];
 
 /// Standalone children join their parent's list, as a GET of the parent shows
 /// them; a child the parent already lists inline is left as the parent has it.
-fn fold_children(docs: &mut [RawDoc]) {
+fn fold_children(docs: &mut [ModelDoc]) {
     let index: HashMap<String, usize> = docs
         .iter()
         .enumerate()
-        .map(|(i, d)| (id_key(str_at(&d.doc, "id")), i))
+        .map(|(i, d)| (id_key(&id_text(&d.doc)), i))
         .collect();
     let mut adds: Vec<(usize, &'static str, Value)> = Vec::new();
     for d in docs.iter() {
@@ -1165,8 +1222,7 @@ fn fold_children(docs: &mut [RawDoc]) {
         else {
             continue;
         };
-        let Some(parent) = parent_id(str_at(&d.doc, "id")).and_then(|p| index.get(&id_key(p)))
-        else {
+        let Some(parent) = parent_id(&id_text(&d.doc)).and_then(|p| index.get(&id_key(p))) else {
             continue;
         };
         if str_at(&docs[*parent].doc, "type").eq_ignore_ascii_case(parent_ty) {
@@ -1183,17 +1239,18 @@ fn fold_children(docs: &mut [RawDoc]) {
     for (parent, list, child) in adds {
         let Some(props) = docs[parent]
             .doc
-            .get_mut("properties")
+            .as_object_mut()
+            .and_then(|o| o.get_mut("properties"))
             .and_then(Value::as_object_mut)
         else {
             continue;
         };
         let items = props
-            .entry(list)
+            .entry(list.to_string())
             .or_insert_with(|| Value::Array(Vec::new()));
         if let Value::Array(items) = items {
-            let key = id_key(str_at(&child, "id"));
-            if !items.iter().any(|i| id_key(str_at(i, "id")) == key) {
+            let key = id_key(&id_text(&child));
+            if !items.iter().any(|i| id_key(&id_text(i)) == key) {
                 items.push(child);
             }
         }
@@ -1202,7 +1259,7 @@ fn fold_children(docs: &mut [RawDoc]) {
 
 /// Inline children not given on their own become resources too, so a
 /// reference to a subnet's id resolves whether it was read alone or in its VNet.
-fn unfold_children(docs: &[RawDoc], standalone: &HashSet<String>) -> Vec<RawDoc> {
+fn unfold_children(docs: &[ModelDoc], standalone: &HashSet<String>) -> Vec<ModelDoc> {
     let mut out = Vec::new();
     let mut made: BTreeSet<String> = BTreeSet::new();
     for d in docs {
@@ -1219,17 +1276,17 @@ fn unfold_children(docs: &[RawDoc], standalone: &HashSet<String>) -> Vec<RawDoc>
             continue;
         };
         for (i, item) in items.iter().enumerate() {
-            let id = str_at(item, "id");
-            let key = id_key(id);
+            let id = id_text(item);
+            let key = id_key(&id);
             if id.is_empty() || standalone.contains(&key) || !made.insert(key) {
                 continue;
             }
             let mut child = item.clone();
             if let Some(o) = child.as_object_mut() {
-                o.entry("type")
+                o.entry("type".to_string())
                     .or_insert_with(|| Value::String(child_ty.to_string()));
             }
-            out.push(RawDoc {
+            out.push(ModelDoc {
                 doc: child,
                 detail: format!("{}.properties.{list}[{i}]", d.detail),
             });
@@ -1273,18 +1330,19 @@ mod tests {
     #[test]
     fn shapes_report_the_path() {
         let doc = json!({"properties": {"subnetIds": [{"id": 3}]}});
-        let e = check_shapes(&doc, types::CONTAINER_GROUP).unwrap_err();
+        let e = check_shapes(&doc.into(), types::CONTAINER_GROUP).unwrap_err();
         assert_eq!(
             e,
             "`properties.subnetIds[0].id` is a number, where ARM has a string"
         );
         let ok = json!({"properties": {"subnetIds": [{"id": "/x"}], "ipAddress": null}});
-        assert!(check_shapes(&ok, types::CONTAINER_GROUP).is_ok());
+        assert!(check_shapes(&ok.into(), types::CONTAINER_GROUP).is_ok());
     }
 
     #[test]
     fn renames_pascal_case_but_not_data_keys() {
-        let mut v = json!({"SubnetIds": [{"Id": "/a"}], "parameters": {"Effect": {}}});
+        let mut v: Value =
+            json!({"SubnetIds": [{"Id": "/a"}], "parameters": {"Effect": {}}}).into();
         canonicalise_keys(&mut v);
         assert_eq!(
             v,

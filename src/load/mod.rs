@@ -13,6 +13,7 @@ pub mod plan;
 pub mod roots;
 pub mod snapshot;
 pub mod source_map;
+pub mod template;
 pub mod terraform;
 pub mod whatif;
 
@@ -37,6 +38,8 @@ pub enum Detected {
     Arm,
     /// `az deployment … what-if` output (JSON).
     WhatIf,
+    /// An ARM deployment template (`$schema …/deploymentTemplate.json#`).
+    Template,
 }
 
 /// Decides the reader from the path and, for JSON, the top-level keys.
@@ -53,6 +56,7 @@ pub fn detect(path: &FsPath, text: Option<&str>) -> Detected {
     }
     match text {
         Some(t) if looks_like_plan(t) => Detected::Plan,
+        Some(t) if template::is_template(t) => Detected::Template,
         Some(t) if whatif::looks_like_whatif(t) => Detected::WhatIf,
         _ => Detected::Arm,
     }

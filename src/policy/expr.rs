@@ -9,6 +9,9 @@
 
 use serde_json::{json, Value};
 
+use super::functions::{self, Deployment};
+use crate::inventory::Value as Model;
+
 /// A value in evaluation: known, or unknown until apply (with the path).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Val {
@@ -50,22 +53,10 @@ pub enum Template {
     Expr(Expr),
 }
 
-/// The functions `eval` implements (lower-case); any other name is a load error.
-#[rustfmt::skip]
-const FUNCTIONS: &[&str] = &[
-    "parameters", "field", "current", "if", "coalesce", "tryget",
-    "concat", "tolower", "toupper", "trim", "replace", "split", "first", "last", "length", "empty",
-    "contains", "startswith", "endswith", "indexof", "lastindexof", "substring", "take", "skip",
-    "padleft", "and", "or", "not", "true", "false", "null", "equals", "less", "lessorequals",
-    "greater", "greaterorequals", "min", "max", "union", "intersection", "json", "string", "int",
-    "float", "bool", "add", "sub", "mul", "div", "mod", "createarray", "array", "createobject",
-    "join", "range", "format", "iprangecontains", "resourcegroup", "subscription",
-    "requestcontext", "policy", "utcnow", "adddays",
-];
-
-fn known_function(name: &str) -> bool {
-    let l = name.to_ascii_lowercase();
-    FUNCTIONS.iter().any(|f| f.eq_ignore_ascii_case(&l))
+/// Whether a rule may call `name`: a function of the shared table that Azure
+/// Policy offers ([`functions::FUNCTIONS`]); any other name is a load error.
+fn policy_function(name: &str) -> bool {
+    functions::lookup(name).is_some_and(|f| f.policy)
 }
 
 /// Deepest nesting of calls, indexes and properties in one expression. The
@@ -76,6 +67,13 @@ pub const MAX_EXPR_DEPTH: usize = 64;
 
 /// Parses a rule string: an expression if bracketed, else a literal.
 pub fn parse_template(s: &str) -> Result<Template, String> {
+    parse_with(s, &policy_function)
+}
+
+/// Parses a string of the expression language, accepting the calls `accepts`
+/// says the language has (a template accepts more than a policy rule, and
+/// its own `namespace.function` names).
+pub fn parse_with(s: &str, accepts: &dyn Fn(&str) -> bool) -> Result<Template, String> {
     if let Some(rest) = s.strip_prefix("[[") {
         return Ok(Template::Lit(Value::String(format!("[{rest}"))));
     }
@@ -84,6 +82,7 @@ pub fn parse_template(s: &str) -> Result<Template, String> {
             s: &s[1..s.len() - 1],
             i: 0,
             depth: 0,
+            accepts,
         };
         let e = p.expr()?;
         p.ws();
@@ -111,6 +110,7 @@ struct Parser<'a> {
     s: &'a str,
     i: usize,
     depth: usize,
+    accepts: &'a dyn Fn(&str) -> bool,
 }
 
 impl Parser<'_> {
@@ -187,6 +187,16 @@ impl Parser<'_> {
                 {
                     self.i += 1;
                 }
+                // A user-defined function of a template: `namespace.name(`.
+                let rest = &self.s[self.i..];
+                if let Some(after) = rest.strip_prefix('.') {
+                    let n = after
+                        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                        .unwrap_or(after.len());
+                    if n > 0 && after[n..].trim_start().starts_with('(') {
+                        self.i += 1 + n;
+                    }
+                }
                 let name = self.s[start..self.i].to_string();
                 if !self.eat('(') {
                     match name.to_ascii_lowercase().as_str() {
@@ -196,7 +206,7 @@ impl Parser<'_> {
                         _ => return Err(format!("expected `(` after `{name}`")),
                     }
                 } else {
-                    if !known_function(&name) {
+                    if !(self.accepts)(&name) {
                         return Err(format!("unknown function `{name}`"));
                     }
                     let mut args = Vec::new();
@@ -271,12 +281,7 @@ fn as_str(v: &Value) -> String {
 }
 
 fn truthy(v: &Value) -> Result<bool, String> {
-    match v {
-        Value::Bool(b) => Ok(*b),
-        Value::String(s) if s.eq_ignore_ascii_case("true") => Ok(true),
-        Value::String(s) if s.eq_ignore_ascii_case("false") => Ok(false),
-        other => Err(format!("expected a boolean, got `{other}`")),
-    }
+    functions::truthy(&Model::from(v))
 }
 
 fn as_i64(v: &Value) -> Result<i64, String> {
@@ -293,81 +298,17 @@ fn as_i64(v: &Value) -> Result<i64, String> {
     }
 }
 
-/// Case-insensitive equality as Azure's `equals` does it.
+/// Case-insensitive equality as Azure's `equals` does it (the shared table's).
 pub fn loose_eq(a: &Value, b: &Value) -> bool {
     match (a, b) {
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| loose_eq(p, q))
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len()
-                && x.iter().all(|(k, v)| {
-                    y.iter()
-                        .any(|(k2, v2)| k.eq_ignore_ascii_case(k2) && loose_eq(v, v2))
-                })
-        }
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::Array(_) | Value::Object(_), _) | (_, Value::Array(_) | Value::Object(_)) => false,
-        _ => canonical(a).eq_ignore_ascii_case(&canonical(b)),
-    }
-}
-
-fn compare(a: &Value, b: &Value) -> Result<std::cmp::Ordering, String> {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x
-            .as_f64()
-            .partial_cmp(&y.as_f64())
-            .ok_or_else(|| "numbers cannot be compared".to_string()),
-        (Value::String(x), Value::String(y)) => {
-            Ok(x.to_ascii_lowercase().cmp(&y.to_ascii_lowercase()))
-        }
-        (Value::Number(_), Value::String(s)) | (Value::String(s), Value::Number(_)) => {
-            // Numbers written as strings ("3") compare as numbers.
-            let n: f64 = s
-                .trim()
-                .parse()
-                .map_err(|_| format!("cannot compare a number with `{s}`"))?;
-            let (x, y) = match (a, b) {
-                (Value::Number(x), _) => (x.as_f64().unwrap_or(0.0), n),
-                (_, Value::Number(y)) => (n, y.as_f64().unwrap_or(0.0)),
-                _ => (0.0, 0.0),
-            };
-            x.partial_cmp(&y)
-                .ok_or_else(|| "numbers cannot be compared".to_string())
-        }
-        _ => Err(format!("cannot compare `{a}` with `{b}`")),
+        // The common case, without building model values.
+        (Value::String(x), Value::String(y)) => x.eq_ignore_ascii_case(y),
+        _ => functions::loose_eq(&Model::from(a), &Model::from(b)),
     }
 }
 
 pub fn compare_values(a: &Value, b: &Value) -> Result<std::cmp::Ordering, String> {
-    compare(a, b)
-}
-
-fn ipv4(s: &str) -> Option<(u32, u32)> {
-    let (addr, len) = match s.split_once('/') {
-        Some((a, l)) => (a, l.trim().parse::<u32>().ok()?),
-        None => (s, 32),
-    };
-    let o: Vec<u32> = addr
-        .trim()
-        .split('.')
-        .map(|x| x.parse().ok())
-        .collect::<Option<_>>()?;
-    if o.len() != 4 || o.iter().any(|&x| x > 255) || len > 32 {
-        return None;
-    }
-    let ip = (o[0] << 24) | (o[1] << 16) | (o[2] << 8) | o[3];
-    let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
-    Some((ip & mask, (ip & mask) | !mask))
-}
-
-fn ip_range(s: &str) -> Option<(u32, u32)> {
-    if let Some((a, b)) = s.split_once('-') {
-        let (x, _) = ipv4(a)?;
-        let (y, _) = ipv4(b)?;
-        return Some((x, y));
-    }
-    ipv4(s)
+    functions::compare(&Model::from(a), &Model::from(b))
 }
 
 /// Evaluates an expression. Any unknown operand makes the result unknown
@@ -498,306 +439,51 @@ fn call_known(name: &str, args: &[Expr], env: &dyn Env) -> Result<Val, String> {
     let mut vals = Vec::with_capacity(args.len());
     for a in args {
         match eval(a, env)? {
-            Val::Known(v) => vals.push(v),
+            Val::Known(v) => vals.push(Model::from(v)),
             u => return Ok(u),
         }
     }
-    let arg = |n: usize| -> Result<&Value, String> {
-        vals.get(n)
-            .ok_or_else(|| format!("`{name}` needs argument {}", n + 1))
-    };
-    let s = |n: usize| -> Result<String, String> { arg(n).map(as_str) };
     let out = match name {
-        "concat" => {
-            if vals.iter().all(Value::is_array) {
-                Value::Array(
-                    vals.iter()
-                        .flat_map(|v| v.as_array().cloned().unwrap_or_default())
-                        .collect(),
-                )
-            } else {
-                Value::String(vals.iter().map(as_str).collect())
-            }
-        }
-        "tolower" => json!(s(0)?.to_lowercase()),
-        "toupper" => json!(s(0)?.to_uppercase()),
-        "trim" => json!(s(0)?.trim()),
-        "replace" => json!(s(0)?.replace(&s(1)?, &s(2)?)),
-        "split" => {
-            let text = s(0)?;
-            let seps: Vec<String> = match arg(1)? {
-                Value::Array(a) => a.iter().map(as_str).collect(),
-                v => vec![as_str(v)],
-            };
-            let mut parts = vec![text];
-            for sep in seps.iter().filter(|s| !s.is_empty()) {
-                parts = parts
-                    .iter()
-                    .flat_map(|p| {
-                        p.split(sep.as_str())
-                            .map(str::to_string)
-                            .collect::<Vec<_>>()
-                    })
-                    .collect();
-            }
-            json!(parts)
-        }
-        "first" => match arg(0)? {
-            Value::Array(a) => a.first().cloned().unwrap_or(Value::Null),
-            v => json!(as_str(v)
-                .chars()
-                .next()
-                .map(String::from)
-                .unwrap_or_default()),
-        },
-        "last" => match arg(0)? {
-            Value::Array(a) => a.last().cloned().unwrap_or(Value::Null),
-            v => json!(as_str(v)
-                .chars()
-                .last()
-                .map(String::from)
-                .unwrap_or_default()),
-        },
-        "length" => json!(match arg(0)? {
-            Value::Array(a) => a.len(),
-            Value::Object(o) => o.len(),
-            Value::Null => 0,
-            v => as_str(v).chars().count(),
-        }),
-        "empty" => json!(match arg(0)? {
-            Value::Array(a) => a.is_empty(),
-            Value::Object(o) => o.is_empty(),
-            Value::Null => true,
-            v => as_str(v).is_empty(),
-        }),
-        "contains" => {
-            let needle = arg(1)?;
-            let n = as_str(needle);
-            json!(match arg(0)? {
-                Value::Array(a) => a.iter().any(|x| loose_eq(x, needle)),
-                Value::Object(o) => o.keys().any(|k| k.eq_ignore_ascii_case(&n)),
-                v => as_str(v).to_lowercase().contains(&n.to_lowercase()),
-            })
-        }
-        "startswith" => json!(s(0)?.to_lowercase().starts_with(&s(1)?.to_lowercase())),
-        "endswith" => json!(s(0)?.to_lowercase().ends_with(&s(1)?.to_lowercase())),
-        "indexof" => json!(s(0)?
-            .to_lowercase()
-            .find(&s(1)?.to_lowercase())
-            .map(|i| i as i64)
-            .unwrap_or(-1)),
-        "lastindexof" => json!(s(0)?
-            .to_lowercase()
-            .rfind(&s(1)?.to_lowercase())
-            .map(|i| i as i64)
-            .unwrap_or(-1)),
-        "substring" => {
-            let text: Vec<char> = s(0)?.chars().collect();
-            let start =
-                usize::try_from(as_i64(arg(1)?)?).map_err(|_| "negative start".to_string())?;
-            let len = match vals.get(2) {
-                Some(v) => {
-                    usize::try_from(as_i64(v)?).map_err(|_| "negative length".to_string())?
-                }
-                None => text.len().saturating_sub(start),
-            };
-            if start + len > text.len() {
-                return Err(format!("substring({start}, {len}) is out of range"));
-            }
-            json!(text[start..start + len].iter().collect::<String>())
-        }
-        "take" | "skip" => {
-            let n = usize::try_from(as_i64(arg(1)?)?.max(0)).unwrap_or(0);
-            match arg(0)? {
-                Value::Array(a) => {
-                    let v: Vec<Value> = if name == "take" {
-                        a.iter().take(n).cloned().collect()
-                    } else {
-                        a.iter().skip(n).cloned().collect()
-                    };
-                    json!(v)
-                }
-                v => {
-                    let c = as_str(v);
-                    json!(if name == "take" {
-                        c.chars().take(n).collect::<String>()
-                    } else {
-                        c.chars().skip(n).collect()
-                    })
-                }
-            }
-        }
-        "padleft" => {
-            let text = s(0)?;
-            let width = usize::try_from(as_i64(arg(1)?)?).unwrap_or(0);
-            let pad = vals
-                .get(2)
-                .map(as_str)
-                .and_then(|p| p.chars().next())
-                .unwrap_or(' ');
-            let n = width.saturating_sub(text.chars().count());
-            json!(format!("{}{text}", pad.to_string().repeat(n)))
-        }
-        "and" => json!(vals
-            .iter()
-            .map(truthy)
-            .collect::<Result<Vec<_>, _>>()?
-            .into_iter()
-            .all(|b| b)),
-        "or" => json!(vals
-            .iter()
-            .map(truthy)
-            .collect::<Result<Vec<_>, _>>()?
-            .into_iter()
-            .any(|b| b)),
-        "not" => json!(!truthy(arg(0)?)?),
-        "true" => json!(true),
-        "false" => json!(false),
-        "null" => Value::Null,
-        "equals" => json!(loose_eq(arg(0)?, arg(1)?)),
-        "less" => json!(compare(arg(0)?, arg(1)?)?.is_lt()),
-        "lessorequals" => json!(compare(arg(0)?, arg(1)?)?.is_le()),
-        "greater" => json!(compare(arg(0)?, arg(1)?)?.is_gt()),
-        "greaterorequals" => json!(compare(arg(0)?, arg(1)?)?.is_ge()),
-        "min" | "max" => {
-            let nums: Vec<i64> = match vals.as_slice() {
-                [Value::Array(a)] => a.iter().map(as_i64).collect::<Result<_, _>>()?,
-                vs => vs.iter().map(as_i64).collect::<Result<_, _>>()?,
-            };
-            json!(if name == "min" {
-                nums.iter().min()
-            } else {
-                nums.iter().max()
-            })
-        }
-        "union" => {
-            if vals.iter().all(Value::is_object) {
-                let mut m = serde_json::Map::new();
-                for v in &vals {
-                    if let Value::Object(o) = v {
-                        m.extend(o.clone());
-                    }
-                }
-                Value::Object(m)
-            } else {
-                let mut out: Vec<Value> = Vec::new();
-                for v in &vals {
-                    for x in v.as_array().cloned().unwrap_or_default() {
-                        if !out.iter().any(|y| y == &x) {
-                            out.push(x);
-                        }
-                    }
-                }
-                json!(out)
-            }
-        }
-        "intersection" => {
-            let first = arg(0)?.as_array().cloned().unwrap_or_default();
-            json!(first
-                .into_iter()
-                .filter(|x| vals[1..]
-                    .iter()
-                    .all(|v| v.as_array().is_some_and(|a| a.contains(x))))
-                .collect::<Vec<_>>())
-        }
-        "json" => serde_json::from_str(&s(0)?).map_err(|e| format!("json(): {e}"))?,
-        "string" => match arg(0)? {
-            Value::String(x) => json!(x),
-            v => json!(v.to_string()),
-        },
-        "int" => json!(as_i64(arg(0)?)?),
-        "float" => json!(as_str(arg(0)?).parse::<f64>().map_err(|e| e.to_string())?),
-        "bool" => json!(truthy(arg(0)?)?),
-        "add" | "sub" | "mul" | "div" | "mod" => {
-            let (a, b) = (as_i64(arg(0)?)?, as_i64(arg(1)?)?);
-            json!(match name {
-                "add" => a.checked_add(b),
-                "sub" => a.checked_sub(b),
-                "mul" => a.checked_mul(b),
-                "div" => a.checked_div(b),
-                _ => a.checked_rem(b),
-            }
-            .ok_or_else(|| format!("{name}({a}, {b}) overflows or divides by zero"))?)
-        }
-        "createarray" => json!(vals),
-        "array" => match arg(0)? {
-            Value::Array(a) => json!(a),
-            v => json!([v]),
-        },
-        "createobject" => {
-            let mut m = serde_json::Map::new();
-            for pair in vals.chunks(2) {
-                if let [k, v] = pair {
-                    m.insert(as_str(k), v.clone());
-                }
-            }
-            Value::Object(m)
-        }
-        "join" => json!(arg(0)?
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-            .iter()
-            .map(as_str)
-            .collect::<Vec<_>>()
-            .join(&s(1)?)),
-        "range" => {
-            let (a, n) = (as_i64(arg(0)?)?, as_i64(arg(1)?)?.clamp(0, 10_000));
-            json!((a..a + n).collect::<Vec<_>>())
-        }
-        "format" => {
-            let mut f = s(0)?;
-            for (i, v) in vals.iter().enumerate().skip(1) {
-                f = f.replace(&format!("{{{}}}", i - 1), &as_str(v));
-            }
-            json!(f)
-        }
-        "iprangecontains" => {
-            let (r, t) = (s(0)?, s(1)?);
-            match (ip_range(&r), ip_range(&t)) {
-                (Some((a, b)), Some((c, d))) => json!(a <= c && d <= b),
-                _ => {
-                    return Err(format!(
-                        "ipRangeContains: `{r}` / `{t}` are not IPv4 ranges"
-                    ))
-                }
-            }
-        }
-        "resourcegroup" => {
-            let id = env.resource_id();
-            let parts: Vec<&str> = id.split('/').collect();
-            let rg = parts
-                .iter()
-                .position(|p| p.eq_ignore_ascii_case("resourceGroups"))
-                .and_then(|i| parts.get(i + 1))
-                .copied()
-                .unwrap_or("");
-            json!({"name": rg, "id": id.split("/providers/").next().unwrap_or("")})
-        }
-        "subscription" => {
-            let id = env.resource_id();
-            let sub = id.split('/').nth(2).unwrap_or("");
-            json!({"subscriptionId": sub, "id": format!("/subscriptions/{sub}")})
-        }
         "requestcontext" => json!({"apiVersion": "2025-09-01"}),
         "policy" => {
             json!({"assignmentId": "", "definitionId": "", "setDefinitionId": "", "definitionReferenceId": ""})
         }
-        "utcnow" => json!(time::OffsetDateTime::now_utc()
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default()),
-        "adddays" => {
-            let t =
-                time::OffsetDateTime::parse(&s(0)?, &time::format_description::well_known::Rfc3339)
-                    .map_err(|e| format!("addDays: {e}"))?;
-            let t = t + time::Duration::days(as_i64(arg(1)?)?);
-            json!(t
-                .format(&time::format_description::well_known::Rfc3339)
-                .unwrap_or_default())
+        _ => {
+            let v = functions::call(name, &vals, &deployment_of(&env.resource_id()))?;
+            match v.to_json() {
+                Some(j) => j,
+                None => {
+                    return Ok(Val::Unknown(
+                        v.as_unknown()
+                            .and_then(|u| u.cause())
+                            .map(str::to_string)
+                            .unwrap_or_else(|| format!("{name}()")),
+                    ))
+                }
+            }
         }
-        other => return Err(format!("function `{other}` cannot be evaluated offline")),
     };
     Ok(Val::Known(out))
+}
+
+/// What a policy rule's `subscription()` and `resourceGroup()` see: the
+/// scope in the evaluated resource's id; `utcNow()` is the time of the scan.
+fn deployment_of(id: &str) -> Deployment {
+    let parts: Vec<&str> = id.split('/').collect();
+    let rg = parts
+        .iter()
+        .position(|p| p.eq_ignore_ascii_case("resourceGroups"))
+        .and_then(|i| parts.get(i + 1))
+        .copied()
+        .unwrap_or("");
+    let sub = parts.get(2).copied().unwrap_or("");
+    Deployment {
+        subscription: json!({"subscriptionId": sub, "id": format!("/subscriptions/{sub}")}).into(),
+        resource_group: json!({"name": rg, "id": id.split("/providers/").next().unwrap_or("")})
+            .into(),
+        now: Some(time::OffsetDateTime::now_utc()),
+        ..Deployment::unknown()
+    }
 }
 
 fn args_name(args: &[Expr], env: &dyn Env) -> Result<String, String> {

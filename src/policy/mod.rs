@@ -101,6 +101,7 @@ pub mod builtin;
 pub mod condition;
 pub mod eval;
 pub mod expr;
+pub mod functions;
 pub mod partial;
 
 use miette::{Diagnostic, SourceSpan};

@@ -1,0 +1,171 @@
+//! Nested deployments (`Microsoft.Resources/deployments` with an inline
+//! `template`; Bicep modules compile to these). With
+//! `expressionEvaluationOptions.scope` `inner` the nested template has its
+//! own parameters (given by the deployment's `parameters`) and variables;
+//! with `outer` (ARM's default) its expressions read the parent's. Its
+//! `subscriptionId` and `resourceGroup` move the deployment's scope.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use serde_json::{json, Value as Json};
+
+use super::eval::{eval_json, Failed, Scope, Variables};
+use super::expand::{expand, Level, Out, TemplateCx};
+use super::params;
+use crate::inventory::value::Map;
+use crate::inventory::Partial;
+use crate::inventory::{Unknown, Value};
+use crate::policy::functions::resource_id_parts;
+
+/// Nesting deeper than this is refused (ARM's own limit is far lower in practice).
+pub const MAX_DEPTH: usize = 32;
+
+pub fn nested(
+    raw: &Json,
+    detail: &str,
+    cx: &TemplateCx,
+    scope: &Scope,
+    out: &mut Out,
+) -> Result<(), Failed> {
+    let props = raw.get("properties").cloned().unwrap_or(json!({}));
+    if let Some(link) = props.get("templateLink") {
+        let what = link
+            .get("uri")
+            .or_else(|| link.get("relativePath"))
+            .or_else(|| link.get("id"))
+            .and_then(Json::as_str)
+            .unwrap_or("(no uri)");
+        out.notes.push(format!(
+            "{detail}: linked template `{what}` is not read (no network): its resources are not scanned; scan it on its own"
+        ));
+        return Ok(());
+    }
+    let Some(tpl) = props.get("template") else {
+        out.notes
+            .push(format!("{detail}: a deployment without a template"));
+        return Ok(());
+    };
+    if cx.depth + 1 > MAX_DEPTH {
+        return Err(format!("{detail}: deployments nested deeper than {MAX_DEPTH}").into());
+    }
+    let inner_scope = props
+        .pointer("/expressionEvaluationOptions/scope")
+        .and_then(Json::as_str)
+        .is_some_and(|s| s.eq_ignore_ascii_case("inner"));
+    let deployment = Rc::new(moved_scope(raw, cx, scope)?);
+    let level = match (
+        tpl.get("$schema").and_then(Json::as_str),
+        raw.get("resourceGroup"),
+    ) {
+        (_, Some(_)) => Level::ResourceGroup,
+        (Some(s), None) => Level::of_schema(s),
+        (None, None) => cx.level,
+    };
+    let at = format!("{detail}.properties.template");
+    let inner = if inner_scope {
+        let mut given = Map::new();
+        for (k, p) in props
+            .get("parameters")
+            .and_then(Json::as_object)
+            .into_iter()
+            .flatten()
+        {
+            let v = match p.get("value") {
+                Some(v) => super::copy::eval_with_loops(v, scope)?,
+                None => params::given_value(k, p).map_err(Failed::from)?,
+            };
+            given.insert(k.clone(), v);
+        }
+        let vars = Rc::new(Variables::new(
+            tpl.get("variables")
+                .and_then(Json::as_object)
+                .cloned()
+                .unwrap_or_default(),
+        ));
+        let functions = Rc::new(super::user_functions(tpl));
+        let empty = Map::new();
+        let pscope = Scope {
+            deployment: &deployment,
+            params: &empty,
+            vars: &vars,
+            functions: &functions,
+            copy: Vec::new(),
+            lambda: Vec::new(),
+        };
+        let mut unset = Vec::new();
+        let p = params::resolve(tpl.get("parameters"), given, &pscope, &mut unset)?;
+        if !unset.is_empty() {
+            out.notes.push(format!(
+                "{detail}: parameters without a value (unknown): {}",
+                unset.join(", ")
+            ));
+        }
+        TemplateCx {
+            deployment,
+            params: Rc::new(p),
+            vars,
+            functions,
+            level,
+            at,
+            depth: cx.depth + 1,
+        }
+    } else {
+        TemplateCx {
+            deployment,
+            level,
+            at,
+            depth: cx.depth + 1,
+            ..cx.clone()
+        }
+    };
+    expand(tpl, &inner, out)
+}
+
+/// The deployment context of a nested deployment: the parent's, moved to the
+/// subscription and resource group the deployment names.
+fn moved_scope(raw: &Json, cx: &TemplateCx, scope: &Scope) -> Result<super::Deployment, Failed> {
+    let mut d = (*cx.deployment).clone();
+    d.deployment = Unknown::because("deployment() of a nested deployment (known at deployment)");
+    if let Some(sub) = raw.get("subscriptionId") {
+        let sub = eval_json(sub, scope)?;
+        d.subscription = subscription_value(&sub);
+    }
+    if let Some(rg) = raw.get("resourceGroup") {
+        let rg = eval_json(rg, scope)?;
+        let mut m = Map::new();
+        let id = Partial::build(resource_id_parts(&d.subscription_id(), &rg), None);
+        m.insert("id".into(), id);
+        m.insert("name".into(), rg);
+        m.insert(
+            "location".into(),
+            Unknown::because("resourceGroup().location (known at deployment)"),
+        );
+        d.resource_group = Value::Object(m);
+    }
+    Ok(d)
+}
+
+/// `subscription()` of a subscription id that may be unknown.
+pub fn subscription_value(sub: &Value) -> Value {
+    let mut m: Map = HashMap::<String, Value>::new().into_iter().collect();
+    let mut id = vec![crate::inventory::Part::Lit("/subscriptions/".into())];
+    id.extend(match sub {
+        Value::Unknown(_) => vec![crate::inventory::Part::Segment],
+        Value::Partial(p) => p.parts.clone(),
+        other => vec![crate::inventory::Part::Lit(
+            crate::policy::functions::canonical(other),
+        )],
+    });
+    m.insert("id".into(), Partial::build(id, None));
+    m.insert("subscriptionId".into(), sub.clone());
+    m.insert(
+        "tenantId".into(),
+        Unknown::because("subscription().tenantId (known at deployment)"),
+    );
+    m.insert(
+        "displayName".into(),
+        Unknown::because("subscription().displayName (known at deployment)"),
+    );
+    Value::Object(m)
+}

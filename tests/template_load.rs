@@ -1,0 +1,221 @@
+//! ARM deployment templates (issue 13): expansion into the resources a
+//! deployment creates, partly known ids that still join, and templates ARM
+//! would refuse as located diagnostics.
+
+use std::path::PathBuf;
+
+use mcpguard::inventory::Value;
+use mcpguard::load::template::{read_template, ParametersFile, TemplateOptions};
+
+fn fixture(name: &str) -> (String, String) {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/templates")
+        .join(name);
+    (
+        p.display().to_string(),
+        std::fs::read_to_string(&p).expect("fixture"),
+    )
+}
+
+#[test]
+fn basic_template_expands_loops_and_joins_by_reference() {
+    let (path, text) = fixture("basic.json");
+    let out = read_template(&path, &text, &TemplateOptions::default()).expect("reads");
+    assert!(out.errors.is_empty(), "{:?}", out.errors);
+    let groups: Vec<_> = out
+        .resources
+        .iter()
+        .filter(|r| r.arm_type() == "Microsoft.ContainerInstance/containerGroups")
+        .collect();
+    assert_eq!(groups.len(), 2, "copy count 2");
+    assert!(groups[0]
+        .display_id()
+        .ends_with("/containerGroups/mcp-fs-0"));
+    // The image is partly known: the tag parameter has no value.
+    let image = groups[0]
+        .doc
+        .pointer("/properties/containers/0/properties/image")
+        .unwrap();
+    assert_eq!(
+        image.as_partial().unwrap().to_string(),
+        "myacr.azurecr.io/mcp-filesystem:{unknown}"
+    );
+    // The subnet id refers to the subnet unfolded from the VNet, whose NSG id refers to the NSG.
+    let subnet_ref = groups[0].doc.pointer("/properties/subnetIds/0/id").unwrap();
+    let subnet = out
+        .resources
+        .iter()
+        .find(|r| Some(r.address.as_str()) == subnet_ref.refers_to())
+        .expect("subnet is a resource the id refers to");
+    assert_eq!(
+        subnet.arm_type(),
+        "Microsoft.Network/virtualNetworks/subnets"
+    );
+    let nsg_ref = subnet
+        .doc
+        .pointer("/properties/networkSecurityGroup/id")
+        .unwrap();
+    let nsg = out
+        .resources
+        .iter()
+        .find(|r| Some(r.address.as_str()) == nsg_ref.refers_to())
+        .expect("NSG is a resource the id refers to");
+    assert_eq!(nsg.arm_type(), "Microsoft.Network/networkSecurityGroups");
+    assert!(
+        out.notes.iter().any(|n| n.contains("imageTag")),
+        "{:?}",
+        out.notes
+    );
+}
+
+#[test]
+fn parameters_file_and_subscription_make_values_known() {
+    let (path, text) = fixture("basic.json");
+    let params = r#"{"parameters": {"imageTag": {"value": "1.2.3"}, "prefix": {"value": "p"}}}"#;
+    let opts = TemplateOptions {
+        parameters: Some(ParametersFile {
+            path: "p.json",
+            text: params,
+        }),
+        subscription: Some("00000000-0000-0000-0000-000000000001"),
+    };
+    let out = read_template(&path, &text, &opts).expect("reads");
+    let g = out
+        .resources
+        .iter()
+        .find(|r| r.arm_type() == "Microsoft.ContainerInstance/containerGroups")
+        .unwrap();
+    assert_eq!(
+        g.doc.pointer("/properties/containers/0/properties/image"),
+        Some(&Value::from("myacr.azurecr.io/mcp-filesystem:1.2.3"))
+    );
+    assert!(g.display_id().starts_with(
+        "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/{unknown}/"
+    ));
+}
+
+fn cli(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_mcpguard"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run mcpguard")
+}
+
+/// Templates ARM would refuse: exit 2, a diagnostic that names the file,
+/// the line and column, and says what is wrong.
+#[test]
+fn templates_arm_refuses_are_located_errors() {
+    let cases = [
+        ("bad-expression.json", 8, "expression"),
+        ("unknown-function.json", 8, "unknown function `toLowr`"),
+        ("copy-over-800.json", 11, "ARM allows at most 800"),
+        ("circular-depends.json", 17, "circular dependsOn"),
+    ];
+    for (file, line, says) in cases {
+        let path = format!("fixtures/templates/bad/{file}");
+        let o = cli(&["scan", &path, "--format", "json"]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{file}: {err}");
+        assert!(err.contains(says), "{file}: {err}");
+        assert!(
+            err.contains(&format!("{path}:{line}:")),
+            "{file} at line {line}: {err}"
+        );
+    }
+}
+
+/// What only the deployment knows is unknown, never an error: a count and a
+/// condition from parameters without values, `reference()`, `listKeys()`,
+/// `uniqueString()`, `utcNow()`, `newGuid()`, `deployment()`, the subscription.
+#[test]
+fn unknowable_before_deployment_is_not_an_error() {
+    let (path, text) = fixture("unknowable.json");
+    let out = read_template(&path, &text, &TemplateOptions::default()).expect("no error");
+    assert!(out.errors.is_empty(), "{:?}", out.errors);
+    assert_eq!(
+        out.resources.len(),
+        1,
+        "one instance while the count is unknown"
+    );
+    let r = &out.resources[0];
+    let image = r
+        .doc
+        .pointer("/properties/containers/0/properties/image")
+        .unwrap();
+    assert!(matches!(image, Value::Unknown(_)), "{image:?}");
+    let tags = r.doc.get("tags").unwrap();
+    for t in ["created", "run", "by"] {
+        assert!(tags.get(t).unwrap().is_unknown(), "{t}");
+    }
+    let subnet = r.doc.pointer("/properties/subnetIds/0/id").unwrap();
+    assert_eq!(
+        subnet.as_partial().unwrap().to_string(),
+        "/subscriptions/{unknown}/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet/subnets/snet"
+    );
+    let notes = out.notes.join("\n");
+    assert!(
+        notes.contains("condition") && notes.contains("copy loop"),
+        "{notes}"
+    );
+    let o = cli(&[
+        "scan",
+        "fixtures/templates/unknowable.json",
+        "--format",
+        "json",
+    ]);
+    assert_ne!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// A Bicep-shaped template (languageVersion 2.0, symbolic names, a module as a
+/// nested deployment with inner scope and a copy loop over a parameter): the
+/// container apps in the module reach the subnet and NSG of the parent through
+/// partly known ids, so MCP002, MCP004 and MCP005 pass; an `existing` resource
+/// is not one the deployment creates.
+#[test]
+fn nested_deployments_join_across_modules() {
+    let (path, text) = fixture("modules.json");
+    let out = read_template(&path, &text, &TemplateOptions::default()).expect("reads");
+    assert!(out.errors.is_empty(), "{:?}", out.errors);
+    let types: Vec<&str> = out.resources.iter().map(|r| r.arm_type()).collect();
+    assert!(
+        !types.contains(&"Microsoft.OperationalInsights/workspaces"),
+        "{types:?}"
+    );
+    assert!(
+        !types.contains(&"Microsoft.Resources/deployments"),
+        "{types:?}"
+    );
+    assert_eq!(
+        types
+            .iter()
+            .filter(|t| **t == "Microsoft.App/containerApps")
+            .count(),
+        2
+    );
+
+    let o = cli(&[
+        "scan",
+        "fixtures/templates/modules.json",
+        "--format",
+        "json",
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json report");
+    for rule in ["MCP002", "MCP004", "MCP005"] {
+        assert_eq!(report["passed"][rule], 2, "{rule}: {}", report["passed"]);
+        assert!(
+            !report["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["rule_id"] == rule),
+            "{rule} has findings"
+        );
+    }
+}
