@@ -694,15 +694,16 @@ fn expand(p: &FsPath, opts: &ScanOptions, errors: &mut Vec<InputError>) -> Vec<P
     if !opts.recursive || !p.is_dir() {
         return vec![p.to_path_buf()];
     }
-    let roots = load::roots::find(p);
+    let mut roots = load::roots::find(p);
+    roots.extend(load::bicep::entry_files(p));
     if roots.is_empty() {
         // Scanning nothing must not look like a clean scan.
         errors.push(
             InputError::new(
                 p.display().to_string(),
-                "no .tf or .tf.json files in this directory or below",
+                "no .tf, .tf.json or .bicep files in this directory or below",
             )
-            .with_help("scan a directory of Terraform source, a plan (`terraform show -json`) or an ARM snapshot"),
+            .with_help("scan a directory of Terraform or Bicep source, a plan (`terraform show -json`), a what-if result or an ARM snapshot"),
         );
     }
     roots
@@ -916,6 +917,7 @@ fn read_piece(p: &FsPath, opts: &ScanOptions, out: &mut Loaded) -> Option<Piece>
         return None;
     }
     match load::detect(p, None) {
+        Detected::Bicep => read_bicep(p, opts, out),
         Detected::Terraform => {
             let mut var_files = opts.var_files.clone();
             if let Some(more) = opts.root_var_files.get(p) {
@@ -959,6 +961,46 @@ fn read_piece(p: &FsPath, opts: &ScanOptions, out: &mut Loaded) -> Option<Piece>
                 None
             }
         },
+    }
+}
+
+/// A `.bicep` / `.bicepparam`: compiled by the Bicep CLI, its template read
+/// as ARM resources (of the ARM estate, as a template's are).
+fn read_bicep(p: &FsPath, opts: &ScanOptions, out: &mut Loaded) -> Option<Piece> {
+    let shown = p.display().to_string();
+    let params = match &opts.template_parameters {
+        Some(f) => match load::read_text(f) {
+            Ok(text) => Some((f.display().to_string(), text)),
+            Err(e) => {
+                out.errors.push(e);
+                return None;
+            }
+        },
+        None => None,
+    };
+    let topts = load::template::TemplateOptions {
+        parameters: params
+            .as_ref()
+            .map(|(path, text)| load::template::ParametersFile { path, text }),
+        subscription: opts.subscription.as_deref(),
+    };
+    match load::bicep::load(p, &shown, &topts) {
+        Ok(o) => {
+            out.errors.extend(o.errors);
+            Some(Piece {
+                kind: InputKind::Arm,
+                path: p.to_path_buf(),
+                resources: o.resources,
+                notes: o.notes,
+                ignores: Vec::new(),
+                source_root: None,
+                plan_locations: BTreeMap::new(),
+            })
+        }
+        Err(errors) => {
+            out.errors.extend(errors);
+            None
+        }
     }
 }
 

@@ -126,10 +126,12 @@ fn each_change_type_is_read_as_the_deployment_leaves_the_resource() {
         .unwrap();
     // Modify: the rule the deployment adds is there (the `after`, not the `before`).
     let rules = nsg.doc["properties"]["securityRules"].as_array().unwrap();
-    assert!(rules
-        .iter()
-        .any(|r| r["properties"]["access"] == "Deny"
-            && r["properties"]["direction"] == "Outbound"));
+    assert!(
+        rules
+            .iter()
+            .any(|r| r["properties"]["access"] == "Deny"
+                && r["properties"]["direction"] == "Outbound")
+    );
     // Ignore and Unsupported: known id, type and name; the rest unknown, with why.
     for (name, why) in [
         ("aci-mcp_unmanaged", "`Ignore`"),

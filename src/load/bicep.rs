@@ -38,6 +38,8 @@ use std::time::Duration;
 use regex::Regex;
 use wait_timeout::ChildExt;
 
+use super::arm::ArmOutput;
+use super::template::{self, ParametersFile, TemplateOptions};
 use super::InputError;
 
 /// How long one compilation may take. The largest project in the corpus
@@ -474,6 +476,46 @@ impl SourceLines {
             .copied()
             .flatten()
     }
+}
+
+/// Compiles one Bicep input and reads the template it compiles to, with
+/// the `.bicepparam`'s parameters (else `opts.parameters`), each resource
+/// pointed at its Bicep declaration where there is one.
+pub fn load(
+    file: &Path,
+    shown: &str,
+    opts: &TemplateOptions,
+) -> Result<ArmOutput, Vec<InputError>> {
+    let compiled = compile(file, shown)?;
+    let params_name = format!("{shown} (compiled parameters)");
+    let parameters = match &compiled.parameters {
+        Some(text) => Some(ParametersFile {
+            path: &params_name,
+            text,
+        }),
+        None => opts.parameters,
+    };
+    let topts = TemplateOptions {
+        parameters,
+        ..*opts
+    };
+    let template_name = format!("{shown} (compiled)");
+    let mut out =
+        template::read_template(&template_name, &compiled.template, &topts).map_err(|e| vec![e])?;
+    let tpl: serde_json::Value = serde_json::from_str(&compiled.template).unwrap_or_default();
+    let mut lines = SourceLines::read(&compiled.main);
+    for r in &mut out.resources {
+        let detail = r.origin.detail.clone().unwrap_or_default();
+        let (f, line) = match declaration(&detail, &tpl, &mut lines) {
+            Some((f, line)) => (f.display().to_string(), Some(line)),
+            // No declaration found: the Bicep file, and the template JSON
+            // path stays in the origin's detail.
+            None => (compiled.main.display().to_string(), None),
+        };
+        r.origin.file = Some(f);
+        r.origin.line = line;
+    }
+    Ok(out)
 }
 
 /// One step of a template JSON path: a symbolic name (`resources.NAME`,

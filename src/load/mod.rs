@@ -40,6 +40,8 @@ pub enum Detected {
     WhatIf,
     /// An ARM deployment template (`$schema …/deploymentTemplate.json#`).
     Template,
+    /// A `.bicep` or `.bicepparam` file, compiled by the Bicep CLI.
+    Bicep,
 }
 
 /// Decides the reader from the path and, for JSON, the top-level keys.
@@ -53,6 +55,9 @@ pub fn detect(path: &FsPath, text: Option<&str>) -> Detected {
         .unwrap_or_default();
     if name.ends_with(".tf") || name.ends_with(".tf.json") || name.ends_with(".tfvars") {
         return Detected::Terraform;
+    }
+    if bicep::is_bicep_file(path) {
+        return Detected::Bicep;
     }
     match text {
         Some(t) if looks_like_plan(t) => Detected::Plan,
