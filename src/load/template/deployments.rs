@@ -71,11 +71,7 @@ pub fn nested(
             .into_iter()
             .flatten()
         {
-            let v = match p.get("value") {
-                Some(v) => super::copy::eval_with_loops(v, scope)?,
-                None => params::given_value(k, p).map_err(Failed::from)?,
-            };
-            given.insert(k.clone(), v);
+            given.insert(k.clone(), given_parameter(k, p, scope)?);
         }
         let vars = Rc::new(Variables::new(
             tpl.get("variables")
@@ -120,6 +116,27 @@ pub fn nested(
         }
     };
     expand(tpl, &inner, out)
+}
+
+/// A value a nested deployment gives its template: `{"value": …}` (which
+/// may hold property loops), `{"reference": …}` (Key Vault: unknown), or an
+/// expression that makes either (Bicep writes `[if(…, createObject('value', …), …)]`).
+fn given_parameter(name: &str, p: &Json, scope: &Scope) -> Result<Value, Failed> {
+    if p.get("reference").is_some() {
+        return params::given_value(name, p).map_err(Failed::from);
+    }
+    let neither = || {
+        Failed::from(format!(
+            "parameter `{name}` has neither `value` nor `reference`"
+        ))
+    };
+    match super::copy::eval_with_loops(p, scope)? {
+        Value::Object(mut m) => m.remove("value").ok_or_else(neither),
+        other if other.is_unknown() => Ok(Unknown::because(format!(
+            "parameter `{name}` of a nested deployment (known at deployment)"
+        ))),
+        _ => Err(neither()),
+    }
 }
 
 /// The deployment context of a nested deployment: the parent's, moved to the

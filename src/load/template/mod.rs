@@ -96,8 +96,10 @@ pub fn read_template(
     text: &str,
     opts: &TemplateOptions,
 ) -> Result<ArmOutput, InputError> {
-    let tpl: Json =
-        serde_json::from_str(text).map_err(|e| InputError::json(path, text, &e, "ARM template"))?;
+    // ARM reads comments in templates; blanked, so offsets stay those of `text`.
+    let json = without_comments(text);
+    let tpl: Json = serde_json::from_str(&json)
+        .map_err(|e| InputError::json(path, text, &e, "ARM template"))?;
     if !tpl.is_object() {
         return Err(InputError::new(path, "an ARM template is a JSON object"));
     }
@@ -284,6 +286,44 @@ fn link(v: &mut Value, ids: &HashMap<String, String>) {
         }
         _ => {}
     }
+}
+
+/// The text with `//` and `/* */` comments outside strings replaced by
+/// spaces (newlines kept), as ARM accepts them.
+fn without_comments(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains("//") && !text.contains("/*") {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let b = text.as_bytes();
+    let mut out = b.to_vec();
+    let (mut i, mut in_str) = (0, false);
+    while i < b.len() {
+        match (in_str, b[i]) {
+            (true, b'\\') => i += 1,
+            (_, b'"') => in_str = !in_str,
+            (false, b'/') if b.get(i + 1) == Some(&b'/') => {
+                while i < b.len() && b[i] != b'\n' {
+                    out[i] = b' ';
+                    i += 1;
+                }
+                continue;
+            }
+            (false, b'/') if b.get(i + 1) == Some(&b'*') => {
+                let end = text[i + 2..].find("*/").map_or(b.len(), |e| i + 2 + e + 2);
+                for c in &mut out[i..end] {
+                    if *c != b'\n' {
+                        *c = b' ';
+                    }
+                }
+                i = end;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    // Only ASCII bytes outside strings were replaced, by ASCII spaces.
+    std::borrow::Cow::Owned(String::from_utf8(out).unwrap_or_else(|_| text.to_string()))
 }
 
 /// A failure as a diagnostic at the template text it is about.
