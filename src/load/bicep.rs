@@ -426,7 +426,7 @@ impl SourceLines {
         static DECL: OnceLock<Regex> = OnceLock::new();
         let re = DECL.get_or_init(|| {
             Regex::new(
-                r"(?m)^[ \t]*(?:@[^\n]*\n[ \t]*)*(resource|module)[ \t]+([A-Za-z_][A-Za-z0-9_]*)[ \t]+'([^']+)'",
+                r"(?m)^[ \t]*(?:@[^\n]*\n[ \t]*)*(resource|module)[ \t]+([A-Za-z_][A-Za-z0-9_]*)[ \t]+'([^']+)'([ \t]+existing\b)?",
             )
             .expect("a valid pattern")
         });
@@ -444,7 +444,9 @@ impl SourceLines {
                 if local_reference(&c[3]) {
                     map.modules.insert(name, base.join(&c[3]));
                 }
-            } else {
+            } else if c.get(4).is_none() {
+                // A classic template has no entry for an `existing`
+                // resource: only the others can be the template's.
                 map.by_type
                     .entry(c[3].to_ascii_lowercase())
                     .and_modify(|l| *l = None)
@@ -586,7 +588,7 @@ mod tests {
 
     #[test]
     fn declarations_and_decorators() {
-        let text = "param p string\n\n@description('x')\n@batchSize(1)\nresource nsg 'Microsoft.Network/networkSecurityGroups@2024-05-01' = {\n}\nmodule net './net.bicep' = {\n}\nmodule reg 'br/public:avm/res/x:0.1.0' = {}\nresource nsg2 'Microsoft.Network/networkSecurityGroups@2024-05-01' existing = {}\nresource id 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {}\n";
+        let text = "param p string\n\n@description('x')\n@batchSize(1)\nresource nsg 'Microsoft.Network/networkSecurityGroups@2024-05-01' = {\n}\nmodule net './net.bicep' = {\n}\nmodule reg 'br/public:avm/res/x:0.1.0' = {}\nresource nsg2 'Microsoft.Network/networkSecurityGroups@2024-05-01' = {}\nresource old 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' existing = {}\nresource id 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {}\n";
         let mut m = SourceLines::of_text(Path::new("d/main.bicep"), text);
         assert_eq!(m.line_of("nsg"), Some(5));
         assert_eq!(m.line_of("net"), Some(7));
@@ -597,7 +599,8 @@ mod tests {
         assert!(m.module("reg").is_none(), "a registry module has no file");
         assert_eq!(
             m.locate_type("Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31"),
-            Some(11)
+            Some(12),
+            "the `existing` one is not in a classic template"
         );
         assert_eq!(
             m.locate_type("Microsoft.Network/networkSecurityGroups@2024-05-01"),
