@@ -341,3 +341,41 @@ fn the_rest_specification_example_is_read() {
         Some(&Value::from("my tag value"))
     );
 }
+
+#[test]
+fn potential_changes_are_unknown_and_diagnostics_are_noted() {
+    // `potentialChanges` and `diagnostics` (WhatIfOperationResult of newer
+    // API versions): a potential change may or may not happen, so its
+    // resource is unknown; a diagnostic says what the prediction may lack.
+    let group = format!("{RG}/providers/Microsoft.ContainerInstance/containerGroups/aci-maybe");
+    let text = serde_json::json!({
+        "status": "Succeeded",
+        "changes": [],
+        "potentialChanges": [{"resourceId": group, "changeType": "Create",
+            "after": {"id": group, "name": "aci-maybe", "type": "Microsoft.ContainerInstance/containerGroups",
+                      "properties": {"osType": "Linux"}}}],
+        "diagnostics": [{"level": "Warning", "code": "NestedDeploymentShortCircuited",
+            "message": "A nested deployment was not expanded.", "target": "/subscriptions/s/resourceGroups/r/providers/Microsoft.Resources/deployments/inner"}]
+    })
+    .to_string();
+    assert_eq!(
+        load::detect(Path::new("w.json"), Some(&text)),
+        Detected::WhatIf
+    );
+    let out = whatif::load("w.json", &text).unwrap();
+    assert_eq!(out.resources.len(), 1);
+    let why = out.resources[0].doc["properties"]
+        .as_unknown()
+        .unwrap()
+        .cause()
+        .unwrap()
+        .to_string();
+    assert!(why.contains("only as a potential change"), "{why}");
+    assert!(
+        out.notes
+            .iter()
+            .any(|n| n.contains("NestedDeploymentShortCircuited")),
+        "{:?}",
+        out.notes
+    );
+}

@@ -167,8 +167,23 @@ pub fn load(path: &str, text: &str) -> Result<ArmOutput, InputError> {
     };
     // Parsed again as raw slices: each `after`'s place in the text gives
     // its line, as a plan's resources have theirs.
-    let changes =
-        raw_changes(body, &at).map_err(|e| InputError::json(path, text, &e, "what-if result"))?;
+    let json_err = |e: serde_json::Error| InputError::json(path, text, &e, "what-if result");
+    let changes = raw_changes(body, &at).map_err(json_err)?;
+    // Beside `changes`, newer API versions list `potentialChanges`: what the
+    // deployment may change. Whether it will is not known, so each is
+    // unknown (after the same resource in `changes`, which wins).
+    let potential_at = format!("{}potentialChanges", at.trim_end_matches("changes"));
+    let potential = raw_changes(body, &potential_at).map_err(json_err)?;
+    let all = changes
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (format!("{at}[{i}]"), *s, false))
+        .chain(
+            potential
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (format!("{potential_at}[{i}]"), *s, true)),
+        );
     let mut raw = Vec::new();
     let lines = Lines::new(text);
     // Change path → its line; and → why, for the unknown ones.
@@ -176,8 +191,7 @@ pub fn load(path: &str, text: &str) -> Result<ArmOutput, InputError> {
     let mut unknown: HashMap<String, String> = HashMap::new();
     let mut skipped = 0usize;
     let mut errors = Vec::new();
-    for (i, slice) in changes.iter().enumerate() {
-        let detail = format!("{at}[{i}]");
+    for (detail, slice, potential) in all {
         let change: Change = match serde_json::from_str(slice.get()) {
             Ok(c) => c,
             Err(e) => {
@@ -185,10 +199,17 @@ pub fn load(path: &str, text: &str) -> Result<ArmOutput, InputError> {
                 continue;
             }
         };
-        match verdict(&change) {
+        let verdict = match verdict(&change) {
+            Ok(Verdict::Scan) if potential => Ok(Verdict::Unknown(format!(
+                "what-if lists `{}` only as a potential change",
+                change.change_type
+            ))),
+            v => v,
+        };
+        match verdict {
             Ok(Verdict::Skip) => skipped += 1,
             Ok(Verdict::Scan) => {
-                let after = change.after.expect("Scan has an after");
+                let Some(after) = change.after else { continue };
                 match serde_json::from_str::<Json>(after.get()) {
                     Ok(doc) => {
                         let detail = format!("{detail}.after");
@@ -233,7 +254,7 @@ pub fn load(path: &str, text: &str) -> Result<ArmOutput, InputError> {
             None => unevaluated_to_unknown(&mut r.doc),
         }
     }
-    let mut notes = Vec::new();
+    let mut notes = diagnostics(path, &top, &at);
     if skipped > 0 {
         notes.push(format!(
             "{path}: {skipped} resource(s) the deployment deletes (what-if `Delete`) are not scanned"
@@ -294,6 +315,33 @@ fn failed(path: &str, top: &Map<String, Json>) -> Result<(), InputError> {
             .to_string(),
     )
     .with_help("fix the deployment and run what-if again; a failed what-if predicts no resources"))
+}
+
+/// What-if's own diagnostics (a nested deployment it did not expand, a
+/// resource it could not read), as notes: they say what the prediction may
+/// lack.
+fn diagnostics(path: &str, top: &Map<String, Json>, at: &str) -> Vec<String> {
+    let mut cur = Some(top);
+    let parent = at.trim_end_matches("changes").trim_end_matches('.');
+    for k in parent.split('.').filter(|k| !k.is_empty()) {
+        cur = cur.and_then(|c| c.get(k)).and_then(Json::as_object);
+    }
+    let list = cur
+        .and_then(|c| c.get("diagnostics"))
+        .and_then(Json::as_array);
+    let field = |d: &Json, k: &str| d.get(k).and_then(Json::as_str).unwrap_or("").to_string();
+    list.into_iter()
+        .flatten()
+        .map(|d| {
+            format!(
+                "{path}: what-if {} {}: {} ({})",
+                field(d, "level"),
+                field(d, "code"),
+                field(d, "message"),
+                field(d, "target")
+            )
+        })
+        .collect()
 }
 
 /// The changes as raw slices of `text`, at the path `at` found.
