@@ -968,23 +968,9 @@ fn read_piece(p: &FsPath, opts: &ScanOptions, out: &mut Loaded) -> Option<Piece>
 /// as ARM resources (of the ARM estate, as a template's are).
 fn read_bicep(p: &FsPath, opts: &ScanOptions, out: &mut Loaded) -> Option<Piece> {
     let shown = p.display().to_string();
-    let params = match &opts.template_parameters {
-        Some(f) => match load::read_text(f) {
-            Ok(text) => Some((f.display().to_string(), text)),
-            Err(e) => {
-                out.errors.push(e);
-                return None;
-            }
-        },
-        None => None,
-    };
-    let topts = load::template::TemplateOptions {
-        parameters: params
-            .as_ref()
-            .map(|(path, text)| load::template::ParametersFile { path, text }),
-        subscription: opts.subscription.as_deref(),
-    };
-    match load::bicep::load(p, &shown, &topts) {
+    let loaded = with_template_options(opts, |topts| load::bicep::load(p, &shown, topts))
+        .unwrap_or_else(|e| Err(vec![e]));
+    match loaded {
         Ok(o) => {
             out.errors.extend(o.errors);
             Some(Piece {
@@ -1158,17 +1144,28 @@ fn read_template(
     text: &str,
     opts: &ScanOptions,
 ) -> Result<load::arm::ArmOutput, InputError> {
+    with_template_options(opts, |topts| {
+        load::template::read_template(shown, text, topts)
+    })?
+}
+
+/// Runs `f` with the scan's template options: `--parameters FILE` (read
+/// here: the error is reading it) and `--subscription`.
+#[allow(clippy::result_large_err)]
+fn with_template_options<R>(
+    opts: &ScanOptions,
+    f: impl FnOnce(&load::template::TemplateOptions) -> R,
+) -> Result<R, InputError> {
     let params = match &opts.template_parameters {
         Some(p) => Some((p.display().to_string(), load::read_text(p)?)),
         None => None,
     };
-    let topts = load::template::TemplateOptions {
+    Ok(f(&load::template::TemplateOptions {
         parameters: params
             .as_ref()
             .map(|(path, text)| load::template::ParametersFile { path, text }),
         subscription: opts.subscription.as_deref(),
-    };
-    load::template::read_template(shown, text, &topts)
+    }))
 }
 
 /// Replaces Terraform addresses in parameter values by the ids of those
