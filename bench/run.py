@@ -6,7 +6,8 @@ them (median of several runs, and peak memory of the process).
 
 Inputs (written to bench/out/, which git ignores):
 - a plan of 1,000 copies of the MCP architecture (10,000 resources), some non-compliant;
-- a directory of 1,000 .tf files of the same architecture.
+- a directory of 1,000 .tf files of the same architecture;
+- an ARM deployment template of 715 copies of it (5,005 resources).
 Figures go to stdout as a Markdown table, ready for the README.
 """
 import argparse
@@ -62,6 +63,14 @@ def main():
         tfdir = os.path.join(OUT, "tf-1000")
         subprocess.run([sys.executable, gen_tf, "1000", tfdir], check=True, stdout=subprocess.DEVNULL)
         rows.append(measure("source, 1,000 .tf files", [BIN, "scan", tfdir, "--format", "json"], args.runs))
+    gen_template = os.path.join(ROOT, "bench", "gen_template.py")
+    template = os.path.join(OUT, "template-715.json")
+    with open(template, "w") as f:
+        subprocess.run([sys.executable, gen_template, "715"], stdout=f, check=True)
+    n = subprocess.run([BIN, "scan", template, "--format", "json"], capture_output=True, text=True)
+    resources = json.loads(n.stdout)["summary"]["resources"]
+    size = os.path.getsize(template) / 2**20
+    rows.append(measure(f"ARM template, {resources:,} resources ({size:.1f} MiB)", [BIN, "scan", template, "--format", "json"], args.runs))
     print(f"| input | median | best | peak memory |\n|---|---|---|---|")
     for label, med, best, peak in rows:
         print(f"| {label} | {med:.3f} s | {best:.3f} s | {peak:.0f} MiB |")

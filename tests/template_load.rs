@@ -219,3 +219,20 @@ fn nested_deployments_join_across_modules() {
         );
     }
 }
+
+/// Ids that read alike because a part is known only at deployment
+/// (`guid()` names) are not one resource: each declaration stays, and a
+/// reference that reads alike refers to neither.
+#[test]
+fn partly_known_ids_that_read_alike_stay_apart() {
+    let text = r#"{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+      "resources": [
+        {"type": "Microsoft.Authorization/roleAssignments", "apiVersion": "2022-04-01", "name": "[guid('a')]",
+         "properties": {"principalId": "p1", "roleDefinitionId": "r"}},
+        {"type": "Microsoft.Authorization/roleAssignments", "apiVersion": "2022-04-01", "name": "[guid('b')]",
+         "properties": {"principalId": "p2", "roleDefinitionId": "r"}}
+      ]}"#;
+    let out = read_template("t.json", text, &TemplateOptions::default()).expect("reads");
+    assert_eq!(out.resources.len(), 2);
+    assert_ne!(out.resources[0].address, out.resources[1].address);
+}

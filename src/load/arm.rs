@@ -272,8 +272,12 @@ pub fn model_documents_to_resources(
         match normalise(doc, &detail) {
             // The same resource read twice (a create example's 200 and 201, two
             // overlapping exports): the first copy is kept.
+            // An id whose names are partly known (`…/roleAssignments/{unknown}`)
+            // cannot show two documents to be one resource: both are kept. One
+            // only its subscription or group is unknown of names one resource.
             Ok(doc) => {
-                if seen.insert(id_key(&id_text(&doc))) {
+                let id = id_text(&doc);
+                if seen.insert(id_key(&id)) || !names_known(&id) {
                     kept.push(ModelDoc { doc, detail });
                 }
             }
@@ -288,10 +292,15 @@ pub fn model_documents_to_resources(
             Err(e) => errors.push(e),
         }
     }
+    let mut addresses: HashSet<String> = HashSet::new();
     let resources = kept
         .into_iter()
         .map(|ModelDoc { doc, detail }| {
-            let id = id_text(&doc);
+            let mut id = id_text(&doc);
+            // Partly known ids that read alike stay apart by where they are.
+            if !addresses.insert(id.clone()) {
+                id = format!("{id} ({detail})");
+            }
             let mut r = Resource::new(id, InputKind::Arm, doc);
             r.origin = Origin {
                 file: file.map(str::to_string),
@@ -302,6 +311,13 @@ pub fn model_documents_to_resources(
         })
         .collect();
     (resources, errors)
+}
+
+/// Whether the resource names of an id (what follows its first
+/// `/providers/`) are known; its scope (subscription, group) may not be.
+pub(crate) fn names_known(id: &str) -> bool {
+    id.split_once("/providers/")
+        .is_none_or(|(_, names)| !names.contains("{unknown}"))
 }
 
 fn str_at<'a>(doc: &'a Value, key: &str) -> &'a str {

@@ -285,17 +285,7 @@ fn truthy(v: &Value) -> Result<bool, String> {
 }
 
 fn as_i64(v: &Value) -> Result<i64, String> {
-    match v {
-        Value::Number(n) => n
-            .as_i64()
-            .or_else(|| n.as_f64().map(|f| f as i64))
-            .ok_or("bad number".into()),
-        Value::String(s) => s
-            .trim()
-            .parse()
-            .map_err(|_| format!("`{s}` is not an integer")),
-        other => Err(format!("expected an integer, got `{other}`")),
-    }
+    functions::as_i64(&Model::from(v))
 }
 
 /// Case-insensitive equality as Azure's `equals` does it (the shared table's).

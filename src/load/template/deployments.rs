@@ -10,7 +10,7 @@ use std::rc::Rc;
 
 use serde_json::{json, Value as Json};
 
-use super::eval::{eval_json, Failed, Scope, Variables};
+use super::eval::{eval_json, Failed, Scope};
 use super::expand::{expand, Level, Out, TemplateCx};
 use super::params;
 use crate::inventory::value::Map;
@@ -73,39 +73,14 @@ pub fn nested(
         {
             given.insert(k.clone(), given_parameter(k, p, scope)?);
         }
-        let vars = Rc::new(Variables::new(
-            tpl.get("variables")
-                .and_then(Json::as_object)
-                .cloned()
-                .unwrap_or_default(),
-        ));
-        let functions = Rc::new(super::user_functions(tpl));
-        let empty = Map::new();
-        let pscope = Scope {
-            deployment: &deployment,
-            params: &empty,
-            vars: &vars,
-            functions: &functions,
-            copy: Vec::new(),
-            lambda: Vec::new(),
-        };
-        let mut unset = Vec::new();
-        let p = params::resolve(tpl.get("parameters"), given, &pscope, &mut unset)?;
+        let (cx, unset) = super::own_scope(tpl, deployment, given, level, at, cx.depth + 1)?;
         if !unset.is_empty() {
             out.notes.push(format!(
                 "{detail}: parameters without a value (unknown): {}",
                 unset.join(", ")
             ));
         }
-        TemplateCx {
-            deployment,
-            params: Rc::new(p),
-            vars,
-            functions,
-            level,
-            at,
-            depth: cx.depth + 1,
-        }
+        cx
     } else {
         TemplateCx {
             deployment,

@@ -137,6 +137,27 @@ fn root_context(
 ) -> Result<TemplateCx, Failed> {
     let level = Level::of_schema(tpl.get("$schema").and_then(Json::as_str).unwrap_or(""));
     let deployment = Rc::new(deployment_of(opts.subscription, level));
+    let (cx, unset) = own_scope(tpl, deployment, given, level, String::new(), 0)?;
+    if !unset.is_empty() {
+        out.notes.push(format!(
+            "parameters without a value are unknown (give them with --parameters FILE): {}",
+            unset.join(", ")
+        ));
+    }
+    Ok(cx)
+}
+
+/// A template with its own scope (the file's, or a nested deployment's with
+/// `inner` evaluation): its variables, functions and parameters, given ones
+/// first, then defaults. Also says which parameters have no value.
+fn own_scope(
+    tpl: &Json,
+    deployment: Rc<Deployment>,
+    given: Map,
+    level: Level,
+    at: String,
+    depth: usize,
+) -> Result<(TemplateCx, Vec<String>), Failed> {
     let vars = Rc::new(Variables::new(
         tpl.get("variables")
             .and_then(Json::as_object)
@@ -155,21 +176,16 @@ fn root_context(
     };
     let mut unset = Vec::new();
     let p = params::resolve(tpl.get("parameters"), given, &scope, &mut unset)?;
-    if !unset.is_empty() {
-        out.notes.push(format!(
-            "parameters without a value are unknown (give them with --parameters FILE): {}",
-            unset.join(", ")
-        ));
-    }
-    Ok(TemplateCx {
+    let cx = TemplateCx {
         deployment,
         params: Rc::new(p),
         vars,
         functions,
         level,
-        at: String::new(),
-        depth: 0,
-    })
+        at,
+        depth,
+    };
+    Ok((cx, unset))
 }
 
 /// What the deployment is known to be before it runs: the subscription when
@@ -248,10 +264,20 @@ fn user_functions(tpl: &Json) -> HashMap<String, UserFunction> {
 /// it ([`Partial::of`]), so `->` and the joins find it as they find a
 /// Terraform reference's.
 fn link_references(docs: &mut [ModelDoc]) {
-    let mut ids: HashMap<String, String> = HashMap::new();
+    // An id whose names are partly known and that reads alike for two
+    // resources refers to neither.
+    let mut ids: HashMap<String, Option<String>> = HashMap::new();
     let mut add = |v: Option<&Value>| {
         if let Some(Value::Partial(p)) = v {
-            ids.insert(p.to_string().to_ascii_lowercase(), p.to_string());
+            let shown = p.to_string();
+            let alike = !arm::names_known(&shown);
+            ids.entry(shown.to_ascii_lowercase())
+                .and_modify(|a| {
+                    if alike {
+                        *a = None
+                    }
+                })
+                .or_insert(Some(shown));
         }
     };
     for d in docs.iter() {
@@ -264,6 +290,10 @@ fn link_references(docs: &mut [ModelDoc]) {
             }
         }
     }
+    let ids: HashMap<String, String> = ids
+        .into_iter()
+        .filter_map(|(k, a)| a.map(|a| (k, a)))
+        .collect();
     if ids.is_empty() {
         return;
     }

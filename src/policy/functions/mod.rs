@@ -26,7 +26,7 @@ mod values;
 use crate::inventory::{Unknown, Value};
 
 pub use ids::resource_id_parts;
-pub use values::{canonical, compare, loose_eq, truthy};
+pub use values::{as_i64, canonical, compare, loose_eq, truthy};
 
 /// What a function of the table is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
