@@ -236,7 +236,10 @@ fn without_a_bicep_cli_the_scan_exits_2_and_says_what_to_install_or_run() {
     assert!(err.contains("neither `bicep` nor `az` is on PATH"), "{err}");
     assert!(err.contains("az bicep install"), "{err}");
     assert!(err.contains("bicep build"), "{err}");
-    assert!(err.contains("then `mcpguard scan"), "{err}");
+    assert!(
+        err.contains("then `mcpguard scan fixtures/bicep/hardened-container-app/main.json`"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -203,17 +203,37 @@ pub fn compile(file: &Path, shown: &str) -> Result<Compiled, Vec<InputError>> {
 }
 
 fn no_cli(file: &Path, shown: &str) -> InputError {
-    let json = file.with_extension("json");
+    let yourself = if file.extension().is_some_and(|e| e == "bicepparam") {
+        let main = using_file(file).unwrap_or_else(|| PathBuf::from("main.bicep"));
+        let (json, params) = (
+            main.with_extension("json"),
+            file.with_extension("parameters.json"),
+        );
+        format!(
+            "`bicep build {} --outfile {}` and `bicep build-params {} --outfile {}`, then `mcpguard scan {} --parameters {}`",
+            main.display(),
+            json.display(),
+            file.display(),
+            params.display(),
+            json.display(),
+            params.display()
+        )
+    } else {
+        let json = file.with_extension("json");
+        format!(
+            "`bicep build {} --outfile {}`, then `mcpguard scan {}`",
+            file.display(),
+            json.display(),
+            json.display()
+        )
+    };
     InputError::new(
         shown,
         "a Bicep file needs the Bicep CLI to be scanned, and neither `bicep` nor `az` is on PATH",
     )
     .with_help(format!(
         "install it with `az bicep install` (then put `~/.azure/bin` on PATH) or from https://aka.ms/bicep-install; \
-         or compile it yourself and scan the template: `bicep build {} --outfile {}` then `mcpguard scan {}`",
-        file.display(),
-        json.display(),
-        json.display()
+         or compile it yourself and scan the template: {yourself}"
     ))
 }
 
