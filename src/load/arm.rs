@@ -1177,7 +1177,7 @@ fn check_path(v: &Value, segs: &[&str], at: String, kind: Kind) -> Result<(), St
         }
         return Ok(());
     }
-    match v.get(*first) {
+    match v.get(first) {
         Some(child) => {
             let at = if at.is_empty() {
                 first.to_string()

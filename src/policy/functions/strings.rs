@@ -182,7 +182,7 @@ fn index_of(name: &str, args: &[Value]) -> Result<Value, String> {
             if name == "indexof" {
                 it.next()
             } else {
-                it.last()
+                it.next_back()
             }
             .map(|(i, _)| i)
         }

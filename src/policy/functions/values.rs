@@ -266,7 +266,7 @@ fn range(name: &str, args: &[Value]) -> Result<Value, String> {
 }
 
 fn create_object(args: &[Value]) -> Result<Value, String> {
-    if args.len() % 2 != 0 {
+    if !args.len().is_multiple_of(2) {
         return Err("createObject takes key, value pairs".into());
     }
     let mut m = Map::new();
