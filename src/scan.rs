@@ -1088,29 +1088,26 @@ fn read_json_text(p: &FsPath, text: String, opts: &ScanOptions, out: &mut Loaded
                 None
             }
         },
-        // A what-if predicts ARM resources: they join the ARM estate, so a
-        // reference to an existing resource resolves in a snapshot scanned
-        // beside it.
-        Detected::WhatIf => match load::whatif::load(&shown, &text) {
-            Ok(o) => {
-                out.errors.extend(o.errors);
-                Some(piece(InputKind::Arm, o.resources, o.notes))
+        // A what-if result and a template give ARM resources: they join the
+        // ARM estate, so a reference to an existing resource resolves in a
+        // snapshot scanned beside them.
+        d @ (Detected::WhatIf | Detected::Template) => {
+            let read = if d == Detected::WhatIf {
+                load::whatif::load(&shown, &text)
+            } else {
+                read_template(&shown, &text, opts)
+            };
+            match read {
+                Ok(o) => {
+                    out.errors.extend(o.errors);
+                    Some(piece(InputKind::Arm, o.resources, o.notes))
+                }
+                Err(e) => {
+                    out.errors.push(e);
+                    None
+                }
             }
-            Err(e) => {
-                out.errors.push(e);
-                None
-            }
-        },
-        Detected::Template => match read_template(&shown, &text, opts) {
-            Ok(o) => {
-                out.errors.extend(o.errors);
-                Some(piece(InputKind::Arm, o.resources, o.notes))
-            }
-            Err(e) => {
-                out.errors.push(e);
-                None
-            }
-        },
+        }
         _ if load::template::is_parameters_file(&text) => {
             out.errors.push(
                 InputError::new(
