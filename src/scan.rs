@@ -754,15 +754,16 @@ fn expand(p: &FsPath, opts: &ScanOptions, errors: &mut Vec<InputError>) -> Vec<P
         return vec![p.to_path_buf()];
     }
     let mut roots = load::roots::find(p);
+    roots.extend(load::bicep::entry_files(p));
     let workflows = load::roots::workflows(p);
     if roots.is_empty() && workflows.is_empty() {
         // Scanning nothing must not look like a clean scan.
         errors.push(
             InputError::new(
                 p.display().to_string(),
-                "no .tf or .tf.json files in this directory or below",
+                "no .tf, .tf.json or .bicep files in this directory or below",
             )
-            .with_help("scan a directory of Terraform source, a plan (`terraform show -json`) or an ARM snapshot"),
+            .with_help("scan a directory of Terraform or Bicep source, a plan (`terraform show -json`), a what-if result or an ARM snapshot"),
         );
     }
     roots.extend(workflows);
@@ -977,6 +978,7 @@ fn read_piece(p: &FsPath, opts: &ScanOptions, out: &mut Loaded) -> Option<Piece>
         return None;
     }
     match load::detect(p, None) {
+        Detected::Bicep => read_bicep(p, opts, out),
         Detected::Terraform => {
             let mut var_files = opts.var_files.clone();
             if let Some(more) = opts.root_var_files.get(p) {
@@ -1038,6 +1040,32 @@ fn read_piece(p: &FsPath, opts: &ScanOptions, out: &mut Loaded) -> Option<Piece>
                 None
             }
         },
+    }
+}
+
+/// A `.bicep` / `.bicepparam`: compiled by the Bicep CLI, its template read
+/// as ARM resources (of the ARM estate, as a template's are).
+fn read_bicep(p: &FsPath, opts: &ScanOptions, out: &mut Loaded) -> Option<Piece> {
+    let shown = p.display().to_string();
+    let loaded = with_template_options(opts, |topts| load::bicep::load(p, &shown, topts))
+        .unwrap_or_else(|e| Err(vec![e]));
+    match loaded {
+        Ok(o) => {
+            out.errors.extend(o.errors);
+            Some(Piece {
+                kind: InputKind::Arm,
+                path: p.to_path_buf(),
+                resources: o.resources,
+                notes: o.notes,
+                ignores: Vec::new(),
+                source_root: None,
+                plan_locations: BTreeMap::new(),
+            })
+        }
+        Err(errors) => {
+            out.errors.extend(errors);
+            None
+        }
     }
 }
 
@@ -1139,16 +1167,26 @@ fn read_json_text(p: &FsPath, text: String, opts: &ScanOptions, out: &mut Loaded
                 None
             }
         },
-        Detected::Template => match read_template(&shown, &text, opts) {
-            Ok(o) => {
-                out.errors.extend(o.errors);
-                Some(piece(InputKind::Arm, o.resources, o.notes))
+        // A what-if result and a template give ARM resources: they join the
+        // ARM estate, so a reference to an existing resource resolves in a
+        // snapshot scanned beside them.
+        d @ (Detected::WhatIf | Detected::Template) => {
+            let read = if d == Detected::WhatIf {
+                load::whatif::load(&shown, &text)
+            } else {
+                read_template(&shown, &text, opts)
+            };
+            match read {
+                Ok(o) => {
+                    out.errors.extend(o.errors);
+                    Some(piece(InputKind::Arm, o.resources, o.notes))
+                }
+                Err(e) => {
+                    out.errors.push(e);
+                    None
+                }
             }
-            Err(e) => {
-                out.errors.push(e);
-                None
-            }
-        },
+        }
         _ if load::template::is_parameters_file(&text) => {
             out.errors.push(
                 InputError::new(
@@ -1182,17 +1220,28 @@ fn read_template(
     text: &str,
     opts: &ScanOptions,
 ) -> Result<load::arm::ArmOutput, InputError> {
+    with_template_options(opts, |topts| {
+        load::template::read_template(shown, text, topts)
+    })?
+}
+
+/// Runs `f` with the scan's template options: `--parameters FILE` (read
+/// here: the error is reading it) and `--subscription`.
+#[allow(clippy::result_large_err)]
+fn with_template_options<R>(
+    opts: &ScanOptions,
+    f: impl FnOnce(&load::template::TemplateOptions) -> R,
+) -> Result<R, InputError> {
     let params = match &opts.template_parameters {
         Some(p) => Some((p.display().to_string(), load::read_text(p)?)),
         None => None,
     };
-    let topts = load::template::TemplateOptions {
+    Ok(f(&load::template::TemplateOptions {
         parameters: params
             .as_ref()
             .map(|(path, text)| load::template::ParametersFile { path, text }),
         subscription: opts.subscription.as_deref(),
-    };
-    load::template::read_template(shown, text, &topts)
+    }))
 }
 
 /// Replaces Terraform addresses in parameter values by the ids of those

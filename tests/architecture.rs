@@ -407,7 +407,14 @@ fn terminal_uses(src: &str) -> Vec<(usize, String)> {
             {
                 format!("{name}!")
             }
-            "stdout" | "stderr" if is(&toks, i + 1, &Tok::Punct('(')) => format!("{name}()"),
+            // `Command::stdout(…)` (a method, after `.`) redirects a child
+            // process's output; only `io::stdout()` writes to the terminal.
+            "stdout" | "stderr"
+                if is(&toks, i + 1, &Tok::Punct('('))
+                    && !(i > 0 && is(&toks, i - 1, &Tok::Punct('.'))) =>
+            {
+                format!("{name}()")
+            }
             "indicatif" => name.clone(),
             _ => continue,
         };
@@ -703,7 +710,7 @@ fn printing_outside_the_cli_is_caught() {
     let files = [
         file(
             "load/azure/mod.rs",
-            "use indicatif::ProgressBar;\nfn f() { eprintln!(\"{}\", 1); let _ = std::io::stderr(); }\n// println!(\"in a comment\")\nconst S: &str = \"print!\";\n",
+            "use indicatif::ProgressBar;\nfn f() { eprintln!(\"{}\", 1); let _ = std::io::stderr(); }\n// println!(\"in a comment\")\nconst S: &str = \"print!\";\nfn g(c: &mut std::process::Command) { c.stdout(std::process::Stdio::piped()); }\n",
         ),
         file("main.rs", "fn main() { println!(\"ok\"); }\n"),
         file("sweep.rs", "use indicatif::ProgressBar;\n"),

@@ -84,7 +84,17 @@ pub fn load(path: &str, text: &str) -> Result<ArmOutput, InputError> {
     }
     let (resources, errors) = documents_to_resources(Some(path), raw);
     out.resources = resources;
-    out.errors = errors
+    out.errors = located_errors(path, text, errors);
+    for n in &mut out.notes {
+        *n = format!("{path}: {n}");
+    }
+    Ok(out)
+}
+
+/// The documents that could not be used, as errors of the file `path` whose
+/// text is `text`, each at its resource's id in the text where it is found.
+pub fn located_errors(path: &str, text: &str, errors: Vec<DocError>) -> Vec<InputError> {
+    errors
         .into_iter()
         .enumerate()
         .map(|(n, e)| {
@@ -104,11 +114,7 @@ pub fn load(path: &str, text: &str) -> Result<ArmOutput, InputError> {
                 None => err,
             }
         })
-        .collect();
-    for n in &mut out.notes {
-        *n = format!("{path}: {n}");
-    }
-    Ok(out)
+        .collect()
 }
 
 /// Finds the resource documents inside any of the accepted shapes.

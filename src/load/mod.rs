@@ -7,6 +7,7 @@ pub mod arm;
 #[cfg(feature = "azure")]
 pub mod azure;
 pub mod azurerm;
+pub mod bicep;
 pub mod hcl;
 pub mod plan;
 pub mod roots;
@@ -15,6 +16,7 @@ pub mod source_map;
 pub mod template;
 pub mod terraform;
 pub mod workflow;
+pub mod whatif;
 
 use std::path::Path as FsPath;
 
@@ -37,8 +39,12 @@ pub enum Detected {
     Arm,
     /// A GitHub Actions workflow (`*.yml`, `*.yaml`).
     Workflow,
+    /// `az deployment … what-if` output (JSON).
+    WhatIf,
     /// An ARM deployment template (`$schema …/deploymentTemplate.json#`).
     Template,
+    /// A `.bicep` or `.bicepparam` file, compiled by the Bicep CLI.
+    Bicep,
 }
 
 /// Decides the reader from the path and, for JSON, the top-level keys.
@@ -57,9 +63,13 @@ pub fn detect(path: &FsPath, text: Option<&str>) -> Detected {
     if lower.ends_with(".yml") || lower.ends_with(".yaml") {
         return Detected::Workflow;
     }
+    if bicep::is_bicep_file(path) {
+        return Detected::Bicep;
+    }
     match text {
         Some(t) if looks_like_plan(t) => Detected::Plan,
         Some(t) if template::is_template(t) => Detected::Template,
+        Some(t) if whatif::looks_like_whatif(t) => Detected::WhatIf,
         _ => Detected::Arm,
     }
 }
