@@ -62,11 +62,7 @@ fn every_rule_the_checklist_names_exists() {
     let ids: Vec<&str> = rules.iter().map(|r| r.meta.id.as_str()).collect();
     for item in mcpguard::docs::CHECKLIST {
         for r in item.rules {
-            assert!(
-                ids.contains(r),
-                "{}: no rule {r}",
-                item.item
-            );
+            assert!(ids.contains(r), "{}: no rule {r}", item.item);
         }
         assert!(
             !item.rules.is_empty() || item.how.starts_with("Outside configuration"),

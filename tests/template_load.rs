@@ -257,3 +257,72 @@ fn parameters_flag_and_a_parameters_file_alone() {
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("--parameters"), "{err}");
 }
+
+/// A secure parameter's value (a default, or one from the parameters file)
+/// never reaches a report: what it flows into is unknown but present, so
+/// MCP008 still fails the plain environment variable it is put into.
+#[test]
+fn secure_parameter_values_are_never_reported() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("secure-param");
+    std::fs::create_dir_all(&dir).unwrap();
+    let template = dir.join("azuredeploy.json");
+    std::fs::write(
+        &template,
+        r#"{
+  "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+  "contentVersion": "1.0.0.0",
+  "parameters": {
+    "apiKey": { "type": "securestring", "defaultValue": "planted-default-s3cret" },
+    "dbPassword": { "type": "securestring" }
+  },
+  "resources": [{
+    "type": "Microsoft.ContainerInstance/containerGroups",
+    "apiVersion": "2023-05-01",
+    "name": "mcp-files",
+    "location": "westeurope",
+    "tags": { "MCPServer": "true" },
+    "properties": {
+      "osType": "Linux",
+      "containers": [{ "name": "mcp-files", "properties": {
+        "image": "contoso.azurecr.io/mcp-filesystem:1.0",
+        "resources": { "requests": { "cpu": 1, "memoryInGB": 1 } },
+        "environmentVariables": [
+          { "name": "API_KEY", "value": "[parameters('apiKey')]" },
+          { "name": "DB_PASSWORD", "value": "[parameters('dbPassword')]" }
+        ]
+      }}]
+    }
+  }]
+}"#,
+    )
+    .unwrap();
+    let params = dir.join("azuredeploy.parameters.json");
+    std::fs::write(
+        &params,
+        r#"{"parameters": {"dbPassword": {"value": "planted-file-s3cret"}}}"#,
+    )
+    .unwrap();
+    for format in ["json", "table", "sarif", "markdown", "html"] {
+        let out = cli(&[
+            "scan",
+            template.to_str().unwrap(),
+            "--parameters",
+            params.to_str().unwrap(),
+            "--format",
+            format,
+        ]);
+        let text = String::from_utf8_lossy(&out.stdout).to_string()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert!(!text.contains("planted"), "{format}: a secret is shown");
+        if format == "json" {
+            let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            let mcp008 = r["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| f["rule_id"] == "MCP008")
+                .expect("MCP008 judged the group");
+            assert_eq!(mcp008["status"], "fail", "{mcp008}");
+        }
+    }
+}

@@ -41,10 +41,32 @@ fn scan_input(dir: &std::path::Path, input: &str, subscription: Option<&str>) ->
     report
 }
 
+/// Resources other than Entra ID objects: those are deployed by Bicep's
+/// Microsoft Graph extension, which template.json leaves out (see
+/// `template()` in fixtures/generate.py). Their verdicts are the same because
+/// the rules that read them (MCP017, MCP018) judge the gateway's application
+/// only where a scan holds it.
+fn arm_resources(r: &Report) -> usize {
+    let graph: usize = r
+        .resource_types
+        .iter()
+        .filter(|(t, _)| t.starts_with("Microsoft.Graph/"))
+        .map(|(_, n)| n)
+        .sum();
+    r.summary.resources - graph
+}
+
+/// A finding on an Entra ID object (MCP017, MCP018 judge the gateway's
+/// application): template.json has none, see [`arm_resources`].
+fn on_graph(f: &mcpguard::findings::Finding) -> bool {
+    f.resource.arm_type.starts_with("Microsoft.Graph/")
+}
+
 /// (rule, resource id, status): ARM resources are named by id.
 fn by_resource(r: &Report) -> BTreeSet<(String, String, Status)> {
     r.findings
         .iter()
+        .filter(|f| !on_graph(f))
         .map(|f| {
             (
                 f.rule_id.clone(),
@@ -60,6 +82,7 @@ fn by_rule(r: &Report) -> Vec<(String, Status)> {
     let mut v: Vec<(String, Status)> = r
         .findings
         .iter()
+        .filter(|f| !on_graph(f))
         .map(|f| (f.rule_id.clone(), f.status))
         .collect();
     v.sort_by(|a, b| (a.0.as_str(), a.1 as u8).cmp(&(b.0.as_str(), b.1 as u8)));
@@ -79,7 +102,8 @@ fn templates_give_the_snapshot_and_plan_verdicts() {
             "{name}: template and ARM snapshot"
         );
         assert_eq!(
-            template.summary.resources, snapshot.summary.resources,
+            arm_resources(&template),
+            arm_resources(&snapshot),
             "{name}: resources"
         );
         for input in ["plan.json", "main.tf"] {
@@ -108,10 +132,7 @@ fn templates_without_a_subscription_still_scan() {
         let dir = root.join(name);
         let template = scan_input(&dir, "template.json", None);
         let snapshot = scan_input(&dir, "arm.json", None);
-        assert_eq!(
-            template.summary.resources, snapshot.summary.resources,
-            "{name}"
-        );
+        assert_eq!(arm_resources(&template), arm_resources(&snapshot), "{name}");
         assert!(
             template.summary.fail <= snapshot.summary.fail,
             "{name}: {:#?}",

@@ -15,8 +15,8 @@ pub mod snapshot;
 pub mod source_map;
 pub mod template;
 pub mod terraform;
-pub mod workflow;
 pub mod whatif;
+pub mod workflow;
 
 use std::path::Path as FsPath;
 

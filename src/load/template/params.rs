@@ -113,5 +113,27 @@ pub fn resolve(
         }
         pending = still;
     }
+    withhold_secure(&declared, &mut out);
     Ok(out)
+}
+
+/// A `securestring` or `secureObject` parameter's value is never carried into
+/// the model: whatever it flows into is unknown but present, so a finding's
+/// evidence cannot show it (ARM itself never returns these values).
+fn withhold_secure(declared: &serde_json::Map<String, Json>, values: &mut Map) {
+    for (name, decl) in declared {
+        let secure = decl.get("type").and_then(Json::as_str).is_some_and(|t| {
+            t.eq_ignore_ascii_case("securestring") || t.eq_ignore_ascii_case("secureobject")
+        });
+        if !secure {
+            continue;
+        }
+        if let Some(v) = values.get_mut(name) {
+            if !v.is_unknown() && !v.is_null() {
+                *v = Unknown::because(format!(
+                    "parameter `{name}` is secure: its value is not read"
+                ));
+            }
+        }
+    }
 }
