@@ -846,9 +846,7 @@ fn map_to_source(piece: &mut Piece, opts: &ScanOptions, out: &mut Loaded) {
         root: opts.root.clone(),
     };
     let near = plan_dir.as_deref().filter(|_| inside);
-    let Some(map) =
-        load::source_map::for_plan(&addresses, near, search, opts.source_given, &hcl_opts)
-    else {
+    let Some(map) = load::source_map::for_plan(&addresses, near, search, &hcl_opts) else {
         if opts.source_given {
             out.warnings.push(Warning {
                 source: piece.path.display().to_string(),

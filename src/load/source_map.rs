@@ -84,16 +84,11 @@ impl SourceMap {
 /// under `search`, the one holding most of them. With `near` (the plan's own
 /// directory) the nearest directory from there up to `search` that holds
 /// `.tf` files is tried first, as `terraform show -json` is usually run in
-/// the root module. The other root modules under `search` are read only when
-/// `search_all` (the user named `--source`): reading every root of a working
-/// directory costs as much as the repository is large, not the plan (6 s for
-/// a plan scanned at this repository's root, with all its fixtures).
-/// `None` when no root module holds any of them.
+/// the root module. `None` when no root module holds any of them.
 pub fn for_plan(
     addresses: &[&str],
     near: Option<&Path>,
     search: &Path,
-    search_all: bool,
     opts: &hcl::HclOptions,
 ) -> Option<SourceMap> {
     let score = |m: &SourceMap| m.matches(addresses.iter().copied());
@@ -117,9 +112,6 @@ pub fn for_plan(
                 break;
             }
         }
-    }
-    if !search_all {
-        return None;
     }
     let mut best: Option<(usize, SourceMap)> = None;
     for root in roots::find(search) {
@@ -239,7 +231,6 @@ mod tests {
             &["azurerm_resource_group.rg[\"dev\"]"],
             Some(&d),
             &d,
-            false,
             &hcl::HclOptions::default(),
         )
         .expect("found from the plan's directory");
