@@ -326,3 +326,113 @@ fn secure_parameter_values_are_never_reported() {
         }
     }
 }
+
+/// Bicep modules hand ids to each other only through outputs
+/// (`reference(resourceId('Microsoft.Resources/deployments', 'network'),
+/// …).outputs.subnetId.value`): an output computed from the module's own
+/// parameters, variables and `resourceId()` is a reference, so the container
+/// apps of one module reach the subnet and NSG of another (MCP002, MCP004,
+/// MCP005 pass) and the identities of a third (MCP001 passes, MCP007 sees
+/// one identity each). An output that reads deployment-time state stays
+/// unknown, and a secure output is never carried.
+#[test]
+fn module_outputs_carry_ids_between_modules() {
+    let (path, text) = fixture("module-outputs.json");
+    let out = read_template(&path, &text, &TemplateOptions::default()).expect("reads");
+    assert!(out.errors.is_empty(), "{:?}", out.errors);
+    let env = out
+        .resources
+        .iter()
+        .find(|r| r.arm_type() == "Microsoft.App/managedEnvironments")
+        .expect("environment");
+    let subnet = env
+        .doc
+        .pointer("/properties/vnetConfiguration/infrastructureSubnetId")
+        .unwrap();
+    let subnet_res = out
+        .resources
+        .iter()
+        .find(|r| Some(r.address.as_str()) == subnet.refers_to())
+        .unwrap_or_else(|| panic!("the subnet output refers to the subnet: {subnet:?}"));
+    assert_eq!(
+        subnet_res.arm_type(),
+        "Microsoft.Network/virtualNetworks/subnets"
+    );
+    // reference() of a resource inside the module: known only once it ran.
+    let guid = env.doc.pointer("/tags/vnet").unwrap();
+    assert!(guid.is_unknown(), "{guid:?}");
+    let apps: Vec<_> = out
+        .resources
+        .iter()
+        .filter(|r| r.arm_type() == "Microsoft.App/containerApps")
+        .collect();
+    assert_eq!(apps.len(), 2);
+    for (app, server) in apps.iter().zip(["github", "filesystem"]) {
+        let ids = app.doc.pointer("/identity/userAssignedIdentities").unwrap();
+        let keys: Vec<String> = match ids {
+            Value::Object(m) => m.keys().cloned().collect(),
+            other => panic!("{server}: identities unknown: {other:?}"),
+        };
+        assert_eq!(keys.len(), 1);
+        assert!(
+            keys[0].ends_with(&format!("/userAssignedIdentities/id-mcp-{server}")),
+            "{keys:?}"
+        );
+    }
+
+    let o = cli(&[
+        "scan",
+        "fixtures/templates/module-outputs.json",
+        "--format",
+        "json",
+    ]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        !stdout.contains("not-a-real-secret"),
+        "a secure output is never shown"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json report");
+    for rule in ["MCP001", "MCP002", "MCP004", "MCP005", "MCP007"] {
+        assert_eq!(report["passed"][rule], 2, "{rule}: {}", report["findings"]);
+    }
+}
+
+/// What ARM evaluates lazily is evaluated lazily: `and`/`or` stop at the
+/// argument that decides and `if` takes one branch, so a branch that would
+/// fail where it is not taken (`split('', '/')[8]`) is no error; with an
+/// unknown condition the branch that fails is not the one a successful
+/// deployment takes. An object keyed by a name known only at deployment is
+/// unknown, not an error; a list of partly known ids still has a length and
+/// elements.
+#[test]
+fn lazy_functions_and_partly_known_collections() {
+    let text = r#"{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+      "parameters": {"id": {"type": "string", "defaultValue": ""}, "flag": {"type": "bool"}, "key": {"type": "string"}},
+      "variables": {"parts": "[split(parameters('id'), '/')]",
+                    "ids": ["[resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', 'a')]", "[resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', 'b')]"]},
+      "resources": [{"type": "Microsoft.Network/networkSecurityGroups", "apiVersion": "2023-09-01", "name": "nsg",
+        "tags": {
+          "and": "[and(not(empty(parameters('id'))), equals(variables('parts')[8], 'x'))]",
+          "or": "[or(empty(parameters('id')), equals(variables('parts')[8], 'x'))]",
+          "if": "[if(empty(parameters('id')), 'none', variables('parts')[8])]",
+          "ifUnknown": "[if(parameters('flag'), variables('parts')[8], 'taken')]",
+          "andUnknown": "[and(parameters('flag'), false())]",
+          "count": "[length(variables('ids'))]",
+          "second": "[variables('ids')[1]]"
+        },
+        "properties": {"keyed": {"[parameters('key')]": {}}}}]}"#;
+    let out = read_template("t.json", text, &TemplateOptions::default()).expect("no error");
+    let tags = out.resources[0].doc.get("tags").unwrap();
+    let tag = |k: &str| tags.get(k).unwrap().clone();
+    assert_eq!(tag("and"), Value::Bool(false));
+    assert_eq!(tag("or"), Value::Bool(true));
+    assert_eq!(tag("if"), Value::from("none"));
+    assert_eq!(tag("ifUnknown"), Value::from("taken"));
+    assert_eq!(tag("andUnknown"), Value::Bool(false));
+    assert_eq!(tag("count"), Value::from(serde_json::json!(2)));
+    assert!(tag("second")
+        .as_partial()
+        .is_some_and(|p| p.to_string().ends_with("/userAssignedIdentities/b")));
+    let keyed = out.resources[0].doc.pointer("/properties/keyed").unwrap();
+    assert!(keyed.is_unknown(), "{keyed:?}");
+}

@@ -4,7 +4,7 @@
 
 use serde_json::Value as Json;
 
-use super::eval::{eval_json, eval_str, key, Failed, Scope};
+use super::eval::{eval_json, eval_str, key, object_with_unknown_key, Failed, Scope};
 use crate::inventory::value::Map;
 use crate::inventory::{Unknown, Value};
 
@@ -60,7 +60,10 @@ pub fn eval_with_loops(v: &Json, scope: &Scope) -> Result<Value, Failed> {
         Json::Object(m) if matches!(m.get("copy"), Some(Json::Array(_))) => {
             let mut out = Map::new();
             for (k, x) in m.iter().filter(|(k, _)| k.as_str() != "copy") {
-                out.insert(key(k, scope)?, eval_with_loops(x, scope)?);
+                let Some(k) = key(k, scope)? else {
+                    return Ok(object_with_unknown_key(k));
+                };
+                out.insert(k, eval_with_loops(x, scope)?);
             }
             for l in m["copy"].as_array().into_iter().flatten() {
                 let name = loop_name(l, scope)?;
@@ -75,7 +78,10 @@ pub fn eval_with_loops(v: &Json, scope: &Scope) -> Result<Value, Failed> {
         Json::Object(m) => {
             let mut out = Map::new();
             for (k, x) in m {
-                out.insert(key(k, scope)?, eval_with_loops(x, scope)?);
+                let Some(k) = key(k, scope)? else {
+                    return Ok(object_with_unknown_key(k));
+                };
+                out.insert(k, eval_with_loops(x, scope)?);
             }
             Ok(Value::Object(out))
         }

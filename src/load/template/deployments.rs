@@ -12,6 +12,7 @@ use serde_json::{json, Value as Json};
 
 use super::eval::{eval_json, Failed, Scope};
 use super::expand::{expand, Level, Out, TemplateCx};
+use super::outputs::Modules;
 use super::params;
 use crate::inventory::value::Map;
 use crate::inventory::Partial;
@@ -49,30 +50,11 @@ pub fn nested(
     if cx.depth + 1 > MAX_DEPTH {
         return Err(format!("{detail}: deployments nested deeper than {MAX_DEPTH}").into());
     }
-    let inner_scope = props
-        .pointer("/expressionEvaluationOptions/scope")
-        .and_then(Json::as_str)
-        .is_some_and(|s| s.eq_ignore_ascii_case("inner"));
-    let deployment = Rc::new(moved_scope(raw, cx, scope)?);
-    let level = match (
-        tpl.get("$schema").and_then(Json::as_str),
-        raw.get("resourceGroup"),
-    ) {
-        (_, Some(_)) => Level::ResourceGroup,
-        (Some(s), None) => Level::of_schema(s),
-        (None, None) => cx.level,
-    };
+    let deployment = Rc::new(moved_scope(raw, &cx.deployment, scope)?);
+    let level = nested_level(raw, tpl, cx.level);
     let at = format!("{detail}.properties.template");
-    let inner = if inner_scope {
-        let mut given = Map::new();
-        for (k, p) in props
-            .get("parameters")
-            .and_then(Json::as_object)
-            .into_iter()
-            .flatten()
-        {
-            given.insert(k.clone(), given_parameter(k, p, scope)?);
-        }
+    let inner = if inner_scope(&props) {
+        let given = given_parameters(&props, scope)?;
         let (cx, unset) = super::own_scope(tpl, deployment, given, level, at, cx.depth + 1)?;
         if !unset.is_empty() {
             out.notes.push(format!(
@@ -82,15 +64,91 @@ pub fn nested(
         }
         cx
     } else {
+        let modules = Rc::new(Modules::of(
+            tpl,
+            level,
+            cx.depth + 1,
+            &outer(scope, &deployment),
+        ));
         TemplateCx {
             deployment,
             level,
             at,
             depth: cx.depth + 1,
+            modules,
             ..cx.clone()
         }
     };
     expand(tpl, &inner, out)
+}
+
+/// The outputs of a nested deployment declared in a template of `level`
+/// at nesting `depth`, read from an expression evaluated in `scope` (the
+/// declaring template's): `{name: {type, value}}`, computed as [`nested`]
+/// expands it. A linked template's are unknown.
+pub fn outputs(raw: &Json, level: Level, depth: usize, scope: &Scope) -> Result<Value, Failed> {
+    let props = raw.get("properties").cloned().unwrap_or(json!({}));
+    let Some(tpl) = props.get("template") else {
+        return Ok(Unknown::because("outputs of a linked template (not read)"));
+    };
+    if depth + 1 > MAX_DEPTH {
+        return Err(format!("deployments nested deeper than {MAX_DEPTH}").into());
+    }
+    let deployment = Rc::new(moved_scope(raw, scope.deployment, scope)?);
+    let level = nested_level(raw, tpl, level);
+    if inner_scope(&props) {
+        let given = given_parameters(&props, scope)?;
+        let (cx, _) = super::own_scope(tpl, deployment, given, level, String::new(), depth + 1)?;
+        super::outputs::evaluate(tpl, &cx.scope())
+    } else {
+        let modules = Modules::of(tpl, level, depth + 1, &outer(scope, &deployment));
+        let s = Scope {
+            modules: Some(&modules),
+            ..outer(scope, &deployment)
+        };
+        super::outputs::evaluate(tpl, &s)
+    }
+}
+
+/// `expressionEvaluationOptions.scope` `inner` (Bicep's modules); ARM's
+/// default is `outer`.
+fn inner_scope(props: &Json) -> bool {
+    props
+        .pointer("/expressionEvaluationOptions/scope")
+        .and_then(Json::as_str)
+        .is_some_and(|s| s.eq_ignore_ascii_case("inner"))
+}
+
+/// Where a nested template deploys: a resource group when it names one,
+/// else what its `$schema` says, else where its parent deploys.
+fn nested_level(raw: &Json, tpl: &Json, parent: Level) -> Level {
+    match (
+        tpl.get("$schema").and_then(Json::as_str),
+        raw.get("resourceGroup"),
+    ) {
+        (_, Some(_)) => Level::ResourceGroup,
+        (Some(s), None) => Level::of_schema(s),
+        (None, None) => parent,
+    }
+}
+
+/// An `outer` nested template's scope: the parent's, at the deployment's scope.
+fn outer<'a>(scope: &Scope<'a>, deployment: &'a super::Deployment) -> Scope<'a> {
+    Scope::new(deployment, scope.params, scope.vars, scope.functions)
+}
+
+/// The parameters an `inner` nested deployment gives its template.
+fn given_parameters(props: &Json, scope: &Scope) -> Result<Map, Failed> {
+    let mut given = Map::new();
+    for (k, p) in props
+        .get("parameters")
+        .and_then(Json::as_object)
+        .into_iter()
+        .flatten()
+    {
+        given.insert(k.clone(), given_parameter(k, p, scope)?);
+    }
+    Ok(given)
 }
 
 /// A value a nested deployment gives its template: `{"value": …}` (which
@@ -116,8 +174,12 @@ fn given_parameter(name: &str, p: &Json, scope: &Scope) -> Result<Value, Failed>
 
 /// The deployment context of a nested deployment: the parent's, moved to the
 /// subscription and resource group the deployment names.
-fn moved_scope(raw: &Json, cx: &TemplateCx, scope: &Scope) -> Result<super::Deployment, Failed> {
-    let mut d = (*cx.deployment).clone();
+fn moved_scope(
+    raw: &Json,
+    parent: &super::Deployment,
+    scope: &Scope,
+) -> Result<super::Deployment, Failed> {
+    let mut d = parent.clone();
     d.deployment = Unknown::because("deployment() of a nested deployment (known at deployment)");
     if let Some(sub) = raw.get("subscriptionId") {
         let sub = eval_json(sub, scope)?;

@@ -14,6 +14,8 @@ use crate::inventory::{Unknown, Value};
 use crate::policy::expr::{self, Expr, Template};
 use crate::policy::functions::{self, Deployment};
 
+use super::outputs::Modules;
+
 /// Why a template cannot be expanded, and the template string it is about
 /// (the innermost expression that failed), so the diagnostic can point at it.
 #[derive(Debug, Clone)]
@@ -81,9 +83,29 @@ pub struct Scope<'a> {
     pub copy: Vec<(String, Value)>,
     /// Lambda variables, innermost last.
     pub lambda: Vec<(String, Value)>,
+    /// The nested deployments whose outputs `reference()` reads.
+    pub modules: Option<&'a Modules>,
 }
 
-impl Scope<'_> {
+impl<'a> Scope<'a> {
+    /// A template's scope outside any loop, lambda or nested deployment.
+    pub fn new(
+        deployment: &'a Deployment,
+        params: &'a Map,
+        vars: &'a Variables,
+        functions: &'a HashMap<String, UserFunction>,
+    ) -> Scope<'a> {
+        Scope {
+            deployment,
+            params,
+            vars,
+            functions,
+            copy: Vec::new(),
+            lambda: Vec::new(),
+            modules: None,
+        }
+    }
+
     /// The same scope inside one more loop iteration or lambda call.
     pub fn with(&self, copy: Option<(String, Value)>, lambda: Vec<(String, Value)>) -> Scope<'_> {
         let mut c = self.copy.clone();
@@ -97,6 +119,7 @@ impl Scope<'_> {
             functions: self.functions,
             copy: c,
             lambda: l,
+            modules: self.modules,
         }
     }
 }
@@ -132,7 +155,10 @@ pub fn eval_json(v: &Json, scope: &Scope) -> Result<Value, Failed> {
         Json::Object(m) => {
             let mut out = Map::new();
             for (k, x) in m {
-                out.insert(key(k, scope)?, eval_json(x, scope)?);
+                let Some(k) = key(k, scope)? else {
+                    return Ok(object_with_unknown_key(k));
+                };
+                out.insert(k, eval_json(x, scope)?);
             }
             Value::Object(out)
         }
@@ -143,16 +169,26 @@ pub fn eval_json(v: &Json, scope: &Scope) -> Result<Value, Failed> {
 /// A property name: an expression must give a string. A partly known one
 /// (`userAssignedIdentities` keyed by an id whose subscription is not
 /// given) is keyed by what is known of it, as the model keys such objects.
-pub fn key(k: &str, scope: &Scope) -> Result<String, Failed> {
+/// `None` when the name is known only at deployment: the object holding it
+/// is then unknown ([`object_with_unknown_key`]), never keyed by a guess.
+pub fn key(k: &str, scope: &Scope) -> Result<Option<String>, Failed> {
     match eval_str(k, scope)? {
-        Value::String(s) => Ok(s),
-        Value::Partial(p) => Ok(p.to_string()),
+        Value::String(s) => Ok(Some(s)),
+        Value::Partial(p) => Ok(Some(p.to_string())),
+        v if v.is_unknown() => Ok(None),
         other => Err(Failed::from(format!(
-            "property name `{k}` is not known before deployment ({})",
+            "property name `{k}` is not a string ({})",
             other.to_display_json()
         ))
         .at(k)),
     }
+}
+
+/// An object one of whose property names is known only at deployment.
+pub fn object_with_unknown_key(k: &str) -> Value {
+    Unknown::because(format!(
+        "an object whose property name `{k}` is known only at deployment"
+    ))
 }
 
 pub fn eval(e: &Expr, scope: &Scope) -> Result<Value, String> {
@@ -187,8 +223,10 @@ fn call(name: &str, args: &[Expr], scope: &Scope) -> Result<Value, String> {
         "variables" => variable(&name_arg(name, args, scope)?, scope),
         "copyindex" => copy_index(args, scope),
         "if" => if_(args, scope),
+        "and" | "or" if args.len() >= 2 => logical(name, args, scope),
         "coalesce" => coalesce(args, scope),
         "tryget" => try_get(args, scope),
+        "reference" => reference(args, scope),
         "lambda" => Err(
             "`lambda` is only an argument of map, filter, reduce, sort, toObject, groupBy or mapValues"
                 .into(),
@@ -217,6 +255,21 @@ fn call(name: &str, args: &[Expr], scope: &Scope) -> Result<Value, String> {
     }
 }
 
+/// `reference()`: a nested deployment's outputs where the template holds
+/// them ([`Modules`]), else what the shared table says (unknown).
+fn reference(args: &[Expr], scope: &Scope) -> Result<Value, String> {
+    let vals = args
+        .iter()
+        .map(|a| eval(a, scope))
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Some(m) = scope.modules {
+        if let Some(v) = m.reference(&vals, scope)? {
+            return Ok(v);
+        }
+    }
+    functions::call("reference", &vals, scope.deployment)
+}
+
 fn lookup(m: &Map, name: &str) -> Option<Value> {
     m.iter()
         .find(|(k, _)| k.eq_ignore_ascii_case(name))
@@ -239,12 +292,8 @@ fn variable(n: &str, scope: &Scope) -> Result<Value, String> {
     }
     // A variable sees neither loops nor lambdas of the expression reading it.
     let inner = Scope {
-        deployment: scope.deployment,
-        params: scope.params,
-        vars: scope.vars,
-        functions: scope.functions,
-        copy: Vec::new(),
-        lambda: Vec::new(),
+        modules: scope.modules,
+        ..Scope::new(scope.deployment, scope.params, scope.vars, scope.functions)
     };
     let v = match raw {
         Some(raw) => super::copy::eval_with_loops(&raw, &inner).map_err(|f| f.message),
@@ -282,22 +331,51 @@ fn copy_index(args: &[Expr], scope: &Scope) -> Result<Value, String> {
     functions::call("add", &[i.clone(), offset], scope.deployment)
 }
 
+/// ARM evaluates only the branch the condition takes, so a branch that
+/// fails where the condition is false is not an error (`split(id, '/')[8]`
+/// of an id that is empty unless given). Where the condition is unknown, a
+/// branch that fails is not the one a deployment that succeeds takes: the
+/// other is the value (a template that fails deploys nothing to scan).
 fn if_(args: &[Expr], scope: &Scope) -> Result<Value, String> {
     let [c, a, b] = args else {
         return Err("`if` takes 3 arguments".into());
     };
     match eval(c, scope)? {
         v if v.has_unknown() => {
-            let (x, y) = (eval(a, scope)?, eval(b, scope)?);
-            // Both branches alike: the condition does not matter.
-            Ok(if x == y && !x.has_unknown() {
-                x
-            } else {
-                Unknown::because("if() condition (known at deployment)")
+            let (x, y) = (eval(a, scope), eval(b, scope));
+            Ok(match (x, y) {
+                // Both branches alike: the condition does not matter.
+                (Ok(x), Ok(y)) if x == y && !x.has_unknown() => x,
+                (Ok(x), Err(_)) | (Err(_), Ok(x)) if !x.has_unknown() => x,
+                _ => Unknown::because("if() condition (known at deployment)"),
             })
         }
         v => eval(if functions::truthy(&v)? { a } else { b }, scope),
     }
+}
+
+/// `and` / `or`, left to right, stopping at the first argument that
+/// decides (ARM short-circuits them: compiled Bicep such as the corpus's
+/// foundry lab writes `and(passedIn, equals(…, split(id, '/')[8]))` with an
+/// empty id when nothing is passed in).
+/// After an unknown argument, one that fails may never be evaluated by ARM:
+/// the result is unknown.
+fn logical(name: &str, args: &[Expr], scope: &Scope) -> Result<Value, String> {
+    let decides = name == "or";
+    let mut unknown = None;
+    for a in args {
+        match eval(a, scope) {
+            Ok(v) if v.has_unknown() => unknown = unknown.or(Some(v)),
+            Ok(v) if functions::truthy(&v)? == decides => return Ok(Value::Bool(decides)),
+            Ok(_) => {}
+            Err(e) if unknown.is_none() => return Err(e),
+            Err(_) => {}
+        }
+    }
+    Ok(match unknown {
+        Some(u) => functions::first_unknown(&[u]).unwrap_or_else(Unknown::present),
+        None => Value::Bool(!decides),
+    })
 }
 
 fn coalesce(args: &[Expr], scope: &Scope) -> Result<Value, String> {
@@ -341,13 +419,6 @@ fn user_function(name: &str, args: &[Expr], scope: &Scope) -> Result<Value, Stri
     // A user-defined function sees its own parameters only (ARM's rule).
     let vars = Variables::default();
     let none = HashMap::new();
-    let inner = Scope {
-        deployment: scope.deployment,
-        params: &params,
-        vars: &vars,
-        functions: &none,
-        copy: Vec::new(),
-        lambda: Vec::new(),
-    };
+    let inner = Scope::new(scope.deployment, &params, &vars, &none);
     eval_json(&f.output, &inner).map_err(|f| f.message)
 }

@@ -10,6 +10,7 @@ use serde_json::Value as Json;
 use super::copy::{self, eval_with_loops};
 use super::depends::Node;
 use super::eval::{eval_json, eval_str, Failed, Scope, UserFunction, Variables};
+use super::outputs::Modules;
 use crate::inventory::value::Map;
 use crate::inventory::{Part, Partial, Unknown, Value};
 use crate::load::arm::ModelDoc;
@@ -51,17 +52,15 @@ pub struct TemplateCx {
     pub at: String,
     /// Nested deployment depth.
     pub depth: usize,
+    /// Its nested deployments whose outputs it may read.
+    pub modules: Rc<Modules>,
 }
 
 impl TemplateCx {
     pub fn scope(&self) -> Scope<'_> {
         Scope {
-            deployment: &self.deployment,
-            params: &self.params,
-            vars: &self.vars,
-            functions: &self.functions,
-            copy: Vec::new(),
-            lambda: Vec::new(),
+            modules: Some(&self.modules),
+            ..Scope::new(&self.deployment, &self.params, &self.vars, &self.functions)
         }
     }
 }

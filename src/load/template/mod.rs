@@ -19,6 +19,7 @@ mod deployments;
 mod eval;
 mod expand;
 mod lambdas;
+mod outputs;
 mod params;
 
 use std::collections::HashMap;
@@ -166,16 +167,15 @@ fn own_scope(
     ));
     let functions = Rc::new(user_functions(tpl));
     let empty = Map::new();
-    let scope = Scope {
-        deployment: &deployment,
-        params: &empty,
-        vars: &vars,
-        functions: &functions,
-        copy: Vec::new(),
-        lambda: Vec::new(),
-    };
+    let scope = Scope::new(&deployment, &empty, &vars, &functions);
     let mut unset = Vec::new();
     let p = params::resolve(tpl.get("parameters"), given, &scope, &mut unset)?;
+    let modules = Rc::new(outputs::Modules::of(
+        tpl,
+        level,
+        depth,
+        &Scope::new(&deployment, &p, &vars, &functions),
+    ));
     let cx = TemplateCx {
         deployment,
         params: Rc::new(p),
@@ -184,6 +184,7 @@ fn own_scope(
         level,
         at,
         depth,
+        modules,
     };
     Ok((cx, unset))
 }

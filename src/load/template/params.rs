@@ -87,14 +87,7 @@ pub fn resolve(
         let mut last_err = Failed::from("");
         let mut still = Vec::new();
         for (name, d) in pending {
-            let inner = Scope {
-                deployment: scope.deployment,
-                params: &out,
-                vars: scope.vars,
-                functions: scope.functions,
-                copy: Vec::new(),
-                lambda: Vec::new(),
-            };
+            let inner = Scope::new(scope.deployment, &out, scope.vars, scope.functions);
             match eval_json(d, &inner) {
                 Ok(v) => {
                     out.insert(name.clone(), v);

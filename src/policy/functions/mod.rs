@@ -209,9 +209,10 @@ pub fn property(v: &Value, name: &str) -> Result<Value, String> {
 }
 
 /// `value[index]`: an array element or an object member.
+/// An element known only in part is still that element.
 pub fn index(v: &Value, i: &Value) -> Result<Value, String> {
-    if let Some(u) = first_unknown(&[v.clone(), i.clone()]) {
-        return Ok(u);
+    if matches!(v, Value::Unknown(_) | Value::Partial(_)) || i.has_unknown() {
+        return Ok(first_unknown(&[v.clone(), i.clone()]).unwrap_or_else(Unknown::present));
     }
     match (v, i) {
         (Value::Array(a), _) => {
@@ -276,11 +277,52 @@ pub fn call(name: &str, args: &[Value], d: &Deployment) -> Result<Value, String>
             if let Some(v) = strings::partial_call(func.name, args) {
                 return v;
             }
+            if shape_call(func.name, args) {
+                return pure(func.name, args);
+            }
             if let Some(u) = first_unknown(args) {
                 return Ok(u);
             }
             pure(func.name, args)
         }
+    }
+}
+
+/// Functions whose result is the shape of a collection (its length, its
+/// ends, a slice, its keys), not the values of its elements.
+const SHAPE_FUNCTIONS: &[&str] = &[
+    "array",
+    "concat",
+    "createarray",
+    "createobject",
+    "empty",
+    "first",
+    "flatten",
+    "indexfromend",
+    "items",
+    "last",
+    "length",
+    "objectkeys",
+    "skip",
+    "take",
+    "tryindexfromend",
+];
+
+/// Whether a shape function's arguments are known as far as its result
+/// needs: collections may hold elements known only in part (a list of ids
+/// whose subscription is not given still has a length and a first element);
+/// every other argument is known whole. `createArray` needs nothing known,
+/// `createObject` its keys.
+fn shape_call(name: &str, args: &[Value]) -> bool {
+    if !SHAPE_FUNCTIONS.contains(&name) {
+        return false;
+    }
+    let known = |a: &Value| matches!(a, Value::Array(_) | Value::Object(_)) || !a.has_unknown();
+    match name {
+        "createarray" => true,
+        "createobject" => args.iter().step_by(2).all(|k| !k.has_unknown()),
+        "concat" => args.iter().all(Value::is_array),
+        _ => args.iter().all(known),
     }
 }
 
