@@ -1174,7 +1174,7 @@ fn read_json_text(p: &FsPath, text: String, opts: &ScanOptions, out: &mut Loaded
             let read = if d == Detected::WhatIf {
                 load::whatif::load(&shown, &text)
             } else {
-                read_template(&shown, &text, opts)
+                read_template(p, &shown, &text, opts)
             };
             match read {
                 Ok(o) => {
@@ -1213,15 +1213,19 @@ fn read_json_text(p: &FsPath, text: String, opts: &ScanOptions, out: &mut Loaded
     }
 }
 
-/// An ARM template with the scan's `--parameters` file and `--subscription`.
+/// An ARM template with the scan's `--parameters` file and `--subscription`;
+/// its linked templates (`relativePath`) are read beside `p` (not for stdin).
 #[allow(clippy::result_large_err)]
 fn read_template(
+    p: &FsPath,
     shown: &str,
     text: &str,
     opts: &ScanOptions,
 ) -> Result<load::arm::ArmOutput, InputError> {
+    let file = (p != FsPath::new("-")).then_some(load::template::TemplateOnDisk { disk: p, shown });
     with_template_options(opts, |topts| {
-        load::template::read_template(shown, text, topts)
+        let topts = load::template::TemplateOptions { file, ..*topts };
+        load::template::read_template(shown, text, &topts)
     })?
 }
 
@@ -1241,6 +1245,7 @@ fn with_template_options<R>(
             .as_ref()
             .map(|(path, text)| load::template::ParametersFile { path, text }),
         subscription: opts.subscription.as_deref(),
+        file: None,
     }))
 }
 

@@ -78,6 +78,7 @@ fn parameters_file_and_subscription_make_values_known() {
             text: params,
         }),
         subscription: Some("00000000-0000-0000-0000-000000000001"),
+        ..TemplateOptions::default()
     };
     let out = read_template(&path, &text, &opts).expect("reads");
     let g = out
@@ -112,6 +113,15 @@ fn templates_arm_refuses_are_located_errors() {
         ("unknown-function.json", 8, "unknown function `toLowr`"),
         ("copy-over-800.json", 11, "ARM allows at most 800"),
         ("circular-depends.json", 17, "circular dependsOn"),
+        // Linked templates: a link ARM could not follow, at the link; a
+        // failure inside the linked file, in that file.
+        (
+            "linked-loop.json",
+            11,
+            "links back to a template that links it",
+        ),
+        ("linked-missing.json", 11, "cannot read"),
+        ("linked-bad-child.json", 8, "unknown function `toLowr`"),
     ];
     for (file, line, says) in cases {
         let path = format!("fixtures/templates/bad/{file}");
@@ -119,8 +129,13 @@ fn templates_arm_refuses_are_located_errors() {
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "{file}: {err}");
         assert!(err.contains(says), "{file}: {err}");
+        let at = if file == "linked-bad-child.json" {
+            "fixtures/templates/bad/nested/bad-function.json".to_string()
+        } else {
+            path.clone()
+        };
         assert!(
-            err.contains(&format!("{path}:{line}:")),
+            err.contains(&format!("{at}:{line}:")),
             "{file} at line {line}: {err}"
         );
     }
@@ -435,4 +450,54 @@ fn lazy_functions_and_partly_known_collections() {
         .is_some_and(|p| p.to_string().ends_with("/userAssignedIdentities/b")));
     let keyed = out.resources[0].doc.pointer("/properties/keyed").unwrap();
     assert!(keyed.is_unknown(), "{keyed:?}");
+}
+
+/// Linked templates (`templateLink.relativePath`, as `az deployment
+/// --template-file` packs them) are read beside the template that links
+/// them: their resources are scanned with the parameters the link gives
+/// (the subnet id is the network template's output, so the container group
+/// reaches the NSG: MCP002, MCP004, MCP005 pass) and their findings name the
+/// linked file. A link by `uri` is not read (no network), and a note says
+/// its resources are not scanned.
+#[test]
+fn linked_templates_are_read_beside_the_template() {
+    let o = cli(&[
+        "scan",
+        "fixtures/templates/linked/azuredeploy.json",
+        "--format",
+        "json",
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&o.stderr)));
+    for rule in ["MCP001", "MCP002", "MCP004", "MCP005", "MCP007"] {
+        assert_eq!(report["passed"][rule], 1, "{rule}: {}", report["findings"]);
+    }
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert_eq!(findings[0]["rule_id"], "MCP014");
+    assert_eq!(
+        findings[0]["location"]["file"],
+        "fixtures/templates/linked/nested/servers.json"
+    );
+    let notes = report["notes"].to_string();
+    assert!(
+        notes.contains("https://example.com/templates/monitoring.json")
+            && notes.contains("not scanned"),
+        "{notes}"
+    );
+    // From standard input there is no file beside which to read a link.
+    let text = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/templates/linked/azuredeploy.json"),
+    )
+    .unwrap();
+    let out = read_template("-", &text, &TemplateOptions::default()).expect("reads");
+    assert!(out.resources.is_empty());
+    assert!(
+        out.notes
+            .iter()
+            .any(|n| n.contains("nested/network.json") && n.contains("not read from a file")),
+        "{:?}",
+        out.notes
+    );
 }

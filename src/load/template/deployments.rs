@@ -8,10 +8,11 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use serde_json::{json, Value as Json};
+use serde_json::Value as Json;
 
 use super::eval::{eval_json, Failed, Scope};
 use super::expand::{expand, Level, Out, TemplateCx};
+use super::linked::{self, Link, Loaded, TemplateFile};
 use super::outputs::Modules;
 use super::params;
 use crate::inventory::value::Map;
@@ -22,6 +23,56 @@ use crate::policy::functions::resource_id_parts;
 /// Nesting deeper than this is refused (ARM's own limit is far lower in practice).
 pub const MAX_DEPTH: usize = 32;
 
+/// Where a deployment is declared: its template's level, nesting depth and
+/// file (for a linked template's `relativePath`).
+#[derive(Clone)]
+pub struct Declared {
+    pub level: Level,
+    pub depth: usize,
+    pub file: Option<Rc<TemplateFile>>,
+}
+
+/// The template a deployment deploys: inline, or a linked file read.
+enum Body<'a> {
+    Inline(&'a Json),
+    Linked(Rc<Loaded>),
+}
+
+impl Body<'_> {
+    fn json(&self) -> &Json {
+        match self {
+            Body::Inline(t) => t,
+            Body::Linked(l) => &l.json,
+        }
+    }
+
+    /// A failure inside a linked template points into its file.
+    fn locate(&self, f: Failed) -> Failed {
+        match self {
+            Body::Inline(_) => f,
+            Body::Linked(l) => f.in_file(&l.source),
+        }
+    }
+}
+
+/// The deployment's template, or why it has none that can be read.
+fn body<'a>(
+    props: &'a Json,
+    from: &Declared,
+    scope: &Scope,
+) -> Result<Result<Body<'a>, String>, Failed> {
+    if let Some(link) = props.get("templateLink") {
+        return Ok(match linked::follow(link, from.file.as_ref(), scope)? {
+            Link::Read(l) => Ok(Body::Linked(l)),
+            Link::NotRead(why) => Err(why),
+        });
+    }
+    Ok(props
+        .get("template")
+        .map(Body::Inline)
+        .ok_or_else(|| "a deployment without a template".to_string()))
+}
+
 pub fn nested(
     raw: &Json,
     detail: &str,
@@ -29,33 +80,45 @@ pub fn nested(
     scope: &Scope,
     out: &mut Out,
 ) -> Result<(), Failed> {
-    let props = raw.get("properties").cloned().unwrap_or(json!({}));
-    if let Some(link) = props.get("templateLink") {
-        let what = link
-            .get("uri")
-            .or_else(|| link.get("relativePath"))
-            .or_else(|| link.get("id"))
-            .and_then(Json::as_str)
-            .unwrap_or("(no uri)");
-        out.notes.push(format!(
-            "{detail}: linked template `{what}` is not read (no network): its resources are not scanned; scan it on its own"
-        ));
-        return Ok(());
-    }
-    let Some(tpl) = props.get("template") else {
-        out.notes
-            .push(format!("{detail}: a deployment without a template"));
-        return Ok(());
+    let props = raw.get("properties").unwrap_or(&Json::Null);
+    let body = match body(props, &cx.declared(), scope)? {
+        Ok(b) => b,
+        Err(why) => {
+            out.notes.push(format!(
+                "{detail}: {why}: its resources are not scanned; scan it on its own"
+            ));
+            return Ok(());
+        }
     };
+    let tpl = body.json();
     if cx.depth + 1 > MAX_DEPTH {
         return Err(format!("{detail}: deployments nested deeper than {MAX_DEPTH}").into());
     }
     let deployment = Rc::new(moved_scope(raw, &cx.deployment, scope)?);
     let level = nested_level(raw, tpl, cx.level);
-    let at = format!("{detail}.properties.template");
-    let inner = if inner_scope(&props) {
-        let given = given_parameters(&props, scope)?;
-        let (cx, unset) = super::own_scope(tpl, deployment, given, level, at, cx.depth + 1)?;
+    let (at, file) = match &body {
+        Body::Inline(_) => (format!("{detail}.properties.template"), cx.file.clone()),
+        Body::Linked(l) => {
+            let at = format!("{detail}.properties.templateLink");
+            out.linked.push((format!("{at}."), l.file.shown.clone()));
+            (at, Some(l.file.clone()))
+        }
+    };
+    // A linked template has its own parameters, as `inner` scope gives them.
+    let inner = if matches!(body, Body::Linked(_)) || inner_scope(props) {
+        if props.get("parametersLink").is_some() {
+            out.notes.push(format!(
+                "{detail}: `parametersLink` is not read (mcpguard reads no network): its parameters are unknown"
+            ));
+        }
+        let given = given_parameters(props, scope)?;
+        let place = Declared {
+            level,
+            depth: cx.depth + 1,
+            file,
+        };
+        let (cx, unset) =
+            super::own_scope(tpl, deployment, given, at, place).map_err(|f| body.locate(f))?;
         if !unset.is_empty() {
             out.notes.push(format!(
                 "{detail}: parameters without a value (unknown): {}",
@@ -64,50 +127,61 @@ pub fn nested(
         }
         cx
     } else {
-        let modules = Rc::new(Modules::of(
-            tpl,
+        let place = Declared {
             level,
-            cx.depth + 1,
-            &outer(scope, &deployment),
-        ));
+            depth: cx.depth + 1,
+            file,
+        };
+        let modules = Rc::new(Modules::of(tpl, place.clone(), &outer(scope, &deployment)));
         TemplateCx {
             deployment,
             level,
             at,
             depth: cx.depth + 1,
             modules,
+            file: place.file,
             ..cx.clone()
         }
     };
-    expand(tpl, &inner, out)
+    expand(tpl, &inner, out).map_err(|f| body.locate(f))
 }
 
-/// The outputs of a nested deployment declared in a template of `level`
-/// at nesting `depth`, read from an expression evaluated in `scope` (the
-/// declaring template's): `{name: {type, value}}`, computed as [`nested`]
-/// expands it. A linked template's are unknown.
-pub fn outputs(raw: &Json, level: Level, depth: usize, scope: &Scope) -> Result<Value, Failed> {
-    let props = raw.get("properties").cloned().unwrap_or(json!({}));
-    let Some(tpl) = props.get("template") else {
-        return Ok(Unknown::because("outputs of a linked template (not read)"));
+/// The outputs of a nested deployment declared at `from`, read from an
+/// expression evaluated in `scope` (the declaring template's):
+/// `{name: {type, value}}`, computed as [`nested`] expands it. A linked
+/// template not read has unknown outputs.
+pub fn outputs(raw: &Json, from: &Declared, scope: &Scope) -> Result<Value, Failed> {
+    let props = raw.get("properties").unwrap_or(&Json::Null);
+    let body = match body(props, from, scope)? {
+        Ok(b) => b,
+        Err(why) => return Ok(Unknown::because(format!("outputs of a deployment: {why}"))),
     };
-    if depth + 1 > MAX_DEPTH {
+    let tpl = body.json();
+    if from.depth + 1 > MAX_DEPTH {
         return Err(format!("deployments nested deeper than {MAX_DEPTH}").into());
     }
     let deployment = Rc::new(moved_scope(raw, scope.deployment, scope)?);
-    let level = nested_level(raw, tpl, level);
-    if inner_scope(&props) {
-        let given = given_parameters(&props, scope)?;
-        let (cx, _) = super::own_scope(tpl, deployment, given, level, String::new(), depth + 1)?;
-        super::outputs::evaluate(tpl, &cx.scope())
+    let place = Declared {
+        level: nested_level(raw, tpl, from.level),
+        depth: from.depth + 1,
+        file: match &body {
+            Body::Inline(_) => from.file.clone(),
+            Body::Linked(l) => Some(l.file.clone()),
+        },
+    };
+    let v = if matches!(body, Body::Linked(_)) || inner_scope(props) {
+        let given = given_parameters(props, scope)?;
+        super::own_scope(tpl, deployment, given, String::new(), place)
+            .and_then(|(cx, _)| super::outputs::evaluate(tpl, &cx.scope()))
     } else {
-        let modules = Modules::of(tpl, level, depth + 1, &outer(scope, &deployment));
+        let modules = Modules::of(tpl, place, &outer(scope, &deployment));
         let s = Scope {
             modules: Some(&modules),
             ..outer(scope, &deployment)
         };
         super::outputs::evaluate(tpl, &s)
-    }
+    };
+    v.map_err(|f| body.locate(f))
 }
 
 /// `expressionEvaluationOptions.scope` `inner` (Bicep's modules); ARM's

@@ -22,11 +22,17 @@ use super::outputs::Modules;
 pub struct Failed {
     pub message: String,
     pub at: Option<String>,
+    /// The linked template the failure is in (else the scanned file).
+    pub file: Option<std::rc::Rc<super::linked::Source>>,
 }
 
 impl From<String> for Failed {
     fn from(message: String) -> Self {
-        Failed { message, at: None }
+        Failed {
+            message,
+            at: None,
+            file: None,
+        }
     }
 }
 
@@ -40,6 +46,12 @@ impl Failed {
     /// Names the template string the failure is about, unless an inner one is named.
     pub fn at(mut self, s: &str) -> Self {
         self.at.get_or_insert_with(|| s.to_string());
+        self
+    }
+
+    /// Names the linked template the failure is in, unless an inner one is named.
+    pub fn in_file(mut self, f: &std::rc::Rc<super::linked::Source>) -> Self {
+        self.file.get_or_insert_with(|| f.clone());
         self
     }
 }

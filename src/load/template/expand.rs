@@ -10,6 +10,7 @@ use serde_json::Value as Json;
 use super::copy::{self, eval_with_loops};
 use super::depends::Node;
 use super::eval::{eval_json, eval_str, Failed, Scope, UserFunction, Variables};
+use super::linked::TemplateFile;
 use super::outputs::Modules;
 use crate::inventory::value::Map;
 use crate::inventory::{Part, Partial, Unknown, Value};
@@ -54,9 +55,20 @@ pub struct TemplateCx {
     pub depth: usize,
     /// Its nested deployments whose outputs it may read.
     pub modules: Rc<Modules>,
+    /// The file it was read from, for linked templates' `relativePath`.
+    pub file: Option<Rc<TemplateFile>>,
 }
 
 impl TemplateCx {
+    /// Where its deployments are declared.
+    pub fn declared(&self) -> super::deployments::Declared {
+        super::deployments::Declared {
+            level: self.level,
+            depth: self.depth,
+            file: self.file.clone(),
+        }
+    }
+
     pub fn scope(&self) -> Scope<'_> {
         Scope {
             modules: Some(&self.modules),
@@ -70,6 +82,9 @@ impl TemplateCx {
 pub struct Out {
     pub docs: Vec<ModelDoc>,
     pub notes: Vec<String>,
+    /// Linked templates: the `detail` prefix of their resources, and the
+    /// file they are in.
+    pub linked: Vec<(String, String)>,
 }
 
 /// The keys ARM documents carry (evaluated); the others are template syntax.

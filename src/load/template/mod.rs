@@ -19,6 +19,7 @@ mod deployments;
 mod eval;
 mod expand;
 mod lambdas;
+mod linked;
 mod outputs;
 mod params;
 
@@ -51,6 +52,16 @@ pub struct TemplateOptions<'a> {
     pub parameters: Option<ParametersFile<'a>>,
     /// `--subscription`: the subscription the template deploys to; else unknown.
     pub subscription: Option<&'a str>,
+    /// The template's file on disk, so linked templates' `relativePath`
+    /// can be read beside it; `None` (stdin, compiled Bicep) reads none.
+    pub file: Option<TemplateOnDisk<'a>>,
+}
+
+/// Where a scanned template is on disk, and how findings name it.
+#[derive(Debug, Clone, Copy)]
+pub struct TemplateOnDisk<'a> {
+    pub disk: &'a std::path::Path,
+    pub shown: &'a str,
 }
 
 /// Whether JSON text is a deployment template: a `$schema` naming one of
@@ -113,7 +124,8 @@ pub fn read_template(
     let cx = root_context(&tpl, given, opts, &mut out).map_err(|f| located(path, text, f, opts))?;
     expand::expand(&tpl, &cx, &mut out).map_err(|f| located(path, text, f, opts))?;
     link_references(&mut out.docs);
-    let (resources, errors) = arm::model_documents_to_resources(Some(path), out.docs);
+    let (mut resources, errors) = arm::model_documents_to_resources(Some(path), out.docs);
+    in_linked_files(&mut resources, &out.linked);
     Ok(ArmOutput {
         resources,
         errors: errors
@@ -138,7 +150,14 @@ fn root_context(
 ) -> Result<TemplateCx, Failed> {
     let level = Level::of_schema(tpl.get("$schema").and_then(Json::as_str).unwrap_or(""));
     let deployment = Rc::new(deployment_of(opts.subscription, level));
-    let (cx, unset) = own_scope(tpl, deployment, given, level, String::new(), 0)?;
+    let place = deployments::Declared {
+        level,
+        depth: 0,
+        file: opts
+            .file
+            .map(|f| linked::TemplateFile::root(f.disk, f.shown)),
+    };
+    let (cx, unset) = own_scope(tpl, deployment, given, String::new(), place)?;
     if !unset.is_empty() {
         out.notes.push(format!(
             "parameters without a value are unknown (give them with --parameters FILE): {}",
@@ -155,9 +174,8 @@ fn own_scope(
     tpl: &Json,
     deployment: Rc<Deployment>,
     given: Map,
-    level: Level,
     at: String,
-    depth: usize,
+    place: deployments::Declared,
 ) -> Result<(TemplateCx, Vec<String>), Failed> {
     let vars = Rc::new(Variables::new(
         tpl.get("variables")
@@ -172,8 +190,7 @@ fn own_scope(
     let p = params::resolve(tpl.get("parameters"), given, &scope, &mut unset)?;
     let modules = Rc::new(outputs::Modules::of(
         tpl,
-        level,
-        depth,
+        place.clone(),
         &Scope::new(&deployment, &p, &vars, &functions),
     ));
     let cx = TemplateCx {
@@ -181,10 +198,11 @@ fn own_scope(
         params: Rc::new(p),
         vars,
         functions,
-        level,
+        level: place.level,
         at,
-        depth,
+        depth: place.depth,
         modules,
+        file: place.file,
     };
     Ok((cx, unset))
 }
@@ -357,8 +375,34 @@ fn without_comments(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(String::from_utf8(out).unwrap_or_else(|_| text.to_string()))
 }
 
-/// A failure as a diagnostic at the template text it is about.
+/// Resources of linked templates name the linked file, and their JSON path
+/// in it (the innermost link whose path theirs starts with).
+fn in_linked_files(resources: &mut [crate::inventory::Resource], linked: &[(String, String)]) {
+    if linked.is_empty() {
+        return;
+    }
+    for r in resources {
+        let Some(detail) = r.origin.detail.as_deref() else {
+            continue;
+        };
+        let inner = linked
+            .iter()
+            .filter(|(prefix, _)| detail.starts_with(prefix.as_str()))
+            .max_by_key(|(prefix, _)| prefix.len());
+        if let Some((prefix, file)) = inner {
+            r.origin.detail = Some(detail[prefix.len()..].to_string());
+            r.origin.file = Some(file.clone());
+        }
+    }
+}
+
+/// A failure as a diagnostic at the template text it is about: the scanned
+/// file's, or the linked template's it happened in.
 fn located(path: &str, text: &str, f: Failed, _opts: &TemplateOptions) -> InputError {
+    let (path, text) = match &f.file {
+        Some(src) => (src.shown.as_str(), src.text.as_str()),
+        None => (path, text),
+    };
     let err = InputError::new(path, f.message);
     let Some(needle) = f.at else { return err };
     let quoted = serde_json::to_string(&needle).unwrap_or_default();

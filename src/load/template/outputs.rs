@@ -19,18 +19,16 @@ use std::rc::Rc;
 
 use serde_json::Value as Json;
 
+use super::deployments::Declared;
 use super::eval::{eval_json, Failed, Scope};
-use super::expand::Level;
 use crate::inventory::value::Map;
 use crate::inventory::{Unknown, Value};
 
 /// The nested deployments of one template whose outputs can be read, by
 /// the names a `reference()` may use for them.
-#[derive(Default)]
 pub struct Modules {
-    /// The level of the template that declares them.
-    level: Option<Level>,
-    depth: usize,
+    /// Where the template that declares them is.
+    declared: Declared,
     /// Name or symbolic name (lower case) → the deployment; `None` when two
     /// deployments answer to it (a reference to it is not decided).
     by_key: HashMap<String, Option<Rc<Json>>>,
@@ -64,11 +62,12 @@ impl Modules {
     /// template has outputs. Names are evaluated in `scope`, the declaring
     /// template's; a name that cannot be evaluated names nothing here (the
     /// expansion reports why).
-    pub fn of(tpl: &Json, level: Level, depth: usize, scope: &Scope) -> Modules {
+    pub fn of(tpl: &Json, declared: Declared, scope: &Scope) -> Modules {
         let mut m = Modules {
-            level: Some(level),
-            depth,
-            ..Modules::default()
+            declared,
+            by_key: HashMap::new(),
+            done: RefCell::default(),
+            busy: RefCell::default(),
         };
         let decls: Vec<(Option<&String>, &Json)> = match tpl.get("resources") {
             Some(Json::Array(a)) => a.iter().map(|r| (None, r)).collect(),
@@ -141,8 +140,7 @@ impl Modules {
                 raw.get("name").and_then(Json::as_str).unwrap_or("?")
             ));
         }
-        let level = self.level.unwrap_or(Level::ResourceGroup);
-        let v = super::deployments::outputs(raw, level, self.depth, scope);
+        let v = super::deployments::outputs(raw, &self.declared, scope);
         self.busy.borrow_mut().remove(&ptr);
         let v = v.map_err(|f| f.message)?;
         self.done.borrow_mut().insert(ptr, v.clone());
@@ -150,16 +148,21 @@ impl Modules {
     }
 }
 
+/// A deployment with outputs inline, or a linked file that may have some.
 fn has_outputs(raw: &Json) -> bool {
     let is_deployment = raw
         .get("type")
         .and_then(Json::as_str)
         .is_some_and(|t| t.eq_ignore_ascii_case("Microsoft.Resources/deployments"));
+    let inline = raw
+        .pointer("/properties/template/outputs")
+        .and_then(Json::as_object)
+        .is_some_and(|o| !o.is_empty());
     is_deployment
-        && raw
-            .pointer("/properties/template/outputs")
-            .and_then(Json::as_object)
-            .is_some_and(|o| !o.is_empty())
+        && (inline
+            || raw
+                .pointer("/properties/templateLink/relativePath")
+                .is_some())
 }
 
 /// A name as text: a known string, or a partly known one as it reads

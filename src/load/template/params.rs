@@ -96,6 +96,7 @@ pub fn resolve(
                     last_err = Failed {
                         message: format!("default of parameter `{name}`: {}", e.message),
                         at: e.at,
+                        file: e.file,
                     };
                     still.push((name, d));
                 }
