@@ -316,8 +316,12 @@ pub fn model_documents_to_resources(
 /// Whether the resource names of an id (what follows its first
 /// `/providers/`) are known; its scope (subscription, group) may not be.
 pub(crate) fn names_known(id: &str) -> bool {
-    id.split_once("/providers/")
-        .is_none_or(|(_, names)| !names.contains("{unknown}"))
+    match id.split_once("/providers/") {
+        Some((_, names)) => !names.contains("{unknown}"),
+        // A Graph object id is its object id (`/applications/{unknown}`
+        // before deployment); a subscription or group id has no names.
+        None => id.starts_with("/subscriptions/") || !id.contains("{unknown}"),
+    }
 }
 
 fn str_at<'a>(doc: &'a Value, key: &str) -> &'a str {
