@@ -297,8 +297,11 @@ pub fn model_documents_to_resources(
         .into_iter()
         .map(|ModelDoc { doc, detail }| {
             let mut id = id_text(&doc);
-            // Partly known ids that read alike stay apart by where they are.
-            if !addresses.insert(id.clone()) {
+            // Partly known ids that read alike stay apart by where they are;
+            // so does every Graph object whose object id is not known yet
+            // (`/applications/{unknown}` tells no application from another).
+            let unknown_graph_id = !id.contains("/providers/") && !names_known(&id);
+            if !addresses.insert(id.clone()) || unknown_graph_id {
                 id = format!("{id} ({detail})");
             }
             let mut r = Resource::new(id, InputKind::Arm, doc);
