@@ -71,10 +71,10 @@ pub fn kind<'t>(tpl: &'t Json, raw: &'t Json, detail: &str) -> Result<Kind<'t>, 
             .map(|(_, v)| v)
     });
     let Some(declared) = declared else {
-        return Err(format!(
+        return Err(Failed::from(format!(
             "{detail}: extension `{alias}` is not declared in the template's `extensions` or `imports`"
-        )
-        .into());
+        ))
+        .at(alias));
     };
     let name = declared
         .get("name")
@@ -137,7 +137,11 @@ pub fn instance(
         }
     };
     let doc = if is_credential(&ty) {
-        credential(&ty, body, detail)?
+        let raw_name = raw.pointer("/properties/name").and_then(Json::as_str);
+        credential(&ty, body, detail).map_err(|f| match raw_name {
+            Some(n) => f.at(n),
+            None => f,
+        })?
     } else {
         object(&ty, body, symbol.unwrap_or(detail))
     };
