@@ -5,11 +5,11 @@
 //! status) set, and the plan's and source's verdicts rule by rule. The whole
 //! rule pack runs, preflight of the policies the template deploys included.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use mcpguard::config::Config;
-use mcpguard::findings::{Report, Status};
+use mcpguard::findings::{Finding, Report, Status};
 use mcpguard::scan::{self, ScanOptions};
 
 const SUB: &str = "11111111-2222-3333-4444-555555555555";
@@ -22,7 +22,14 @@ const SCENARIOS: &[&str] = &[
     "before-incident-functions",
 ];
 
-fn scan_input(dir: &std::path::Path, input: &str, subscription: Option<&str>) -> Report {
+/// A scan's report, and the name of each Entra ID object by address (see
+/// [`by_resource`]).
+struct Scanned {
+    report: Report,
+    graph_names: BTreeMap<String, String>,
+}
+
+fn scan_input(dir: &std::path::Path, input: &str, subscription: Option<&str>) -> Scanned {
     let opts = ScanOptions {
         config: Config::load(&dir.join(".mcpguard.hcl")).expect("fixture config"),
         subscription: subscription.map(str::to_string),
@@ -31,6 +38,16 @@ fn scan_input(dir: &std::path::Path, input: &str, subscription: Option<&str>) ->
     };
     let rules = scan::load_rules(&opts).expect("rules");
     let loaded = scan::load_inputs(&[dir.join(input)], &opts);
+    let graph_names = loaded
+        .inventory
+        .resources()
+        .iter()
+        .filter(|r| r.arm_type().starts_with("Microsoft.Graph/"))
+        .map(|r| {
+            let name = r.doc.get("name").and_then(|n| n.as_str()).unwrap_or("");
+            (r.address.to_ascii_lowercase(), name.to_string())
+        })
+        .collect();
     let (report, _) = scan::evaluate(&rules, loaded, &opts);
     assert!(
         report.errors.is_empty(),
@@ -38,43 +55,31 @@ fn scan_input(dir: &std::path::Path, input: &str, subscription: Option<&str>) ->
         dir.display(),
         report.errors
     );
-    report
+    Scanned {
+        report,
+        graph_names,
+    }
 }
 
-/// Resources other than Entra ID objects: those are deployed by Bicep's
-/// Microsoft Graph extension, which template.json leaves out (see
-/// `template()` in fixtures/generate.py). Their verdicts are the same because
-/// the rules that read them (MCP017, MCP018) judge the gateway's application
-/// only where a scan holds it.
-fn arm_resources(r: &Report) -> usize {
-    let graph: usize = r
-        .resource_types
+/// (rule, resource, status): ARM resources are named by id. An Entra ID
+/// object is named by its type and name instead: the snapshot holds the
+/// object id Graph gave it (`/applications/<guid>`), while before deployment
+/// the template's is unknown (`/applications/{unknown}`, addressed with where
+/// it is in the template), so its id cannot match.
+fn by_resource(s: &Scanned) -> BTreeSet<(String, String, Status)> {
+    s.report
+        .findings
         .iter()
-        .filter(|(t, _)| t.starts_with("Microsoft.Graph/"))
-        .map(|(_, n)| n)
-        .sum();
-    r.summary.resources - graph
-}
-
-/// A finding on an Entra ID object (MCP017, MCP018 judge the gateway's
-/// application): template.json has none, see [`arm_resources`].
-fn on_graph(f: &mcpguard::findings::Finding) -> bool {
-    f.resource.arm_type.starts_with("Microsoft.Graph/")
-}
-
-/// (rule, resource id, status): ARM resources are named by id.
-fn by_resource(r: &Report) -> BTreeSet<(String, String, Status)> {
-    r.findings
-        .iter()
-        .filter(|f| !on_graph(f))
-        .map(|f| {
-            (
-                f.rule_id.clone(),
-                f.resource.address.to_ascii_lowercase(),
-                f.status,
-            )
-        })
+        .map(|f| (f.rule_id.clone(), resource_of(s, f), f.status))
         .collect()
+}
+
+fn resource_of(s: &Scanned, f: &Finding) -> String {
+    let address = f.resource.address.to_ascii_lowercase();
+    match s.graph_names.get(&address) {
+        Some(name) => format!("{} {name}", f.resource.arm_type),
+        None => address,
+    }
 }
 
 /// (rule, status) with multiplicity: Terraform names resources by address.
@@ -82,7 +87,6 @@ fn by_rule(r: &Report) -> Vec<(String, Status)> {
     let mut v: Vec<(String, Status)> = r
         .findings
         .iter()
-        .filter(|f| !on_graph(f))
         .map(|f| (f.rule_id.clone(), f.status))
         .collect();
     v.sort_by(|a, b| (a.0.as_str(), a.1 as u8).cmp(&(b.0.as_str(), b.1 as u8)));
@@ -101,23 +105,25 @@ fn templates_give_the_snapshot_and_plan_verdicts() {
             by_resource(&snapshot),
             "{name}: template and ARM snapshot"
         );
+        // Every resource, Entra ID objects included, of every type.
         assert_eq!(
-            arm_resources(&template),
-            arm_resources(&snapshot),
+            template.report.resource_types, snapshot.report.resource_types,
             "{name}: resources"
         );
         for input in ["plan.json", "main.tf"] {
             let tf = scan_input(&dir, input, None);
             assert_eq!(
-                by_rule(&template),
-                by_rule(&tf),
+                by_rule(&template.report),
+                by_rule(&tf.report),
                 "{name}: template and {input}"
             );
         }
         if name.starts_with("before-incident") {
-            assert!(template.summary.fail > 0, "{name}: the incident's failures");
+            let fail = template.report.summary.fail;
+            assert!(fail > 0, "{name}: the incident's failures");
         } else {
-            assert_eq!(template.summary.fail, 0, "{name}: {:#?}", template.findings);
+            let r = &template.report;
+            assert_eq!(r.summary.fail, 0, "{name}: {:#?}", r.findings);
         }
     }
 }
@@ -132,7 +138,8 @@ fn templates_without_a_subscription_still_scan() {
         let dir = root.join(name);
         let template = scan_input(&dir, "template.json", None);
         let snapshot = scan_input(&dir, "arm.json", None);
-        assert_eq!(arm_resources(&template), arm_resources(&snapshot), "{name}");
+        let (template, snapshot) = (template.report, snapshot.report);
+        assert_eq!(template.resource_types, snapshot.resource_types, "{name}");
         assert!(
             template.summary.fail <= snapshot.summary.fail,
             "{name}: {:#?}",

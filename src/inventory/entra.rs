@@ -27,11 +27,43 @@ const TIERS: [&str; 4] = ["read", "write", "admin", "secrets"];
 
 /// One scope or role: its value and whether users can hold it.
 struct Grant {
-    value: String,
+    /// `None` when not known before deployment (a template parameter
+    /// without a value): it may be of any tier.
+    value: Option<String>,
+    /// Whether it is enabled is not known: it may not be granted at all.
+    maybe: bool,
     users: bool,
     /// A role (any member type) rather than a delegated scope.
     role: bool,
     applications_only: bool,
+}
+
+impl Grant {
+    /// Surely granted, and of `tier`.
+    fn is(&self, tier: &str) -> bool {
+        !self.maybe && self.value.as_deref().and_then(tier_of) == Some(tier)
+    }
+
+    /// Of `tier` for all that is known, but not surely.
+    fn may_be(&self, tier: &str) -> bool {
+        !self.is(tier)
+            && self
+                .value
+                .as_deref()
+                .is_none_or(|v| tier_of(v) == Some(tier))
+    }
+
+    /// A whole list (`appRoles`, `oauth2PermissionScopes`) not known before
+    /// deployment: any grant of any kind.
+    fn unknown_list() -> Grant {
+        Grant {
+            value: None,
+            maybe: true,
+            users: true,
+            role: false,
+            applications_only: false,
+        }
+    }
 }
 
 fn tier_of(value: &str) -> Option<&'static str> {
@@ -57,14 +89,26 @@ fn strings(v: Option<&Value>) -> Vec<String> {
         .collect()
 }
 
-fn enabled(x: &Value) -> bool {
-    x.get("isEnabled").and_then(Value::as_bool) != Some(false)
+/// A grant's value and whether it is surely enabled; `None` when it is
+/// disabled or has no value.
+fn value_of(x: &Value) -> Option<(Option<String>, bool)> {
+    let maybe = match x.get("isEnabled") {
+        Some(v) if v.has_unknown() => true,
+        Some(v) if v.as_bool() == Some(false) => return None,
+        _ => false,
+    };
+    match x.get("value")? {
+        Value::String(s) => Some((Some(s.clone()), maybe)),
+        v if v.has_unknown() => Some((None, maybe)),
+        _ => None,
+    }
 }
 
 fn scope(x: &Value) -> Option<Grant> {
-    enabled(x).then_some(())?;
+    let (value, maybe) = value_of(x)?;
     Some(Grant {
-        value: x.get("value")?.as_str()?.to_string(),
+        value,
+        maybe,
         users: true,
         role: false,
         applications_only: false,
@@ -72,35 +116,32 @@ fn scope(x: &Value) -> Option<Grant> {
 }
 
 fn role(x: &Value) -> Option<Grant> {
-    enabled(x).then_some(())?;
+    let (value, maybe) = value_of(x)?;
     let members = strings(x.get("allowedMemberTypes"));
     let users = members.iter().any(|m| m.eq_ignore_ascii_case("User"));
     Some(Grant {
-        value: x.get("value")?.as_str()?.to_string(),
+        value,
+        maybe,
         users,
         role: true,
         applications_only: !users && !members.is_empty(),
     })
 }
 
+/// The grants of an inline list: each element, or one unknown grant for a
+/// list not known before deployment.
+fn listed(app: &Resource, ptr: &str, each: fn(&Value) -> Option<Grant>) -> Vec<Grant> {
+    match app.doc.pointer(ptr) {
+        Some(v) if v.is_unknown() => vec![Grant::unknown_list()],
+        Some(Value::Array(items)) => items.iter().filter_map(each).collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// Every grant of an application: inline, and standalone children naming it.
 fn grants(inv: &Inventory, app: &Resource) -> Vec<Grant> {
-    let mut out: Vec<Grant> = app
-        .doc
-        .pointer("/api/oauth2PermissionScopes")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(scope)
-        .chain(
-            app.doc
-                .pointer("/appRoles")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(role),
-        )
-        .collect();
+    let mut out = listed(app, "/api/oauth2PermissionScopes", scope);
+    out.extend(listed(app, "/appRoles", role));
     let mine = |c: &Resource| {
         c.doc
             .pointer("/properties/applicationId")
@@ -116,12 +157,9 @@ fn grants(inv: &Inventory, app: &Resource) -> Vec<Grant> {
     out
 }
 
-fn secrets_kind(g: &[Grant]) -> &'static str {
-    let secrets: Vec<&Grant> = g
-        .iter()
-        .filter(|x| tier_of(&x.value) == Some("secrets"))
-        .collect();
-    if secrets.is_empty() {
+fn secrets_kind(g: &[Grant]) -> Value {
+    let secrets: Vec<&Grant> = g.iter().filter(|x| x.is("secrets")).collect();
+    let known = if secrets.is_empty() {
         "none"
     } else if secrets.iter().any(|x| !x.role) {
         "scope"
@@ -129,7 +167,55 @@ fn secrets_kind(g: &[Grant]) -> &'static str {
         "userRole"
     } else {
         "appRole"
+    };
+    // A grant not known may be a secrets scope; the rules judge `scope` and
+    // `userRole` alike, so a known `userRole` stays decided.
+    if matches!(known, "scope" | "userRole") || !g.iter().any(|x| x.may_be("secrets")) {
+        Value::from(known)
+    } else {
+        Unknown::because(UNKNOWN_GRANT)
     }
+}
+
+const UNKNOWN_GRANT: &str = "the value of a scope or app role (known at deployment)";
+
+/// True when some element is, unknown when none is but some may be.
+fn any3(items: impl Iterator<Item = Value>) -> Value {
+    let mut unknown = None;
+    for v in items {
+        if v.as_bool() == Some(true) {
+            return Value::Bool(true);
+        }
+        if v.is_unknown() {
+            unknown = Some(v);
+        }
+    }
+    unknown.unwrap_or(Value::Bool(false))
+}
+
+/// Whether a tier is defined: surely, maybe, or surely not.
+fn has_tier(g: &[Grant], tier: &str) -> Value {
+    any3(g.iter().map(|x| {
+        if x.is(tier) {
+            Value::Bool(true)
+        } else if x.may_be(tier) {
+            Unknown::because(UNKNOWN_GRANT)
+        } else {
+            Value::Bool(false)
+        }
+    }))
+}
+
+/// Whether users can acquire a grant: a scope, or a role users may hold,
+/// that is surely enabled (else unknown).
+fn users_can_acquire(g: &[Grant]) -> Value {
+    any3(g.iter().filter(|x| x.users).map(|x| {
+        if x.maybe {
+            Unknown::because(UNKNOWN_GRANT)
+        } else {
+            Value::Bool(true)
+        }
+    }))
 }
 
 /// Whether a list of applications names `app`: `All`, its known `appId`, or
@@ -277,16 +363,18 @@ pub fn compute(inv: &mut Inventory) {
             (grants(inv, app), names, app_id)
         })
         .collect();
-    let holds_secrets: Vec<bool> = per_app
+    let holds_secrets: Vec<Value> = per_app
         .iter()
-        .map(|(g, _, _)| secrets_kind(g) != "none")
+        .map(|(g, _, _)| match secrets_kind(g) {
+            Value::String(k) => Value::Bool(k != "none"),
+            unknown => unknown,
+        })
         .collect();
     let policies: Vec<&Resource> = inv.of_type(types::CONDITIONAL_ACCESS).collect();
     let mut facts = Vec::new();
     for (i, &n) in apps.iter().enumerate() {
         let app = inv.get(n);
         let (g, names, app_id) = &per_app[i];
-        let has = |tier: &str| g.iter().any(|x| tier_of(&x.value) == Some(tier));
         // The display name is no audience: only the app id and identifier URIs are.
         let gateway_app = names
             .iter()
@@ -305,17 +393,22 @@ pub fn compute(inv: &mut Inventory) {
         } else {
             Value::Bool(false)
         };
-        let mut fact: Value = json!({
-            "gatewayApp": gateway_app,
-            "names": names,
-            "tiers": {"read": has("read"), "write": has("write"), "admin": has("admin"), "secrets": secrets_kind(g)},
-            "secretsElsewhere": holds_secrets.iter().enumerate().any(|(j, h)| *h && j != i),
-            "usersCanAcquire": g.iter().any(|x| x.users),
-        })
-        .into();
-        if let Some(m) = fact.as_object_mut() {
-            m.insert("blockedForUsers".into(), blocked);
+        let mut fact: Value = json!({"gatewayApp": gateway_app, "names": names}).into();
+        let mut tiers = Value::Object(Default::default());
+        for t in ["read", "write", "admin"] {
+            tiers[t] = has_tier(g, t);
         }
+        tiers["secrets"] = secrets_kind(g);
+        fact["tiers"] = tiers;
+        fact["secretsElsewhere"] = any3(
+            holds_secrets
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, h)| h.clone()),
+        );
+        fact["usersCanAcquire"] = users_can_acquire(g);
+        fact["blockedForUsers"] = blocked;
         facts.push((n, fact));
     }
     for (n, fact) in facts {

@@ -297,8 +297,11 @@ pub fn model_documents_to_resources(
         .into_iter()
         .map(|ModelDoc { doc, detail }| {
             let mut id = id_text(&doc);
-            // Partly known ids that read alike stay apart by where they are.
-            if !addresses.insert(id.clone()) {
+            // Partly known ids that read alike stay apart by where they are;
+            // so does every Graph object whose object id is not known yet
+            // (`/applications/{unknown}` tells no application from another).
+            let unknown_graph_id = !id.contains("/providers/") && !names_known(&id);
+            if !addresses.insert(id.clone()) || unknown_graph_id {
                 id = format!("{id} ({detail})");
             }
             let mut r = Resource::new(id, InputKind::Arm, doc);
@@ -316,8 +319,12 @@ pub fn model_documents_to_resources(
 /// Whether the resource names of an id (what follows its first
 /// `/providers/`) are known; its scope (subscription, group) may not be.
 pub(crate) fn names_known(id: &str) -> bool {
-    id.split_once("/providers/")
-        .is_none_or(|(_, names)| !names.contains("{unknown}"))
+    match id.split_once("/providers/") {
+        Some((_, names)) => !names.contains("{unknown}"),
+        // A Graph object id is its object id (`/applications/{unknown}`
+        // before deployment); a subscription or group id has no names.
+        None => id.starts_with("/subscriptions/") || !id.contains("{unknown}"),
+    }
 }
 
 fn str_at<'a>(doc: &'a Value, key: &str) -> &'a str {

@@ -10,6 +10,7 @@ use serde_json::Value as Json;
 use super::copy::{self, eval_with_loops};
 use super::depends::Node;
 use super::eval::{eval_json, eval_str, Failed, Scope, UserFunction, Variables};
+use super::graph::{self, Kind};
 use super::linked::TemplateFile;
 use super::outputs::Modules;
 use crate::inventory::value::Map;
@@ -107,6 +108,8 @@ struct Decl<'t> {
     detail: String,
     symbol: Option<String>,
     parent: Option<(String, Value)>,
+    /// The template declaring it, whose `extensions` its `extension` names.
+    tpl: &'t Json,
 }
 
 /// The resource declarations of a template: an array, or (languageVersion
@@ -126,6 +129,7 @@ fn declarations<'t>(tpl: &'t Json, at: &str) -> Vec<Decl<'t>> {
                 detail: format!("{base}resources[{i}]"),
                 symbol: None,
                 parent: None,
+                tpl,
             })
             .collect(),
         Some(Json::Object(m)) => m
@@ -135,6 +139,7 @@ fn declarations<'t>(tpl: &'t Json, at: &str) -> Vec<Decl<'t>> {
                 detail: format!("{base}resources.{k}"),
                 symbol: Some(k.clone()),
                 parent: None,
+                tpl,
             })
             .collect(),
         _ => Vec::new(),
@@ -149,7 +154,8 @@ pub fn expand(tpl: &Json, cx: &TemplateCx, out: &mut Out) -> Result<(), Failed> 
     // Symbolic names first, so a `scope` or `dependsOn` may name any of them.
     for d in &decls {
         if let Some(sym) = &d.symbol {
-            if d.raw.get("copy").is_none() {
+            // Graph objects have no ARM id for a `scope` to name.
+            if d.raw.get("copy").is_none() && graph::kind(d.tpl, d.raw, &d.detail)? == Kind::Arm {
                 let (ty, name) = type_and_name(d, &cx.scope())?;
                 let id = resource_id(cx, &ty, &name, None, &symbols, &cx.scope())?;
                 symbols.insert(sym.to_ascii_lowercase(), id);
@@ -295,6 +301,10 @@ fn walk(
     out: &mut Out,
     outer: &Scope,
 ) -> Result<(), Failed> {
+    if let Kind::Other(ext) = graph::kind(d.tpl, d.raw, &d.detail)? {
+        out.notes.push(graph::skipped(&d.detail, ext));
+        return Ok(());
+    }
     let copies: Vec<Option<(String, Value)>> = match d.raw.get("copy") {
         Some(l @ Json::Object(_)) => {
             let name = copy::loop_name(l, outer)?;
@@ -358,6 +368,10 @@ fn instance(
             return Ok(());
         }
     }
+    if graph::kind(d.tpl, d.raw, detail)? == Kind::Graph {
+        let sym = d.symbol.as_deref();
+        return graph::instance(d.raw, sym, detail, loop_name, nodes, out, scope);
+    }
     let (ty, name) = type_and_name(d, scope)?;
     let scope_prop = d
         .raw
@@ -392,6 +406,7 @@ fn instance(
                 detail: format!("{detail}.resources[{i}]"),
                 symbol: None,
                 parent: Some((ty.clone(), name.clone())),
+                tpl: d.tpl,
             };
             walk(child, cx, symbols, nodes, out, scope)?;
         }

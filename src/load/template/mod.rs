@@ -18,6 +18,7 @@ mod depends;
 mod deployments;
 mod eval;
 mod expand;
+mod graph;
 mod lambdas;
 mod linked;
 mod outputs;
