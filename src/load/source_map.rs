@@ -276,4 +276,42 @@ mod tests {
         assert_eq!(found.root, d);
         let _ = std::fs::remove_dir_all(&d);
     }
+
+    #[test]
+    fn the_first_of_equal_roots_is_chosen_and_module_calls_count() {
+        let d = std::env::temp_dir().join(format!("mcpguard-srcmap-best-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        let rg = |name: &str| {
+            format!("resource \"azurerm_resource_group\" \"{name}\" {{\n  name     = \"x\"\n  location = \"westeurope\"\n}}\n")
+        };
+        for (dir, text) in [
+            ("a", rg("other")),
+            ("b", rg("rg")),
+            // A comment names a second resource: a higher bound, the same count.
+            (
+                "c",
+                rg("rg") + "# resource \"azurerm_resource_group\" \"rg2\" is gone\n",
+            ),
+            // A registry module not installed: its resources land on the call.
+            (
+                "d",
+                "module \"m\" {\n  source = \"Azure/x/azurerm\"\n}\n".to_string(),
+            ),
+        ] {
+            std::fs::create_dir_all(d.join(dir)).unwrap();
+            std::fs::write(d.join(dir).join("main.tf"), text).unwrap();
+        }
+        let opts = hcl::HclOptions::default();
+        let plan = ["azurerm_resource_group.rg", "azurerm_resource_group.rg2"];
+        let found = for_plan(&plan, None, &d, &opts).expect("b or c");
+        assert_eq!(
+            found.root,
+            d.join("b"),
+            "c is read first and ties: b comes first"
+        );
+        let found = for_plan(&["module.m.azurerm_x.y[0]"], None, &d, &opts).expect("the call");
+        assert_eq!(found.root, d.join("d"));
+        assert!(for_plan(&["azurerm_resource_group.none"], None, &d, &opts).is_none());
+        let _ = std::fs::remove_dir_all(&d);
+    }
 }
