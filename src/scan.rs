@@ -471,10 +471,11 @@ fn known_id(seen: &BTreeSet<String>, id: &str) -> bool {
 /// SHA-256 (hex) of bytes.
 fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&sha2::Sha256::digest(bytes))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// SHA-256 over files: each one's path (as named), a NUL, the SHA-256 of its
@@ -495,13 +496,8 @@ fn input_digest(p: &FsPath) -> Option<String> {
     if p.as_os_str() == "-" {
         return None;
     }
-    // Only regular files are read (a FIFO would block), within the input limit.
-    let read = |f: &FsPath| -> Option<Vec<u8>> {
-        input::regular_file(f).ok()?;
-        input::read_bounded(std::fs::File::open(f).ok()?).ok()
-    };
     if !p.is_dir() {
-        return read(p).map(|b| sha256_hex(&b));
+        return file_sha256(p);
     }
     let mut names: Vec<String> = std::fs::read_dir(p)
         .ok()?
@@ -515,10 +511,34 @@ fn input_digest(p: &FsPath) -> Option<String> {
     names.sort();
     let mut text = String::new();
     for n in names {
-        let bytes = read(&p.join(&n)).unwrap_or_default();
-        text.push_str(&format!("{n}\0{}\n", sha256_hex(&bytes)));
+        let digest = file_sha256(&p.join(&n)).unwrap_or_else(|| sha256_hex(b""));
+        text.push_str(&format!("{n}\0{digest}\n"));
     }
     Some(sha256_hex(text.as_bytes()))
+}
+
+/// SHA-256 (hex) of a file's bytes, read in chunks: the input was loaded
+/// already, and a second copy of a 35 MiB plan (in a buffer grown by
+/// doubling to 64 MiB) was the scan's peak memory. Only regular files are
+/// read (a FIFO would block), within the input limit.
+fn file_sha256(f: &FsPath) -> Option<String> {
+    use sha2::Digest;
+    use std::io::Read;
+    input::regular_file(f).ok()?;
+    let mut file = std::fs::File::open(f)
+        .ok()?
+        .take(input::MAX_INPUT_BYTES + 1);
+    let mut hash = sha2::Sha256::new();
+    let mut chunk = vec![0u8; 1 << 16];
+    loop {
+        match file.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => hash.update(&chunk[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
+    Some(hex(&hash.finalize()))
 }
 
 /// One warning for every parameter the rules would check more with: once per

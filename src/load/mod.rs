@@ -9,6 +9,7 @@ pub mod azure;
 pub mod azurerm;
 pub mod bicep;
 pub mod hcl;
+pub mod mentions;
 pub mod plan;
 pub mod roots;
 pub mod snapshot;

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use crate::input::{InlineIgnore, InputError, InputKind};
 use crate::inventory::Origin;
-use crate::load::{azurerm, hcl, roots};
+use crate::load::{azurerm, hcl, mentions, roots};
 
 /// The source locations of one root module's resources.
 #[derive(Debug, Default)]
@@ -81,47 +81,86 @@ impl SourceMap {
 }
 
 /// The source of a plan's resources (`addresses`): among the root modules
-/// under `search`, the one holding most of them. With `near` (the plan's own
-/// directory) the nearest directory from there up to `search` that holds
-/// `.tf` files is tried first, as `terraform show -json` is usually run in
-/// the root module. `None` when no root module holds any of them.
+/// under `search`, the one holding most of them (the first in path order
+/// when several hold as many). With `near` (the plan's own directory) the
+/// nearest directory from there up to `search` that holds `.tf` files is
+/// tried first, as `terraform show -json` is usually run in the root module.
+/// `None` when no root module holds any of them.
+///
+/// A root is read in full only when its text could hold as many of the
+/// addresses as the best root read so far ([`mentions`]): under a large
+/// working directory most roots name none of the plan's resources, and
+/// reading them all would cost as much as the directory is large.
 pub fn for_plan(
     addresses: &[&str],
     near: Option<&Path>,
     search: &Path,
     opts: &hcl::HclOptions,
 ) -> Option<SourceMap> {
-    let score = |m: &SourceMap| m.matches(addresses.iter().copied());
-    if let Some(start) = near {
-        let stop = std::fs::canonicalize(search).ok();
-        for dir in start.ancestors() {
-            if has_config(dir) {
-                let map = SourceMap::read(dir, opts);
-                if score(&map) > 0 {
-                    return Some(map);
-                }
-                break;
-            }
-            let here = std::fs::canonicalize(if dir.as_os_str().is_empty() {
-                Path::new(".")
-            } else {
-                dir
-            })
-            .ok();
-            if here.is_none() || here == stop {
-                break;
+    let wanted = mentions::Wanted::new(addresses);
+    let mut dirs = mentions::Dirs::default();
+    if let Some(dir) = near.and_then(|start| nearest_config(start, search)) {
+        if dirs.bound(&dir, &wanted) > 0 {
+            let map = SourceMap::read(&dir, opts);
+            if map.matches(addresses.iter().copied()) > 0 {
+                return Some(map);
             }
         }
     }
-    let mut best: Option<(usize, SourceMap)> = None;
-    for root in roots::find(search) {
-        let map = SourceMap::read(&root, opts);
-        let n = score(&map);
-        if n > 0 && best.as_ref().is_none_or(|(b, _)| n > *b) {
-            best = Some((n, map));
+    best_root(addresses, roots::find(search), &wanted, &mut dirs, opts)
+}
+
+/// The nearest directory from `start` up to `stop` that holds `.tf` files.
+fn nearest_config(start: &Path, stop: &Path) -> Option<PathBuf> {
+    let stop = std::fs::canonicalize(stop).ok();
+    for dir in start.ancestors() {
+        if has_config(dir) {
+            return Some(dir.to_path_buf());
+        }
+        let here = std::fs::canonicalize(if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        })
+        .ok();
+        if here.is_none() || here == stop {
+            break;
         }
     }
-    best.map(|(_, m)| m)
+    None
+}
+
+/// The root holding most of `addresses`, the first of `roots` among equals.
+/// Roots are read in order of their bound, highest first, until no unread
+/// root's bound reaches the best count found: those cannot hold more, nor
+/// as many (a tie would be lost to the earlier root only if it were read).
+fn best_root(
+    addresses: &[&str],
+    roots: Vec<PathBuf>,
+    wanted: &mentions::Wanted,
+    dirs: &mut mentions::Dirs,
+    opts: &hcl::HclOptions,
+) -> Option<SourceMap> {
+    let bounds: Vec<usize> = roots.iter().map(|r| dirs.bound(r, wanted)).collect();
+    let mut order: Vec<usize> = (0..roots.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(bounds[i]));
+    // (count, position in `roots`, map) of the best root read so far.
+    let mut best: Option<(usize, usize, SourceMap)> = None;
+    for i in order {
+        let floor = best.as_ref().map_or(1, |(n, _, _)| *n);
+        if bounds[i] < floor {
+            break;
+        }
+        let map = SourceMap::read(&roots[i], opts);
+        let n = map.matches(addresses.iter().copied());
+        let better = best
+            .as_ref()
+            .is_none_or(|(b, at, _)| n > *b || (n == *b && i < *at));
+        if n > 0 && better {
+            best = Some((n, i, map));
+        }
+    }
+    best.map(|(_, _, m)| m)
 }
 
 /// The module calls an address is inside, outermost first:
@@ -235,6 +274,44 @@ mod tests {
         )
         .expect("found from the plan's directory");
         assert_eq!(found.root, d);
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn the_first_of_equal_roots_is_chosen_and_module_calls_count() {
+        let d = std::env::temp_dir().join(format!("mcpguard-srcmap-best-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        let rg = |name: &str| {
+            format!("resource \"azurerm_resource_group\" \"{name}\" {{\n  name     = \"x\"\n  location = \"westeurope\"\n}}\n")
+        };
+        for (dir, text) in [
+            ("a", rg("other")),
+            ("b", rg("rg")),
+            // A comment names a second resource: a higher bound, the same count.
+            (
+                "c",
+                rg("rg") + "# resource \"azurerm_resource_group\" \"rg2\" is gone\n",
+            ),
+            // A registry module not installed: its resources land on the call.
+            (
+                "d",
+                "module \"m\" {\n  source = \"Azure/x/azurerm\"\n}\n".to_string(),
+            ),
+        ] {
+            std::fs::create_dir_all(d.join(dir)).unwrap();
+            std::fs::write(d.join(dir).join("main.tf"), text).unwrap();
+        }
+        let opts = hcl::HclOptions::default();
+        let plan = ["azurerm_resource_group.rg", "azurerm_resource_group.rg2"];
+        let found = for_plan(&plan, None, &d, &opts).expect("b or c");
+        assert_eq!(
+            found.root,
+            d.join("b"),
+            "c is read first and ties: b comes first"
+        );
+        let found = for_plan(&["module.m.azurerm_x.y[0]"], None, &d, &opts).expect("the call");
+        assert_eq!(found.root, d.join("d"));
+        assert!(for_plan(&["azurerm_resource_group.none"], None, &d, &opts).is_none());
         let _ = std::fs::remove_dir_all(&d);
     }
 }
