@@ -113,8 +113,11 @@ fn corpus_templates_get_the_verdicts_their_code_decides() {
     assert!(site.findings.is_empty(), "{:#?}", site.findings);
 
     // The AI-Gateway lab's API Management has no validate-jwt in any policy
-    // the template deploys (MCP012 fails), and its SKU comes from an if() whose
-    // condition known only at deployment (MCP011 unknown).
+    // the template deploys (MCP012 fails), and it is injected into the VNet in
+    // External mode, its gateway public (MCP011 fails): `virtualNetworkType` is
+    // `if(not(empty(apimSubnetId)), 'External', 'None')` and `apimSubnetId` is
+    // the `apimSubnet` module's output `subnetId` (`reference('apimSubnet')
+    // .outputs.subnetId.value`), a subnet id, so not empty.
     let lab = scan_template(&c.join("bicep/AI-Gateway/labs/foundry-e2e-private/main.json"));
     let apim = "Microsoft.ApiManagement/service";
     assert_eq!(
@@ -123,5 +126,5 @@ fn corpus_templates_get_the_verdicts_their_code_decides() {
         "{:#?}",
         lab.findings
     );
-    assert_eq!(status(&lab, "MCP011", apim), Some(Status::Unknown));
+    assert_eq!(status(&lab, "MCP011", apim), Some(Status::Fail));
 }

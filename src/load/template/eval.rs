@@ -359,10 +359,19 @@ fn if_(args: &[Expr], scope: &Scope) -> Result<Value, String> {
                 // Both branches alike: the condition does not matter.
                 (Ok(x), Ok(y)) if x == y && !x.has_unknown() => x,
                 (Ok(x), Err(_)) | (Err(_), Ok(x)) if !x.has_unknown() => x,
-                _ => Unknown::because("if() condition (known at deployment)"),
+                _ => Unknown::because(format!("if() on a condition not known: {}", cause(&v))),
             })
         }
         v => eval(if functions::truthy(&v)? { a } else { b }, scope),
+    }
+}
+
+/// Why a value is not wholly known, in words (its first unknown spot).
+fn cause(v: &Value) -> String {
+    match v.first_unknown().map(|(_, u)| u) {
+        Some(Value::Partial(p)) => format!("`{p}` is known only in part"),
+        Some(Value::Unknown(u)) => u.cause().unwrap_or("known at deployment").to_string(),
+        _ => "known at deployment".into(),
     }
 }
 

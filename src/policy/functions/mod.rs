@@ -365,6 +365,42 @@ mod tests {
         assert_eq!(lookup("listConnectionStrings").unwrap().name, "list");
     }
 
+    /// A partly known string with a known character is not empty; a list
+    /// whose elements are partly known has a length and elements.
+    #[test]
+    fn partly_known_values_that_still_decide() {
+        use crate::inventory::{Part, Partial};
+        let id = Partial::build(
+            vec![
+                Part::Lit("/subscriptions/".into()),
+                Part::Segment,
+                Part::Lit("/x".into()),
+            ],
+            None,
+        );
+        let d = Deployment::unknown();
+        assert_eq!(
+            call("empty", &[id.clone()], &d).unwrap(),
+            Value::Bool(false)
+        );
+        let gap = Partial::build(vec![Part::Gap, Part::Gap], None);
+        assert!(call("empty", &[gap], &d).unwrap().is_unknown());
+        let list = Value::Array(vec![id.clone(), Value::from("b")]);
+        assert_eq!(
+            call("length", &[list.clone()], &d).unwrap(),
+            Value::from(json!(2))
+        );
+        assert_eq!(call("first", &[list.clone()], &d).unwrap(), id);
+        assert_eq!(
+            index(&list, &Value::from(json!(1))).unwrap(),
+            Value::from("b")
+        );
+        // Equality needs the elements: still unknown.
+        assert!(call("contains", &[list, Value::from("c")], &d)
+            .unwrap()
+            .is_unknown());
+    }
+
     #[test]
     fn pure_functions() {
         assert_eq!(ev("concat", json!(["a", "b"])), "ab");

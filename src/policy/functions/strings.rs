@@ -21,6 +21,17 @@ pub(super) fn partial_call(name: &str, args: &[Value]) -> Option<Result<Value, S
             args.iter().flat_map(parts).collect(),
             None,
         ))),
+        // A string with a known character in it is not empty, whatever its gaps hold.
+        "empty" => match args.first() {
+            Some(Value::Partial(p))
+                if p.parts
+                    .iter()
+                    .any(|x| matches!(x, Part::Lit(l) if !l.is_empty())) =>
+            {
+                Some(Ok(Value::Bool(false)))
+            }
+            _ => None,
+        },
         "format" => match args.first() {
             Some(Value::String(f)) => Some(format_parts(f, &args[1..])),
             _ => None,
