@@ -380,17 +380,17 @@ mod tests {
         );
         let d = Deployment::unknown();
         assert_eq!(
-            call("empty", &[id.clone()], &d).unwrap(),
+            call("empty", std::slice::from_ref(&id), &d).unwrap(),
             Value::Bool(false)
         );
         let gap = Partial::build(vec![Part::Gap, Part::Gap], None);
         assert!(call("empty", &[gap], &d).unwrap().is_unknown());
         let list = Value::Array(vec![id.clone(), Value::from("b")]);
         assert_eq!(
-            call("length", &[list.clone()], &d).unwrap(),
+            call("length", std::slice::from_ref(&list), &d).unwrap(),
             Value::from(json!(2))
         );
-        assert_eq!(call("first", &[list.clone()], &d).unwrap(), id);
+        assert_eq!(call("first", std::slice::from_ref(&list), &d).unwrap(), id);
         assert_eq!(
             index(&list, &Value::from(json!(1))).unwrap(),
             Value::from("b")
