@@ -208,7 +208,8 @@ fn evaluate_one(
             Tri::True if scope_unknown => out.findings.push(finding(
                 Status::Unknown,
                 format!(
-                    "cannot decide before apply: whether the assignment's scope covers `{}` is unknown",
+                    "cannot decide before {}: whether the assignment's scope covers `{}` is unknown",
+                    known_at(r.kind),
                     r.display_id()
                 ),
                 o.evidence.clone(),
@@ -237,7 +238,7 @@ fn evaluate_one(
                 for p in &o.unknown {
                     evidence.push(Evidence {
                         path: p.clone(),
-                        value: Value::String("<unknown until apply>".to_string()),
+                        value: Value::String(format!("<unknown until {}>", known_at(r.kind))),
                     });
                 }
                 let first = o.unknown.first().map(String::as_str);
@@ -249,7 +250,7 @@ fn evaluate_one(
                     // A workflow waits for other inputs, not for an apply.
                     format!("cannot decide: {paths} is unknown")
                 } else {
-                    format!("cannot decide before apply: {paths} is unknown")
+                    format!("cannot decide before {}: {paths} is unknown", known_at(r.kind))
                 };
                 out.findings
                     .push(finding(Status::Unknown, message, evidence, first));
@@ -279,5 +280,15 @@ fn severity_for(ar: &ActiveRule) -> Severity {
     match ar.effect {
         Effect::Audit => Severity::Info,
         _ => ar.rule.meta.severity,
+    }
+}
+
+/// When a value unknown now becomes known: Terraform's apply, or the ARM
+/// deployment of a template or what-if result (an ARM snapshot holds what
+/// was deployed, so what it lacks is known at deployment too).
+fn known_at(kind: crate::input::InputKind) -> &'static str {
+    match kind {
+        crate::input::InputKind::Arm => "deployment",
+        _ => "apply",
     }
 }

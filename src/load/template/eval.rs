@@ -279,7 +279,16 @@ fn reference(args: &[Expr], scope: &Scope) -> Result<Value, String> {
             return Ok(v);
         }
     }
-    functions::call("reference", &vals, scope.deployment)
+    // Which resource's state it is, so an unknown says what it waits for.
+    match vals.first() {
+        Some(Value::String(s)) => Ok(Unknown::because(format!(
+            "reference('{s}') (known once it is deployed)"
+        ))),
+        Some(Value::Partial(p)) => Ok(Unknown::because(format!(
+            "reference('{p}') (known once it is deployed)"
+        ))),
+        _ => functions::call("reference", &vals, scope.deployment),
+    }
 }
 
 fn lookup(m: &Map, name: &str) -> Option<Value> {
