@@ -1071,13 +1071,13 @@ fn read_bicep(p: &FsPath, opts: &ScanOptions, out: &mut Loaded) -> Option<Piece>
         .unwrap_or_else(|e| Err(vec![e]));
     match loaded {
         Ok(o) => {
-            out.errors.extend(o.errors);
+            out.errors.extend(o.arm.errors);
             Some(Piece {
                 kind: InputKind::Arm,
                 path: p.to_path_buf(),
-                resources: o.resources,
-                notes: o.notes,
-                ignores: Vec::new(),
+                resources: o.arm.resources,
+                notes: o.arm.notes,
+                ignores: o.ignores,
                 source_root: None,
                 plan_locations: BTreeMap::new(),
             })

@@ -89,9 +89,14 @@ pub fn apply(
         }
         let blk = block_address(&f.resource.address);
         let file = f.location.as_ref().map(|l| l.file.as_str());
+        let line = f.location.as_ref().and_then(|l| l.line);
         let hit = inline.iter().enumerate().find(|(_, ig)| {
+            let target = match ig.declaration_line {
+                Some(at) => line == Some(at) && file.is_some(),
+                None => blk == ig.resource || blk.ends_with(&format!(".{}", ig.resource)),
+            };
             rule_named(&ig.rules, &f.rule_id, renames)
-                && (blk == ig.resource || blk.ends_with(&format!(".{}", ig.resource)))
+                && target
                 && file.is_none_or(|file| file == ig.file)
         });
         if let Some((n, ig)) = hit {

@@ -417,3 +417,61 @@ fn the_corpus_compiled_template_scans_through_the_bicep_path() {
         .ends_with("modules/api-management.bicep"));
     assert_eq!(gateway["location"]["line"], decl);
 }
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}
+
+/// `// mcpguard:ignore MCP006 reason="…"` above a declaration in a Bicep
+/// file (decorators may stand between) suppresses the findings located at
+/// that declaration, as the same comment does above a Terraform block; a
+/// comment above no declaration is a note, never silently dropped.
+#[test]
+fn an_ignore_comment_in_bicep_suppresses_the_findings_of_its_declaration() {
+    let bin = tmp("ignore");
+    double(&bin, "bicep");
+    let dir = bin.join("infra");
+    copy_dir(
+        &crate_root().join("fixtures/bicep/hardened-container-app"),
+        &dir,
+    );
+    let module = dir.join("modules/identity.bicep");
+    let text = std::fs::read_to_string(&module).unwrap();
+    let at = text.find("resource github ").expect("the declaration");
+    let start = text[..at].rfind('\n').map_or(0, |n| n + 1);
+    let edited = format!(
+        "// mcpguard:ignore MCP001 reason=\"above a parameter\"\n{}// mcpguard:ignore MCP006 reason=\"pull requests deploy to the review environment only\"\n@description('the CI identity')\n{}",
+        &text[..start],
+        &text[start..]
+    );
+    std::fs::write(&module, edited).unwrap();
+    let params = dir.join("pull-request.bicepparam");
+    let o = mcpguard(
+        &bin,
+        &["scan", params.to_str().unwrap(), "--format", "json"],
+        &[],
+    );
+    let r = json_report(&o);
+    let f = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule_id"] == "MCP006")
+        .unwrap_or_else(|| panic!("MCP006: {r:#}"));
+    assert_eq!(f["status"], "suppressed", "{f:#}");
+    assert_eq!(o.status.code(), Some(0), "{}", words(&o.stderr));
+    let notes = r["notes"].to_string();
+    assert!(
+        notes.contains("`mcpguard:ignore` is not above a resource declaration"),
+        "{notes}"
+    );
+}

@@ -9,6 +9,7 @@ use std::path::Path as FsPath;
 use miette::{Diagnostic, SourceSpan};
 use serde::Serialize;
 
+pub mod ignore;
 pub mod snippet;
 
 pub use snippet::{Excerpt, Masking};
@@ -435,7 +436,8 @@ fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 /// An inline `# mcpguard:ignore MCP002,MCP004 reason="…" expires=2027-01-31`
-/// comment, as the HCL reader found it.
+/// comment (`//` too), as a source reader tied it to a resource: the HCL
+/// reader to a block, the Bicep reader to a declaration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InlineIgnore {
     /// The file, relative to the scanned root.
@@ -452,6 +454,10 @@ pub struct InlineIgnore {
     pub resource: String,
     /// The attribute the comment precedes, if it precedes an attribute.
     pub attribute: Option<String>,
+    /// For Bicep, whose resources are named by ids known only in part: the
+    /// line of the declaration the comment precedes. It covers the findings
+    /// located there (every instance of a loop), `resource` is then empty.
+    pub declaration_line: Option<u32>,
 }
 
 #[cfg(test)]

@@ -5,7 +5,6 @@
 //! - `source`: files parsed with spans (`hcl::edit`); JSON syntax rewritten to HCL.
 //! - `eval` + `funcs` + `value`: expressions, with unknown as a value.
 //! - `module`: declarations, dependency order, count/for_each, local modules.
-//! - `ignore`: `# mcpguard:ignore` comments.
 //!
 //! Values follow plan conventions: nested blocks are lists of objects,
 //! anything computed by the provider or read from a data source is unknown,
@@ -15,7 +14,6 @@ mod eval;
 mod fs;
 mod funcs;
 mod graph;
-mod ignore;
 mod manifest;
 mod module;
 mod source;

@@ -14,11 +14,11 @@ use serde_json::Value;
 use super::eval::{iter_items, Eval, EvalError, Root, Scope};
 use super::fs::Fs;
 use super::graph::{self, mentions, Node, OutDeps, Step};
-use super::ignore;
 use super::manifest;
 use super::source::{self, SourceFile};
 use super::types;
 use super::value::Val;
+use crate::input::ignore;
 use crate::input::InlineIgnore;
 use crate::inventory::Origin;
 use crate::load::terraform::{Mode, TfResource};
@@ -1772,6 +1772,7 @@ impl Loader {
                         expires: d.expires,
                         resource: join(generic, &key),
                         attribute,
+                        declaration_line: None,
                     }),
                     None => self.notes.push(format!(
                         "{}:{}: `mcpguard:ignore` is not above a resource block or an attribute inside one; it is not applied",

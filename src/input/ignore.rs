@@ -1,5 +1,7 @@
 //! Inline suppressions: `# mcpguard:ignore MCP002,MCP004 reason="…" expires=2027-01-31`
-//! (or `//`) on the line above a resource block or an attribute inside it.
+//! (or `//`) on the line above a resource block or an attribute inside it
+//! (Terraform), or above a resource declaration (Bicep). Each source reader
+//! ties the comments this finds to its resources.
 
 /// A parsed ignore comment, before it is tied to a resource.
 #[derive(Debug, Clone, PartialEq, Eq)]
