@@ -1071,12 +1071,12 @@ fn read_bicep(p: &FsPath, opts: &ScanOptions, out: &mut Loaded) -> Option<Piece>
         .unwrap_or_else(|e| Err(vec![e]));
     match loaded {
         Ok(o) => {
-            out.errors.extend(o.arm.errors);
+            out.errors.extend(o.errors);
             Some(Piece {
                 kind: InputKind::Arm,
                 path: p.to_path_buf(),
-                resources: o.arm.resources,
-                notes: o.arm.notes,
+                resources: o.resources,
+                notes: o.notes,
                 ignores: o.ignores,
                 source_root: None,
                 plan_locations: BTreeMap::new(),
@@ -1199,7 +1199,9 @@ fn read_json_text(p: &FsPath, text: String, opts: &ScanOptions, out: &mut Loaded
             match read {
                 Ok(o) => {
                     out.errors.extend(o.errors);
-                    Some(piece(InputKind::Arm, o.resources, o.notes))
+                    let mut p = piece(InputKind::Arm, o.resources, o.notes);
+                    p.ignores = o.ignores;
+                    Some(p)
                 }
                 Err(e) => {
                     out.errors.push(e);

@@ -479,6 +479,21 @@ fn linked_templates_are_read_beside_the_template() {
         findings[0]["location"]["file"],
         "fixtures/templates/linked/nested/servers.json"
     );
+    // On the line of the resource's declaration (its opening brace).
+    let servers = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/templates/linked/nested/servers.json"),
+    )
+    .unwrap();
+    let type_line = servers
+        .lines()
+        .position(|l| l.contains("\"Microsoft.ContainerInstance/containerGroups\""))
+        .unwrap();
+    assert_eq!(
+        findings[0]["location"]["line"], type_line as u64,
+        "{:#}",
+        findings[0]
+    );
     let notes = report["notes"].to_string();
     assert!(
         notes.contains("https://example.com/templates/monitoring.json")
@@ -500,4 +515,58 @@ fn linked_templates_are_read_beside_the_template() {
         "{:?}",
         out.notes
     );
+}
+
+/// Findings on a template land on the line of the resource's declaration,
+/// and `// mcpguard:ignore` above it (ARM reads comments in templates)
+/// suppresses them, every copy of a loop included; an ignore above anything
+/// else is a note.
+#[test]
+fn template_findings_have_lines_and_inline_ignores_apply() {
+    let dir = std::env::temp_dir().join(format!("mcpguard-template-ignore-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("azuredeploy.json");
+    let text = r#"{
+  "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+  // mcpguard:ignore MCP003 reason="above the resources array, not a resource"
+  "resources": [
+    // mcpguard:ignore MCP014 reason="logs go to the platform team's Splunk"
+    {
+      "copy": {"name": "fs", "count": 2},
+      "type": "Microsoft.ContainerInstance/containerGroups",
+      "apiVersion": "2023-05-01",
+      "name": "[format('mcp-fs-{0}', copyIndex())]",
+      "location": "westeurope",
+      "tags": {"MCPServer": "true"},
+      "properties": {"osType": "Linux",
+        "containers": [{"name": "mcp-fs", "properties": {"image": "myacr.azurecr.io/mcp-filesystem:1.4.2"}}]}
+    }
+  ]
+}
+"#;
+    std::fs::write(&path, text).unwrap();
+    let o = cli(&["scan", path.to_str().unwrap(), "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&o.stderr)));
+    let findings = report["findings"].as_array().unwrap();
+    assert!(!findings.is_empty());
+    for f in findings {
+        assert_eq!(f["location"]["line"], 6, "{f:#}");
+        let suppressed = f["status"] == "suppressed";
+        assert_eq!(suppressed, f["rule_id"] == "MCP014", "{f:#}");
+    }
+    assert_eq!(
+        findings
+            .iter()
+            .filter(|f| f["status"] == "suppressed")
+            .count(),
+        2,
+        "both copies"
+    );
+    let notes = report["notes"].to_string();
+    assert!(
+        notes.contains(":3: `mcpguard:ignore` is not above a resource declaration"),
+        "{notes}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -10,6 +10,7 @@ use miette::{Diagnostic, SourceSpan};
 use serde::Serialize;
 
 pub mod ignore;
+pub mod lines;
 pub mod snippet;
 
 pub use snippet::{Excerpt, Masking};

@@ -47,6 +47,8 @@ pub struct ArmOutput {
     /// Things the input does not contain but that are not errors (a list
     /// response with a `nextLink`: later pages are not in the file).
     pub notes: Vec<String>,
+    /// Inline ignore comments of its source (Bicep, template JSON).
+    pub ignores: Vec<crate::input::InlineIgnore>,
 }
 
 /// One document as read, with where it was found (a JSON path in the file,

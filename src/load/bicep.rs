@@ -28,7 +28,7 @@
 //!
 //! A directory is searched for entry files ([`entry_files`]).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -41,8 +41,6 @@ use wait_timeout::ChildExt;
 use super::arm::ArmOutput;
 use super::template::{self, ParametersFile, TemplateOptions};
 use super::InputError;
-use crate::input::InlineIgnore;
-use crate::inventory::Resource;
 
 /// How long one compilation may take. The largest project in the corpus
 /// compiles in seconds; the first run of the .NET CLI is slower.
@@ -509,7 +507,7 @@ pub fn load(
     file: &Path,
     shown: &str,
     opts: &TemplateOptions,
-) -> Result<BicepOutput, Vec<InputError>> {
+) -> Result<ArmOutput, Vec<InputError>> {
     let compiled = compile(file, shown)?;
     let params_name = format!("{shown} (compiled parameters)");
     let parameters = match &compiled.parameters {
@@ -539,78 +537,8 @@ pub fn load(
         r.origin.file = Some(f);
         r.origin.line = line;
     }
-    let ignores = inline_ignores(&out.resources, &mut out.notes);
-    Ok(BicepOutput { arm: out, ignores })
-}
-
-/// What a Bicep input gives: the compiled template's resources, and the
-/// inline ignore comments of the Bicep files they are declared in.
-pub struct BicepOutput {
-    pub arm: ArmOutput,
-    pub ignores: Vec<InlineIgnore>,
-}
-
-/// The `// mcpguard:ignore MCP014 reason="…"` comments of the Bicep files the
-/// resources are declared in, each tied to the declaration it precedes
-/// (decorators such as `@description(…)` may stand between), so it covers
-/// every finding located there. One that precedes no declaration is a note,
-/// as in Terraform source.
-fn inline_ignores(resources: &[Resource], notes: &mut Vec<String>) -> Vec<InlineIgnore> {
-    let mut lines_by_file: BTreeMap<&str, HashSet<u32>> = BTreeMap::new();
-    for r in resources {
-        if let (Some(f), Some(l)) = (r.origin.file.as_deref(), r.origin.line) {
-            lines_by_file.entry(f).or_default().insert(l);
-        }
-    }
-    let mut out = Vec::new();
-    for (file, declared) in lines_by_file {
-        let Ok(text) = crate::input::read_text(Path::new(file)) else {
-            continue;
-        };
-        let lines: Vec<&str> = text.lines().collect();
-        let (directives, problems) = crate::input::ignore::scan(&text);
-        notes.extend(
-            problems
-                .into_iter()
-                .map(|(l, m)| format!("{file}:{l}: {m}")),
-        );
-        for d in directives {
-            let target = past_decorators(&lines, d.target);
-            if !declared.contains(&target) {
-                notes.push(format!(
-                    "{file}:{}: `mcpguard:ignore` is not above a resource declaration; it is not applied",
-                    d.line
-                ));
-                continue;
-            }
-            out.push(InlineIgnore {
-                file: file.to_string(),
-                line: d.line,
-                rules: d.rules,
-                reason: d.reason,
-                expires: d.expires,
-                resource: String::new(),
-                attribute: None,
-                declaration_line: Some(target),
-            });
-        }
-    }
-    out
-}
-
-/// The first line at or after `line` (1-based) that is not a decorator,
-/// blank or a comment: where a `resource` or `module` keyword stands.
-fn past_decorators(lines: &[&str], line: u32) -> u32 {
-    let start = line.saturating_sub(1) as usize;
-    lines
-        .iter()
-        .enumerate()
-        .skip(start)
-        .find(|(_, l)| {
-            let t = l.trim_start();
-            !(t.is_empty() || t.starts_with('@') || t.starts_with("//"))
-        })
-        .map_or(line, |(i, _)| i as u32 + 1)
+    out.ignores = super::declared::inline_ignores(&out.resources, &mut out.notes);
+    Ok(out)
 }
 
 /// One step of a template JSON path: a symbolic name (`resources.NAME`,

@@ -8,6 +8,7 @@ pub mod arm;
 pub mod azure;
 pub mod azurerm;
 pub mod bicep;
+mod declared;
 pub mod hcl;
 pub mod mentions;
 pub mod plan;

@@ -27,6 +27,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
 
+use crate::input::lines::Lines;
 use crate::inventory::{self, Origin, Unknown};
 use crate::load::azurerm::{self, address, computed};
 use crate::load::terraform::{Mode, TfModel, TfResource};
@@ -208,8 +209,7 @@ struct ModuleInfo {
 struct Reader<'p> {
     path: &'p str,
     text: &'p str,
-    /// Byte offsets of each `\n`, built on first use, for line numbers.
-    newlines: Vec<usize>,
+    lines: Lines<'p>,
     /// Configuration address (keys dropped) → expressions of that block.
     conf: HashMap<String, &'p RawValue>,
     /// Module path (names) → its calls and outputs.
@@ -221,7 +221,7 @@ impl<'p> Reader<'p> {
         let mut r = Reader {
             path,
             text,
-            newlines: Vec::new(),
+            lines: Lines::new(text),
             conf: HashMap::new(),
             modules: HashMap::new(),
         };
@@ -344,7 +344,7 @@ impl<'p> Reader<'p> {
         } else {
             Mode::Managed
         };
-        let line = s.values.map(|v| self.line_of(v.get()));
+        let line = s.values.map(|v| self.lines.of(v.get()));
         let module = address::module_prefix(s.address);
         let known = azurerm::is_known(s.tf_type);
         let conf_addr = address::config_address(s.address);
@@ -427,25 +427,6 @@ impl<'p> Reader<'p> {
             Some(r) => serde_json::from_str(r.get())
                 .map_err(|e| InputError::json(self.path, self.text, &e, "plan")),
         }
-    }
-
-    /// 1-based line of a slice of the input text.
-    fn line_of(&mut self, slice: &str) -> u32 {
-        let base = self.text.as_ptr() as usize;
-        let at = (slice.as_ptr() as usize).saturating_sub(base);
-        if self.newlines.is_empty() && !self.text.is_empty() {
-            self.newlines = self
-                .text
-                .bytes()
-                .enumerate()
-                .filter(|(_, b)| *b == b'\n')
-                .map(|(i, _)| i)
-                .collect();
-            if self.newlines.is_empty() {
-                self.newlines.push(usize::MAX);
-            }
-        }
-        (self.newlines.partition_point(|&nl| nl < at) + 1) as u32
     }
 
     /// Resolves one reference made in module instance `prefix` (config path `mpath`)

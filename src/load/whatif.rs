@@ -46,6 +46,7 @@ use serde_json::{Map, Value as Json};
 
 use super::arm::{self, ArmOutput, RawDoc};
 use super::InputError;
+use crate::input::lines::Lines;
 use crate::inventory::{Resource, Unknown, Value};
 
 /// Whether `text` is a what-if result: textually first (cheap, and most
@@ -271,6 +272,7 @@ pub fn load(path: &str, text: &str) -> Result<ArmOutput, InputError> {
         errors,
         snapshot: None,
         notes,
+        ignores: Vec::new(),
     })
 }
 
@@ -357,24 +359,6 @@ fn raw_changes<'a>(text: &'a str, at: &str) -> Result<Vec<&'a RawValue>, serde_j
     serde_json::from_str(cur.get())
 }
 
-/// 1-based lines of slices of one text, from an index of its newlines.
-struct Lines<'a> {
-    text: &'a str,
-    newlines: Vec<usize>,
-}
-
-impl<'a> Lines<'a> {
-    fn new(text: &'a str) -> Self {
-        let newlines = text.match_indices('\n').map(|(i, _)| i).collect();
-        Lines { text, newlines }
-    }
-
-    fn of(&self, slice: &str) -> u32 {
-        let at = (slice.as_ptr() as usize).saturating_sub(self.text.as_ptr() as usize);
-        (self.newlines.partition_point(|&nl| nl < at) + 1) as u32
-    }
-}
-
 fn change_error(path: &str, text: &str, slice: &RawValue, detail: &str, msg: &str) -> InputError {
     let start = (slice.get().as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
     InputError::new(path, format!("`{detail}`: {msg}")).at_span(text, start, 1, "this change")
@@ -454,12 +438,5 @@ mod tests {
         assert!(!looks_like_whatif(rg));
         let cli = r#"{"status":"Succeeded","changes":[{"resourceId":"/x","changeType":"Create"}]}"#;
         assert!(looks_like_whatif(cli));
-    }
-
-    #[test]
-    fn lines_of_slices() {
-        let t = "{\n\"a\":\n[1]}";
-        let at = t.find('[').unwrap();
-        assert_eq!(Lines::new(t).of(&t[at..]), 3);
     }
 }

@@ -100,7 +100,7 @@ pub fn nested(
         Body::Inline(_) => (format!("{detail}.properties.template"), cx.file.clone()),
         Body::Linked(l) => {
             let at = format!("{detail}.properties.templateLink");
-            out.linked.push((format!("{at}."), l.file.shown.clone()));
+            out.linked.push((format!("{at}."), l.source.clone()));
             (at, Some(l.file.clone()))
         }
     };

@@ -85,7 +85,7 @@ pub struct Out {
     pub notes: Vec<String>,
     /// Linked templates: the `detail` prefix of their resources, and the
     /// file they are in.
-    pub linked: Vec<(String, String)>,
+    pub linked: Vec<(String, Rc<super::linked::Source>)>,
 }
 
 /// The keys ARM documents carry (evaluated); the others are template syntax.

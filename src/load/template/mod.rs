@@ -20,6 +20,7 @@ mod eval;
 mod expand;
 mod graph;
 mod lambdas;
+mod lines;
 mod linked;
 mod outputs;
 mod params;
@@ -126,7 +127,14 @@ pub fn read_template(
     expand::expand(&tpl, &cx, &mut out).map_err(|f| located(path, text, f, opts))?;
     link_references(&mut out.docs);
     let (mut resources, errors) = arm::model_documents_to_resources(Some(path), out.docs);
+    on_declaration_lines(&mut resources, &lines::DeclarationLines::of(&json));
     in_linked_files(&mut resources, &out.linked);
+    let mut notes: Vec<String> = out
+        .notes
+        .into_iter()
+        .map(|n| format!("{path}: {n}"))
+        .collect();
+    let ignores = super::declared::inline_ignores(&resources, &mut notes);
     Ok(ArmOutput {
         resources,
         errors: errors
@@ -134,11 +142,8 @@ pub fn read_template(
             .map(|e| InputError::new(path, e.message))
             .collect(),
         snapshot: None,
-        notes: out
-            .notes
-            .into_iter()
-            .map(|n| format!("{path}: {n}"))
-            .collect(),
+        notes,
+        ignores,
     })
 }
 
@@ -376,12 +381,23 @@ fn without_comments(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(String::from_utf8(out).unwrap_or_else(|_| text.to_string()))
 }
 
-/// Resources of linked templates name the linked file, and their JSON path
-/// in it (the innermost link whose path theirs starts with).
-fn in_linked_files(resources: &mut [crate::inventory::Resource], linked: &[(String, String)]) {
-    if linked.is_empty() {
-        return;
+/// Each resource on the line of its declaration.
+fn on_declaration_lines(
+    resources: &mut [crate::inventory::Resource],
+    lines: &lines::DeclarationLines,
+) {
+    for r in resources {
+        r.origin.line = r.origin.detail.as_deref().and_then(|d| lines.line(d));
     }
+}
+
+/// Resources of linked templates name the linked file, their JSON path in it
+/// (the innermost link whose path theirs starts with) and their line there.
+fn in_linked_files(
+    resources: &mut [crate::inventory::Resource],
+    linked: &[(String, Rc<linked::Source>)],
+) {
+    let mut by_file: HashMap<&str, lines::DeclarationLines> = HashMap::new();
     for r in resources {
         let Some(detail) = r.origin.detail.as_deref() else {
             continue;
@@ -390,9 +406,14 @@ fn in_linked_files(resources: &mut [crate::inventory::Resource], linked: &[(Stri
             .iter()
             .filter(|(prefix, _)| detail.starts_with(prefix.as_str()))
             .max_by_key(|(prefix, _)| prefix.len());
-        if let Some((prefix, file)) = inner {
-            r.origin.detail = Some(detail[prefix.len()..].to_string());
-            r.origin.file = Some(file.clone());
+        if let Some((prefix, src)) = inner {
+            let rest = detail[prefix.len()..].to_string();
+            let lines = by_file
+                .entry(src.shown.as_str())
+                .or_insert_with(|| lines::DeclarationLines::of(&without_comments(&src.text)));
+            r.origin.line = lines.line(&rest);
+            r.origin.detail = Some(rest);
+            r.origin.file = Some(src.shown.clone());
         }
     }
 }
