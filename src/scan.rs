@@ -775,15 +775,16 @@ fn expand(p: &FsPath, opts: &ScanOptions, errors: &mut Vec<InputError>) -> Vec<P
     }
     let mut roots = load::roots::find(p);
     roots.extend(load::bicep::entry_files(p));
+    roots.extend(load::template::entry_files(p));
     let workflows = load::roots::workflows(p);
     if roots.is_empty() && workflows.is_empty() {
         // Scanning nothing must not look like a clean scan.
         errors.push(
             InputError::new(
                 p.display().to_string(),
-                "no .tf, .tf.json or .bicep files in this directory or below",
+                "no Terraform, Bicep or ARM template files here or below",
             )
-            .with_help("scan a directory of Terraform or Bicep source, a plan (`terraform show -json`), a what-if result or an ARM snapshot"),
+            .with_help("scan a directory of Terraform, Bicep or ARM templates, a plan (`terraform show -json`), a what-if result or an ARM snapshot"),
         );
     }
     roots.extend(workflows);
@@ -1245,10 +1246,43 @@ fn read_template(
     opts: &ScanOptions,
 ) -> Result<load::arm::ArmOutput, InputError> {
     let file = (p != FsPath::new("-")).then_some(load::template::TemplateOnDisk { disk: p, shown });
+    let beside = match &opts.template_parameters {
+        Some(_) => None,
+        None => parameters_beside(p)?,
+    };
     with_template_options(opts, |topts| {
-        let topts = load::template::TemplateOptions { file, ..*topts };
-        load::template::read_template(shown, text, &topts)
+        let parameters = beside
+            .as_ref()
+            .map(|(path, text)| load::template::ParametersFile { path, text })
+            .or(topts.parameters);
+        let topts = load::template::TemplateOptions {
+            file,
+            parameters,
+            ..*topts
+        };
+        let mut out = load::template::read_template(shown, text, &topts)?;
+        if let Some((path, _)) = &beside {
+            out.notes.push(format!(
+                "{shown}: parameters from `{path}`, the parameters file beside it (give --parameters FILE to choose another)"
+            ));
+        }
+        Ok(out)
     })?
+}
+
+/// `NAME.parameters.json` beside the template `NAME.json`, as PSRule and the
+/// quickstart templates pair them, when `--parameters` names none.
+#[allow(clippy::result_large_err)]
+fn parameters_beside(p: &FsPath) -> Result<Option<(String, String)>, InputError> {
+    let Some(stem) = p.file_stem().and_then(|s| s.to_str()) else {
+        return Ok(None);
+    };
+    let beside = p.with_file_name(format!("{stem}.parameters.json"));
+    if !beside.is_file() {
+        return Ok(None);
+    }
+    let text = load::read_text(&beside)?;
+    Ok(Some((beside.display().to_string(), text)))
 }
 
 /// Runs `f` with the scan's template options: `--parameters FILE` (read

@@ -214,7 +214,7 @@ fn a_tree_without_terraform_is_an_error_not_a_clean_scan() {
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        err.contains("no .tf, .tf.json or .bicep files in this directory or below"),
+        err.contains("no Terraform, Bicep or ARM template files here or below"),
         "{err}"
     );
 }

@@ -570,3 +570,76 @@ fn template_findings_have_lines_and_inline_ignores_apply() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A directory scan reads its deployment templates: not a parameters file,
+/// not the compiled output of a Bicep file beside it (the Bicep file is the
+/// source), not a template another links by `relativePath` (read through
+/// the link). A template's `NAME.parameters.json` beside it gives its
+/// parameters unless `--parameters` names a file, and a note says so.
+#[test]
+fn a_directory_scan_reads_its_templates_with_their_parameters_files() {
+    let dir = std::env::temp_dir().join(format!("mcpguard-template-dir-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("nested")).unwrap();
+    let schema = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#";
+    let nsg = |name: &str| {
+        format!(
+            r#"{{"type": "Microsoft.Network/networkSecurityGroups", "apiVersion": "2023-09-01", "name": "{name}", "location": "westeurope"}}"#
+        )
+    };
+    let write = |f: &str, t: String| std::fs::write(dir.join(f), t).unwrap();
+    write(
+        "azuredeploy.json",
+        format!(
+            r#"{{"$schema": "{schema}", "parameters": {{"suffix": {{"type": "string", "defaultValue": "default"}}}},
+              "resources": [{{"condition": "[equals(parameters('suffix'), 'given')]", "type": "Microsoft.Network/networkSecurityGroups", "apiVersion": "2023-09-01", "name": "nsg-given", "location": "westeurope"}},
+                {{"type": "Microsoft.Resources/deployments", "apiVersion": "2022-09-01", "name": "child",
+                  "properties": {{"mode": "Incremental", "templateLink": {{"relativePath": "nested/child.json"}}}}}}]}}"#
+        ),
+    );
+    write(
+        "azuredeploy.parameters.json",
+        r#"{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#", "parameters": {"suffix": {"value": "given"}}}"#.into(),
+    );
+    write(
+        "nested/child.json",
+        format!(
+            r#"{{"$schema": "{schema}", "resources": [{}]}}"#,
+            nsg("nsg-child")
+        ),
+    );
+    write(
+        "main.json",
+        format!(
+            r#"{{"$schema": "{schema}", "resources": [{}]}}"#,
+            nsg("nsg-compiled")
+        ),
+    );
+    write("main.bicep", "// compiled to main.json\n".into());
+    let found: Vec<String> = mcpguard::load::template::entry_files(&dir)
+        .iter()
+        .map(|p| p.strip_prefix(&dir).unwrap().display().to_string())
+        .collect();
+    assert_eq!(found, vec!["azuredeploy.json"]);
+
+    let o = cli(&[
+        "scan",
+        dir.join("azuredeploy.json").to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&o.stderr)));
+    // The parameters file's value deploys the conditional NSG; the child's is read through the link.
+    let types = report["resource_types"].to_string();
+    assert!(
+        types.contains("\"Microsoft.Network/networkSecurityGroups\":2"),
+        "{types}"
+    );
+    let notes = report["notes"].to_string();
+    assert!(
+        notes.contains("azuredeploy.parameters.json`, the parameters file beside it"),
+        "{notes}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

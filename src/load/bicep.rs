@@ -377,9 +377,7 @@ fn module_calls(text: &str) -> Vec<(String, String)> {
 /// compiled with its parameters). Hidden directories and `node_modules` are
 /// not entered, nor symlinked directories. Sorted.
 pub fn entry_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    walk(dir, &mut files);
-    files.sort();
+    let files = super::roots::files_under(dir, is_bicep_file);
     let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
     let mut used: BTreeSet<PathBuf> = BTreeSet::new();
     for f in &files {
@@ -401,23 +399,6 @@ pub fn entry_files(dir: &Path) -> Vec<PathBuf> {
         .into_iter()
         .filter(|f| f.extension().is_some_and(|e| e == "bicepparam") || !used.contains(&canon(f)))
         .collect()
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in rd.flatten() {
-        let name = e.file_name().to_string_lossy().to_string();
-        let Ok(t) = e.file_type() else { continue };
-        if t.is_dir() {
-            if !name.starts_with('.') && name != "node_modules" {
-                walk(&e.path(), out);
-            }
-        } else if is_bicep_file(Path::new(&name)) && !name.starts_with('.') {
-            out.push(e.path());
-        }
-    }
 }
 
 /// Where each symbolic name is declared, in one Bicep file and the local

@@ -152,6 +152,35 @@ pub fn is_config_file(name: &str) -> bool {
     name.ends_with(".tf") || name.ends_with(".tf.json")
 }
 
+/// The files under `dir` whose name `keep` accepts, sorted. Hidden files and
+/// directories and `node_modules` are not entered, nor symlinked
+/// directories (a loop must not hang a scan).
+pub fn files_under(dir: &Path, keep: fn(&Path) -> bool) -> Vec<PathBuf> {
+    fn go(dir: &Path, keep: fn(&Path) -> bool, out: &mut Vec<PathBuf>) {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in rd.flatten() {
+            let name = e.file_name().to_string_lossy().to_string();
+            let Ok(t) = e.file_type() else { continue };
+            if name.starts_with('.') {
+                continue;
+            }
+            if t.is_dir() {
+                if name != "node_modules" {
+                    go(&e.path(), keep, out);
+                }
+            } else if keep(Path::new(&name)) {
+                out.push(e.path());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    go(dir, keep, &mut out);
+    out.sort();
+    out
+}
+
 fn walk(dir: &Path, found: &mut Vec<PathBuf>) {
     let Ok(rd) = std::fs::read_dir(dir) else {
         return;

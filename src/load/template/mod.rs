@@ -16,6 +16,7 @@
 mod copy;
 mod depends;
 mod deployments;
+mod entries;
 mod eval;
 mod expand;
 mod graph;
@@ -30,6 +31,8 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use serde_json::{json, Value as Json};
+
+pub use entries::entry_files;
 
 use super::arm::{self, ArmOutput, ModelDoc};
 use super::InputError;
