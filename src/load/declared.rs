@@ -27,6 +27,9 @@ pub fn inline_ignores(resources: &[Resource], notes: &mut Vec<String>) -> Vec<In
         let Ok(text) = crate::input::read_text(Path::new(file)) else {
             continue;
         };
+        if !text.contains("mcpguard:ignore") {
+            continue;
+        }
         let lines: Vec<&str> = text.lines().collect();
         let (directives, problems) = crate::input::ignore::scan(&text);
         notes.extend(
