@@ -58,7 +58,8 @@ enum Command {
         config: Option<PathBuf>,
     },
     /// Scan what a commit changes (the pre-commit hook): each changed .tf file with the root
-    /// modules that use it, each changed .tfvars with the root module that takes it.
+    /// modules that use it, each changed .tfvars with the root module that takes it, each
+    /// changed .bicep/.bicepparam/template .json with the entry files that read it.
     #[command(name = "pre-commit")]
     PreCommit {
         /// The changed files (pre-commit passes them after the hook's `args`).
@@ -663,7 +664,7 @@ fn run(cli: Cli) -> miette::Result<u8> {
                 for w in &changed.warnings {
                     eprintln!("warning: {}: {}", w.source, w.message);
                 }
-                eprintln!("mcpguard: no Terraform root module among the changed files");
+                eprintln!("mcpguard: no Terraform root module, Bicep file or ARM template among the changed files");
                 return Ok(0);
             }
             // The inputs are root modules already: scan each as it is.

@@ -151,11 +151,45 @@ pub fn changed_inputs(files: &[PathBuf], search: &FsPath) -> Changed {
                     list.push(f.clone());
                 }
             }
+        } else if let Some(entries) = deployment_entries(f, search) {
+            for e in entries {
+                add(&mut out, e);
+            }
         } else {
             add(&mut out, f.clone());
         }
     }
     out
+}
+
+/// The files one entry file's scan reads.
+type FilesOf = fn(&FsPath) -> BTreeSet<PathBuf>;
+
+/// For a changed Bicep or ARM template file: the entry files under `search`
+/// whose scan reads it (a module's callers, a `.bicepparam`'s, a linked
+/// template's linking template, a parameters file's template), else the file
+/// itself when it is an entry of its own. A `.json` that is none of these
+/// is not an input of mcpguard: nothing. `None` for other files.
+fn deployment_entries(f: &FsPath, search: &FsPath) -> Option<Vec<PathBuf>> {
+    let ext = f.extension()?.to_str()?;
+    let (entries, files_of): (Vec<PathBuf>, FilesOf) = match ext {
+        "bicep" | "bicepparam" => (load::bicep::entry_files(search), load::bicep::files_of),
+        "json" => (
+            load::template::entry_files(search),
+            load::template::files_of,
+        ),
+        _ => return None,
+    };
+    let changed = std::fs::canonicalize(f).unwrap_or_else(|_| f.to_path_buf());
+    let users: Vec<PathBuf> = entries
+        .into_iter()
+        .filter(|e| files_of(e).contains(&changed))
+        .collect();
+    Some(if users.is_empty() && ext != "json" {
+        vec![f.to_path_buf()]
+    } else {
+        users
+    })
 }
 
 fn has_tf(dir: &FsPath) -> bool {

@@ -330,3 +330,55 @@ fn the_action_passes_its_args_input_as_words() {
     );
     assert!(!r.join("pwned").exists() && !r.join("pwned2").exists());
 }
+
+/// A changed ARM template file maps to the template whose scan reads it: a
+/// linked template to the template linking it, a parameters file to its
+/// template; a `.json` that is no template input (a `package.json`) is not
+/// scanned at all.
+#[test]
+fn changed_templates_map_to_the_templates_that_read_them() {
+    let r = std::env::temp_dir().join(format!("mcpguard-hooks-{}-templates", std::process::id()));
+    let _ = std::fs::remove_dir_all(&r);
+    std::fs::create_dir_all(r.join(".git")).unwrap();
+    let schema = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#";
+    write(
+        &r,
+        "infra/azuredeploy.json",
+        &format!(
+            r#"{{"$schema": "{schema}", "resources": [{{"type": "Microsoft.Resources/deployments", "apiVersion": "2022-09-01", "name": "net",
+               "properties": {{"mode": "Incremental", "templateLink": {{"relativePath": "nested/network.json"}}}}}}]}}"#
+        ),
+    );
+    write(
+        &r,
+        "infra/nested/network.json",
+        &format!(r#"{{"$schema": "{schema}", "resources": []}}"#),
+    );
+    write(
+        &r,
+        "infra/azuredeploy.parameters.json",
+        r#"{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#", "parameters": {}}"#,
+    );
+    write(&r, "web/package.json", r#"{"name": "web"}"#);
+    let scan = |changed: &str| report(&run(&r, &["pre-commit", "--format", "json", changed]));
+    for changed in [
+        "infra/azuredeploy.json",
+        "infra/nested/network.json",
+        "infra/azuredeploy.parameters.json",
+    ] {
+        let v = scan(changed);
+        let got: Vec<String> = inputs(&v)
+            .into_iter()
+            .filter(|i| i.ends_with(".json"))
+            .collect();
+        assert_eq!(got, ["infra/azuredeploy.json"], "{changed}: {v}");
+    }
+    let o = run(&r, &["pre-commit", "--format", "json", "web/package.json"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&r);
+}

@@ -32,7 +32,7 @@ use std::sync::Arc;
 
 use serde_json::{json, Value as Json};
 
-pub use entries::entry_files;
+pub use entries::{entry_files, files_of};
 
 use super::arm::{self, ArmOutput, ModelDoc};
 use super::InputError;
