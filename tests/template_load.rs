@@ -643,3 +643,63 @@ fn a_directory_scan_reads_its_templates_with_their_parameters_files() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// azd's `main.parameters.json` writes `"value": "${VNET_ENABLED}"`: the
+/// placeholder is substituted from the environment, as azd does before it
+/// deploys; unset, it is unknown, never the literal text (which, as a bool,
+/// would be no boolean at all).
+#[test]
+fn azd_placeholders_in_a_parameters_file_come_from_the_environment() {
+    let dir = std::env::temp_dir().join(format!("mcpguard-azd-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("main.json"),
+        r#"{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+          "parameters": {"vnetEnabled": {"type": "bool", "defaultValue": false}},
+          "resources": [{"condition": "[parameters('vnetEnabled')]", "type": "Microsoft.Network/networkSecurityGroups",
+                         "apiVersion": "2023-09-01", "name": "nsg", "location": "westeurope"}]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("main.parameters.json"),
+        r#"{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#",
+          "parameters": {"vnetEnabled": {"value": "${VNET_ENABLED}"}}}"#,
+    )
+    .unwrap();
+    let scan = |env: Option<&str>| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_mcpguard"));
+        c.args([
+            "scan",
+            dir.join("main.json").to_str().unwrap(),
+            "--format",
+            "json",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("VNET_ENABLED");
+        if let Some(v) = env {
+            c.env("VNET_ENABLED", v);
+        }
+        let o = c.output().unwrap();
+        assert_ne!(
+            o.status.code(),
+            Some(2),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()
+    };
+    let nsgs = |r: &serde_json::Value| {
+        r["resource_types"]["Microsoft.Network/networkSecurityGroups"].as_u64()
+    };
+    assert_eq!(nsgs(&scan(Some("true"))), Some(1));
+    assert_eq!(nsgs(&scan(Some("false"))), None);
+    let unset = scan(None);
+    assert_eq!(nsgs(&unset), Some(1), "scanned as if deployed");
+    assert!(
+        unset["notes"].to_string().contains("condition"),
+        "{}",
+        unset["notes"]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -13,6 +13,7 @@
 //! path ([`super::arm::model_documents_to_resources`]), so child folding and
 //! the rules are those of ARM snapshots.
 
+mod azd;
 mod copy;
 mod depends;
 mod deployments;

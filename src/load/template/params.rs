@@ -8,15 +8,21 @@ use super::eval::{eval_json, Failed, Scope};
 use crate::inventory::value::Map;
 use crate::inventory::{Unknown, Value};
 
-/// The values of a parameters file, by name.
+/// The values of a parameters file, by name; azd's `${NAME}` placeholders
+/// substituted ([`super::azd`]).
 pub fn parse_file(text: &str) -> Result<Map, String> {
     let v: Json = serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
     let params = v.get("parameters").and_then(Json::as_object).ok_or(
         "a parameters file has a `parameters` object (the azuredeploy.parameters.json shape)",
     )?;
     let mut out = Map::new();
+    let env = |n: &str| std::env::var(n).ok();
     for (name, p) in params {
-        out.insert(name.clone(), given_value(name, p)?);
+        let v = match p.get("value") {
+            Some(v) => super::azd::substitute(v, &env),
+            None => given_value(name, p)?,
+        };
+        out.insert(name.clone(), v);
     }
     Ok(out)
 }
