@@ -1102,7 +1102,28 @@ fn read_piece(p: &FsPath, opts: &ScanOptions, out: &mut Loaded) -> Option<Piece>
 /// as ARM resources (of the ARM estate, as a template's are).
 fn read_bicep(p: &FsPath, opts: &ScanOptions, out: &mut Loaded) -> Option<Piece> {
     let shown = p.display().to_string();
-    let loaded = with_template_options(opts, |topts| load::bicep::load(p, &shown, topts))
+    // azd's `main.parameters.json` beside `main.bicep`; a `.bicepparam` brings its own.
+    let beside = match (&opts.template_parameters, p.extension()) {
+        (None, Some(e)) if e == "bicep" => parameters_beside(p),
+        _ => Ok(None),
+    };
+    let loaded = beside
+        .and_then(|beside| {
+            with_template_options(opts, |topts| {
+                let parameters = beside
+                    .as_ref()
+                    .map(|(path, text)| load::template::ParametersFile { path, text })
+                    .or(topts.parameters);
+                let topts = load::template::TemplateOptions {
+                    parameters,
+                    ..*topts
+                };
+                let mut o = load::bicep::load(p, &shown, &topts)?;
+                o.notes
+                    .extend(beside.as_ref().map(|(path, _)| beside_note(&shown, path)));
+                Ok(o)
+            })
+        })
         .unwrap_or_else(|e| Err(vec![e]));
     match loaded {
         Ok(o) => {
@@ -1295,17 +1316,21 @@ fn read_template(
             ..*topts
         };
         let mut out = load::template::read_template(shown, text, &topts)?;
-        if let Some((path, _)) = &beside {
-            out.notes.push(format!(
-                "{shown}: parameters from `{path}`, the parameters file beside it (give --parameters FILE to choose another)"
-            ));
-        }
+        out.notes
+            .extend(beside.as_ref().map(|(path, _)| beside_note(shown, path)));
         Ok(out)
     })?
 }
 
-/// `NAME.parameters.json` beside the template `NAME.json`, as PSRule and the
-/// quickstart templates pair them, when `--parameters` names none.
+fn beside_note(shown: &str, path: &str) -> String {
+    format!(
+        "{shown}: parameters from `{path}`, the parameters file beside it (give --parameters FILE to choose another)"
+    )
+}
+
+/// `NAME.parameters.json` beside the template `NAME.json` (or `NAME.bicep`),
+/// as PSRule, the quickstart templates and azd pair them, when `--parameters`
+/// names none.
 #[allow(clippy::result_large_err)]
 fn parameters_beside(p: &FsPath) -> Result<Option<(String, String)>, InputError> {
     let Some(stem) = p.file_stem().and_then(|s| s.to_str()) else {

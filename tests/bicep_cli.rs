@@ -475,3 +475,45 @@ fn an_ignore_comment_in_bicep_suppresses_the_findings_of_its_declaration() {
         "{notes}"
     );
 }
+
+/// azd's layout: `main.parameters.json` beside `main.bicep` gives its
+/// parameters (here a federated subject that admits every pull request, so
+/// MCP006 fails where the default passes), with a note naming the file.
+#[test]
+fn the_parameters_file_beside_a_bicep_file_gives_its_parameters() {
+    let bin = tmp("beside");
+    double(&bin, "bicep");
+    let dir = bin.join("infra");
+    copy_dir(
+        &crate_root().join("fixtures/bicep/hardened-container-app"),
+        &dir,
+    );
+    std::fs::write(
+        dir.join("main.parameters.json"),
+        r#"{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#",
+           "parameters": {"federatedSubject": {"value": "repo:contoso/mcp-infra:pull_request"}}}"#,
+    )
+    .unwrap();
+    let main = dir.join("main.bicep");
+    let o = mcpguard(
+        &bin,
+        &["scan", main.to_str().unwrap(), "--format", "json"],
+        &[],
+    );
+    let r = json_report(&o);
+    assert!(
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule_id"] == "MCP006" && f["status"] == "fail"),
+        "{r:#}"
+    );
+    assert!(
+        r["notes"]
+            .to_string()
+            .contains("main.parameters.json`, the parameters file beside it"),
+        "{}",
+        r["notes"]
+    );
+}
