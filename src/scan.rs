@@ -1103,28 +1103,11 @@ fn read_piece(p: &FsPath, opts: &ScanOptions, out: &mut Loaded) -> Option<Piece>
 fn read_bicep(p: &FsPath, opts: &ScanOptions, out: &mut Loaded) -> Option<Piece> {
     let shown = p.display().to_string();
     // azd's `main.parameters.json` beside `main.bicep`; a `.bicepparam` brings its own.
-    let beside = match (&opts.template_parameters, p.extension()) {
-        (None, Some(e)) if e == "bicep" => parameters_beside(p),
-        _ => Ok(None),
-    };
-    let loaded = beside
-        .and_then(|beside| {
-            with_template_options(opts, |topts| {
-                let parameters = beside
-                    .as_ref()
-                    .map(|(path, text)| load::template::ParametersFile { path, text })
-                    .or(topts.parameters);
-                let topts = load::template::TemplateOptions {
-                    parameters,
-                    ..*topts
-                };
-                let mut o = load::bicep::load(p, &shown, &topts)?;
-                o.notes
-                    .extend(beside.as_ref().map(|(path, _)| beside_note(&shown, path)));
-                Ok(o)
-            })
-        })
-        .unwrap_or_else(|e| Err(vec![e]));
+    let pair = p.extension().is_some_and(|e| e == "bicep");
+    let loaded = with_parameters_beside(p, &shown, pair, opts, |topts| {
+        load::bicep::load(p, &shown, topts)
+    })
+    .unwrap_or_else(|e| Err(vec![e]));
     match loaded {
         Ok(o) => {
             out.errors.extend(o.errors);
@@ -1301,25 +1284,40 @@ fn read_template(
     opts: &ScanOptions,
 ) -> Result<load::arm::ArmOutput, InputError> {
     let file = (p != FsPath::new("-")).then_some(load::template::TemplateOnDisk { disk: p, shown });
+    with_parameters_beside(p, shown, true, opts, |topts| {
+        let topts = load::template::TemplateOptions { file, ..*topts };
+        load::template::read_template(shown, text, &topts)
+    })?
+}
+
+/// Runs `f` with the scan's template options, where the parameters file is
+/// `--parameters FILE`, else (when `pair`) the one beside `p`
+/// ([`parameters_beside`]), whose use a note then tells.
+#[allow(clippy::result_large_err)]
+fn with_parameters_beside<E>(
+    p: &FsPath,
+    shown: &str,
+    pair: bool,
+    opts: &ScanOptions,
+    f: impl FnOnce(&load::template::TemplateOptions) -> Result<load::arm::ArmOutput, E>,
+) -> Result<Result<load::arm::ArmOutput, E>, InputError> {
     let beside = match &opts.template_parameters {
-        Some(_) => None,
-        None => parameters_beside(p)?,
+        None if pair => parameters_beside(p)?,
+        _ => None,
     };
     with_template_options(opts, |topts| {
         let parameters = beside
             .as_ref()
             .map(|(path, text)| load::template::ParametersFile { path, text })
             .or(topts.parameters);
-        let topts = load::template::TemplateOptions {
-            file,
+        let mut out = f(&load::template::TemplateOptions {
             parameters,
             ..*topts
-        };
-        let mut out = load::template::read_template(shown, text, &topts)?;
+        })?;
         out.notes
             .extend(beside.as_ref().map(|(path, _)| beside_note(shown, path)));
         Ok(out)
-    })?
+    })
 }
 
 fn beside_note(shown: &str, path: &str) -> String {

@@ -404,23 +404,13 @@ pub fn entry_files(dir: &Path) -> Vec<PathBuf> {
 /// The files compiling `entry` reads (canonical): itself, the Bicep file a
 /// `.bicepparam` is for, and every local module, transitively.
 pub fn files_of(entry: &Path) -> BTreeSet<PathBuf> {
-    let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
-    let mut seen = BTreeSet::new();
-    let mut todo = vec![entry.to_path_buf()];
+    let mut start = vec![entry.to_path_buf()];
     if entry.extension().is_some_and(|e| e == "bicepparam") {
-        todo.extend(using_file(entry));
+        start.extend(using_file(entry));
     }
-    while let Some(f) = todo.pop() {
-        if !seen.insert(canon(&f)) {
-            continue;
-        }
-        let Ok(text) = crate::input::read_text(&f) else {
-            continue;
-        };
-        let base = f.parent().unwrap_or(Path::new("")).to_path_buf();
-        todo.extend(module_calls(&text).into_iter().map(|(_, p)| base.join(p)));
-    }
-    seen
+    super::roots::closure(start, |text| {
+        module_calls(text).into_iter().map(|(_, p)| p).collect()
+    })
 }
 
 /// Where each symbolic name is declared, in one Bicep file and the local

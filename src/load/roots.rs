@@ -181,6 +181,26 @@ pub fn files_under(dir: &Path, keep: fn(&Path) -> bool) -> Vec<PathBuf> {
     out
 }
 
+/// The files reachable from `start` (canonical, `start` included): each
+/// file read once, the paths `refs` finds in its text taken relative to its
+/// directory. A file that cannot be read is still in the set.
+pub fn closure(start: Vec<PathBuf>, refs: impl Fn(&str) -> Vec<String>) -> BTreeSet<PathBuf> {
+    let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let mut seen = BTreeSet::new();
+    let mut todo = start;
+    while let Some(f) = todo.pop() {
+        if !seen.insert(canon(&f)) {
+            continue;
+        }
+        let Ok(text) = crate::input::read_text(&f) else {
+            continue;
+        };
+        let base = f.parent().unwrap_or(Path::new("")).to_path_buf();
+        todo.extend(refs(&text).into_iter().map(|r| base.join(r)));
+    }
+    seen
+}
+
 fn walk(dir: &Path, found: &mut Vec<PathBuf>) {
     let Ok(rd) = std::fs::read_dir(dir) else {
         return;

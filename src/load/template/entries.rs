@@ -41,25 +41,14 @@ pub fn entry_files(dir: &Path) -> Vec<PathBuf> {
 /// `NAME.parameters.json` beside it, and the templates it links by
 /// `relativePath`, transitively.
 pub fn files_of(entry: &Path) -> BTreeSet<PathBuf> {
-    let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
-    let mut seen = BTreeSet::new();
+    let mut files = crate::load::roots::closure(vec![entry.to_path_buf()], |text| {
+        relative_links(text).map(str::to_string).collect()
+    });
     if let Some(stem) = entry.file_stem().and_then(|s| s.to_str()) {
-        seen.insert(canon(
-            &entry.with_file_name(format!("{stem}.parameters.json")),
-        ));
+        let beside = entry.with_file_name(format!("{stem}.parameters.json"));
+        files.insert(std::fs::canonicalize(&beside).unwrap_or(beside));
     }
-    let mut todo = vec![entry.to_path_buf()];
-    while let Some(f) = todo.pop() {
-        if !seen.insert(canon(&f)) {
-            continue;
-        }
-        let Ok(text) = crate::input::read_text(&f) else {
-            continue;
-        };
-        let base = f.parent().unwrap_or(Path::new("")).to_path_buf();
-        todo.extend(relative_links(&text).map(|r| base.join(r)));
-    }
-    seen
+    files
 }
 
 /// The first 4 KiB of a regular file, where a template's `$schema` is.
